@@ -1,0 +1,37 @@
+# Two commands for a fresh machine (see README): `make release` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: release build test lint typecheck bench clean-venv
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet --requirement requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
+	touch $(STAMP)
+
+## make release: install the pinned environment, build and validate the tables.
+release: $(STAMP)
+	$(BIN)/newstables build
+
+build: release
+
+## make test: the same set-up, then lint, type checks and the whole test suite.
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check build tests benchmarks
+	$(BIN)/ruff format --check build tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_build.py
+
+clean-venv:
+	rm -rf $(VENV)

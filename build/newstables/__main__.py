@@ -1,0 +1,5 @@
+"""Allow ``python -m newstables``."""
+
+from newstables.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""Stage 1, read: the raw article and the curated annotation files, checked on entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newstables.errors import NewstablesError
+from newstables.project import ANNOTATIONS, ARTICLE, Project
+
+
+def read_article(project: Project) -> str:
+    """Read the raw article as text, refusing anything that would shift offsets.
+
+    The article must be UTF-8 without a byte-order mark and with LF line endings, since
+    evidence offsets are code points into exactly this text.
+    """
+    path = project.path(ARTICLE)
+    name = project.rel(path)
+    if not path.is_file():
+        raise NewstablesError("article-missing", file=name)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NewstablesError("article-not-utf8", file=name, offset=exc.start) from exc
+    if text.startswith("\ufeff"):
+        raise NewstablesError("article-has-bom", file=name, line=1)
+    if "\r\n" in text:
+        raise NewstablesError("article-crlf", file=name, line=text[: text.index("\r\n")].count("\n") + 1)
+    if not text.strip():
+        raise NewstablesError("article-empty", file=name)
+    return text
+
+
+class Record(dict[str, Any]):
+    """One annotation record: its fields, plus where it stands in its file."""
+
+    file: str
+    index: int
+    line: int
+    lines: dict[str, int]
+
+    def where(self, field_name: str | None = None) -> dict[str, Any]:
+        """Coordinates of this record (or one of its fields) for an error message."""
+        line = self.lines.get(field_name, self.line) if field_name else self.line
+        coords: dict[str, Any] = {"file": self.file, "record": self.label, "line": line}
+        if field_name:
+            coords["field"] = field_name
+        return coords
+
+    @property
+    def label(self) -> str:
+        """The record's number in its file and, when it has one, its id."""
+        ids = [str(v) for k, v in self.items() if k.endswith("_id") and isinstance(v, str)]
+        return f"{self.index} ({ids[0]})" if ids else str(self.index)
+
+
+class _RecordLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping and key."""
+
+
+def _construct_record(loader: _RecordLoader, node: yaml.MappingNode) -> Record:
+    record = Record(loader.construct_mapping(node, deep=True))
+    record.line = node.start_mark.line + 1
+    record.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return record
+
+
+_RecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)  # type: ignore[arg-type]
+
+
+@dataclass
+class Annotations:
+    """All curated records, by table, plus the regions and waivers files."""
+
+    tables: dict[str, list[Record]] = field(default_factory=dict)
+    regions: list[Record] = field(default_factory=list)
+    waivers: list[Record] = field(default_factory=list)
+
+
+def load_yaml_records(project: Project, path: Path) -> list[Record]:
+    """Load a YAML list of mappings safely, with line numbers for every record."""
+    name = project.rel(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_RecordLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.constructor.ConstructorError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        tag = (exc.problem or "").split("tag ")[-1]
+        raise NewstablesError("yaml-unsafe-tag", file=name, line=line, tag=tag) from exc
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise NewstablesError("yaml-syntax", file=name, line=line, detail=exc.problem) from exc
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise NewstablesError("annotation-not-a-list", file=name, got=type(data).__name__)
+    return [_check_record(item, name, index) for index, item in enumerate(data, start=1)]
+
+
+def _check_record(item: Any, name: str, index: int) -> Record:
+    if not isinstance(item, Record):
+        raise NewstablesError("record-not-a-mapping", file=name, record=index, line="?",
+                              got=type(item).__name__)
+    item.file, item.index = name, index
+    return item
+
+
+def read_annotations(project: Project, tables: list[str]) -> Annotations:
+    """Read ``data/annotations/<table>.yaml`` for every table, plus regions and waivers."""
+    folder = project.path(ANNOTATIONS)
+    loaded = Annotations()
+    for table in tables:
+        path = folder / f"{table}.yaml"
+        loaded.tables[table] = load_yaml_records(project, path) if path.is_file() else []
+    for extra in ("regions", "waivers"):
+        path = folder / f"{extra}.yaml"
+        setattr(loaded, extra, load_yaml_records(project, path) if path.is_file() else [])
+    return loaded
