@@ -10,10 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
+from newstables.errors import ErrorList
 from newstables.evidence import Region, resolve_regions
+from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import Project, load_metadata, load_schemas, table_names
 from newstables.publish import commit_outputs, staging_dir, write_release
 from newstables.read import Annotations, read_annotations, read_article
+from newstables.report import coverage_checks, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import check_excerpts, check_formats_agree, validate_frictionless
 
@@ -28,43 +32,63 @@ class Inputs:
     raw: str
     annotations: Annotations
     regions: list[Region]
+    waivers: dict[str, set[str]]
 
 
 def load_inputs(project_root: Path) -> Inputs:
-    """Read the metadata, schemas, article and annotations of a project folder."""
+    """Read the metadata, schemas, article, annotations and waivers of a project folder."""
     project = Project(project_root.resolve())
     metadata = load_metadata(project)
     schemas = load_schemas(project, metadata)
     raw = read_article(project)
     annotations = read_annotations(project, table_names(metadata))
     regions = resolve_regions(raw, annotations.regions)
-    return Inputs(project, metadata, schemas, raw, annotations, regions)
-
-
-def formula_waivers(annotations: Annotations) -> set[str]:
-    """Cell texts allowed to start with a formula trigger (waivers with check: formula)."""
-    return {str(w.get("text")) for w in annotations.waivers if w.get("check") == "formula"}
+    waivers = check_waivers(annotations.waivers)
+    return Inputs(project, metadata, schemas, raw, annotations, regions, waivers)
 
 
 def make_tables(inputs: Inputs) -> dict[str, Table]:
     """Build every table from the loaded inputs."""
     return build_tables(inputs.project, inputs.raw, inputs.regions, inputs.metadata,
-                        inputs.schemas, inputs.annotations.tables, formula_waivers(inputs.annotations))
+                        inputs.schemas, inputs.annotations.tables, inputs.waivers["formula"])
+
+
+def structural_checks(staging: Path, inputs: Inputs) -> list[CheckResult]:
+    """Frictionless, excerpt and format-agreement checks; each raises on failure."""
+    validate_frictionless(staging)
+    check_excerpts(inputs.raw, staging, inputs.schemas)
+    check_formats_agree(staging, inputs.schemas)
+    why = {"frictionless": "Frictionless accepts datapackage.json and every resource.",
+           "excerpts-match-offsets": "Every excerpt equals raw[char_start:char_end].",
+           "csv-parquet-duckdb-agree": "CSV, Parquet and the DuckDB file hold the same rows."}
+    return [CheckResult("package", check, text, "build", True) for check, text in why.items()]
+
+
+def gate(staging: Path, inputs: Inputs, covered: list[CoverageResult]) -> list[CheckResult]:
+    """Run every blocking check on the staged release; raise all failures at once."""
+    checks = structural_checks(staging, inputs)
+    suites = run_suites(inputs.project, staging, inputs.raw, inputs.schemas, inputs.waivers["formula"])
+    errors = coverage_errors(covered) + failures(suites)
+    if errors:
+        raise ErrorList(errors)
+    return checks + coverage_checks(covered) + suites
 
 
 def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     """Build, validate and publish the release of ``project_root`` into ``out_root``.
 
     Example: ``build(Path("."))`` rewrites ``data/*.csv``, ``data/parquet/``, the DuckDB
-    file and ``datapackage.json`` in place, or raises and leaves them untouched.
+    file, ``datapackage.json`` and the validation report in place, or raises and leaves
+    them untouched.
     """
     inputs = load_inputs(project_root)
     tables = make_tables(inputs)
+    covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
     out = (out_root or inputs.project.root).resolve()
     with staging_dir(out) as staging:
         outputs = write_release(inputs.project, tables, inputs.metadata, staging)
-        validate_frictionless(staging)
-        check_excerpts(inputs.raw, staging, inputs.schemas)
-        check_formats_agree(staging, inputs.schemas)
+        checks = gate(staging, inputs, covered)
+        counts = {name: len(table.rows) for name, table in tables.items()}
+        outputs += write_report(staging, inputs.metadata, counts, checks)
         commit_outputs(staging, out, outputs)
     return tables

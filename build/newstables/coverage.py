@@ -1,0 +1,114 @@
+"""Coverage checks: prove nothing in the article body was skipped.
+
+Three detectors scan the non-boilerplate text: quotation-mark pairs, capitalized words
+(candidate names) and date expressions. Each hit must be covered by a row (a statement,
+an actor mention, a resolved date) or waived in ``data/annotations/waivers.yaml`` with a
+written reason. A waiver names the exact text and applies to every occurrence of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from newstables.errors import NewstablesError
+from newstables.evidence import Region, Span, body_spans
+from newstables.read import Record
+from newstables.tables import Table
+
+WAIVER_CHECKS = ("quotation", "name", "date", "formula")
+WAIVERS_FILE = "data/annotations/waivers.yaml"
+NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'-]*")
+QUOTE_PAIR = re.compile(r"“([^“”]*)”|\"([^\"]*)\"")
+DATE_EXPRESSION = re.compile(
+    r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May"
+    r"|June|July|August|September|October|November|December|yesterday|today|tomorrow"
+    r"|(?:last|next|this) (?:week|month|year)|(?:days|weeks|months|years)(?: before| ago| later)?"
+    r"|(?:19|20)\d\d)\b")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A stretch of body text a detector found."""
+
+    check: str
+    text: str
+    span: Span
+
+
+@dataclass
+class CoverageResult:
+    """What one detector found: every hit, and those neither covered nor waived."""
+
+    check: str
+    hits: list[Hit] = field(default_factory=list)
+    gaps: list[Hit] = field(default_factory=list)
+    waived: int = 0
+
+
+def check_waivers(waivers: list[Record]) -> dict[str, set[str]]:
+    """Validate the waivers file and index it: check -> waived texts."""
+    index: dict[str, set[str]] = {check: set() for check in WAIVER_CHECKS}
+    for waiver in waivers:
+        check = waiver.get("check")
+        if check not in WAIVER_CHECKS:
+            raise NewstablesError("enum-violation", **waiver.where("check"), value=check,
+                                  expected=", ".join(WAIVER_CHECKS))
+        for key in ("text", "reason"):
+            if not isinstance(waiver.get(key), str) or not waiver[key].strip():
+                raise NewstablesError("missing-field", **waiver.where(key))
+        index[str(check)].add(waiver["text"])
+    return index
+
+
+def _scan(raw: str, regions: list[Region], pattern: re.Pattern[str], check: str) -> Iterator[Hit]:
+    for body in body_spans(raw, regions):
+        for match in pattern.finditer(raw, body.start, body.end):
+            group = next((i for i in range(1, (pattern.groups or 0) + 1) if match.group(i) is not None), 0)
+            yield Hit(check, match.group(group), Span(match.start(group), match.end(group)))
+
+
+def _spans(table: Table) -> list[Span]:
+    return [Span(r["char_start"], r["char_end"]) for r in table.rows if r["char_start"] is not None]
+
+
+def _date_texts(tables: dict[str, Table]) -> list[str]:
+    return [r["date_text"] for name in ("events", "statements") for r in tables[name].rows
+            if r.get("date_text") and r.get("date_start") is not None]
+
+
+def _classify(check: str, hits: list[Hit], covered: object, waived: set[str]) -> CoverageResult:
+    result = CoverageResult(check, hits)
+    for hit in hits:
+        if covered(hit):  # type: ignore[operator]
+            continue
+        if hit.text in waived:
+            result.waived += 1
+        else:
+            result.gaps.append(hit)
+    return result
+
+
+def coverage(raw: str, regions: list[Region], tables: dict[str, Table],
+             waivers: dict[str, set[str]]) -> list[CoverageResult]:
+    """Run the three detectors; return their results (gaps included, nothing raised)."""
+    statement_spans = _spans(tables["statements"])
+    mention_spans = _spans(tables["actor_mentions"])
+    date_texts = _date_texts(tables)
+    quotes = list(_scan(raw, regions, QUOTE_PAIR, "quotation"))
+    names = list(_scan(raw, regions, NAME, "name"))
+    dates = list(_scan(raw, regions, DATE_EXPRESSION, "date"))
+    return [
+        _classify("quotation", quotes, lambda h: any(h.span.inside(s) for s in statement_spans),
+                  waivers["quotation"]),
+        _classify("name", names, lambda h: any(h.span.inside(s) for s in mention_spans), waivers["name"]),
+        _classify("date", dates, lambda h: any(h.text in t for t in date_texts), waivers["date"]),
+    ]
+
+
+def coverage_errors(results: list[CoverageResult]) -> list[NewstablesError]:
+    """One ``coverage-gap`` error per uncovered, unwaived hit."""
+    return [NewstablesError("coverage-gap", file=WAIVERS_FILE, check=r.check, value=gap.text,
+                            start=gap.span.start, end=gap.span.end)
+            for r in results for gap in r.gaps]
