@@ -1,0 +1,75 @@
+"""The release is reproducible, and every row is traceable to the article."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newstables.pipeline import build
+from tests.conftest import REPO
+
+REPRODUCIBLE = ["datapackage.json", "data/*.csv", "data/parquet/*.parquet", "validation/report/*",
+                "schemas/*.schema.json"]
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real project built from its committed inputs into a new folder."""
+    from tests.conftest import assemble
+
+    root = tmp_path_factory.mktemp("fresh")
+    project = assemble(root / "project", "repo")
+    build(project, root / "out")
+    return root / "out"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for pattern in REPRODUCIBLE for p in sorted(root.glob(pattern))}
+
+
+def test_a_fresh_build_reproduces_the_committed_release_byte_for_byte(fresh_release: Path) -> None:
+    committed, fresh = _files(REPO), _files(fresh_release)
+    assert sorted(fresh) == sorted(committed), "the same files are published"
+    changed = [name for name in fresh if fresh[name] != committed[name]]
+    assert not changed, f"rebuild changed {changed}: run `make release` and commit"
+
+
+def test_every_excerpt_is_the_text_at_its_offsets(fresh_release: Path) -> None:
+    raw = (REPO / "data/raw/article.txt").read_text(encoding="utf-8")
+    descriptor = json.loads((fresh_release / "datapackage.json").read_text(encoding="utf-8"))
+    con = duckdb.connect()
+    for resource in descriptor["resources"]:
+        if resource["format"] != "csv":
+            continue
+        rows = con.execute(
+            f"SELECT char_start, char_end, excerpt FROM read_csv('{fresh_release / resource['path']}', "
+            "all_varchar=true) WHERE char_start <> ''").fetchall()
+        for start, end, excerpt in rows:
+            assert raw[int(start) : int(end)] == excerpt, f"{resource['name']} [{start}, {end})"
+
+
+def test_the_raw_article_is_the_untouched_source_copy() -> None:
+    sources = duckdb.connect().execute(
+        f"SELECT sha256 FROM read_csv('{REPO / 'data/sources.csv'}', all_varchar=true) "
+        "WHERE source_id = 'article'").fetchall()
+    import hashlib
+
+    assert sources == [(hashlib.sha256((REPO / "data/raw/article.txt").read_bytes()).hexdigest(),)]
+
+
+def test_the_duckdb_file_is_written_for_duckdb_1x(fresh_release: Path) -> None:
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{fresh_release / 'data/newstables.duckdb'}' AS r (READ_ONLY)")
+    version = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name='r'"
+                          ).fetchall()
+    assert version == [("v1.0.0+",)], version
+
+
+def test_csv_is_lf_terminated_utf8_with_a_header(fresh_release: Path) -> None:
+    data = (fresh_release / "data/statements.csv").read_bytes()
+    assert b"\r\n" not in data
+    assert data.decode("utf-8").startswith("statement_id,")

@@ -1,0 +1,82 @@
+"""The semantic gate blocks a bad release and names the table, the check and the rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newstables.errors import ErrorList
+from newstables.pipeline import build
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not found in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _gate_errors(project: Path) -> list[dict[str, Any]]:
+    with pytest.raises(ErrorList) as caught:
+        build(project)
+    return [e.to_dict() for e in caught.value.errors]
+
+
+def test_the_mini_project_passes_every_check(mini_project: Path) -> None:
+    build(mini_project)
+    results = json.loads((mini_project / "validation/report/results.json").read_text(encoding="utf-8"))
+    assert results["passed"] and results["summary"]["failed"] == 0
+    html = (mini_project / "validation/report/index.html").read_text(encoding="utf-8")
+    assert "All checks passed" in html
+    assert "http" not in html.lower(), "the report loads nothing from the web"
+
+
+def test_a_vote_dated_off_its_event_is_blocked_naming_table_check_and_row(mini_project: Path) -> None:
+    _edit(mini_project / "data/annotations/votes.yaml", "  vote_value: abstain\n",
+          "  vote_value: abstain\n  vote_date: \"2022-01-01\"\n")
+    (error,) = _gate_errors(mini_project)
+    assert (error["type"], error["table"], error["check"]) == (
+        "expectation-failed", "votes", "vote-date-matches-event")
+    assert error["rows"] == "china-unsc-vote"
+
+
+def test_an_event_without_participants_is_blocked(mini_project: Path) -> None:
+    path = mini_project / "data/annotations/event_participants.yaml"
+    lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if "cnn-interview" not in ln]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (mini_project / "validation/expected_counts.yaml").write_text(
+        (mini_project / "validation/expected_counts.yaml").read_text().replace("event_participants: 6",
+                                                                               "event_participants: 4"))
+    checks = {(e["table"], e["check"], e["rows"]) for e in _gate_errors(mini_project)}
+    assert ("events", "event-has-participant", "cnn-interview") in checks
+
+
+def test_an_undeclared_change_in_row_count_is_blocked(mini_project: Path) -> None:
+    _edit(mini_project / "validation/expected_counts.yaml", "actors: 6", "actors: 7")
+    (error,) = _gate_errors(mini_project)
+    assert (error["table"], error["check"]) == ("actors", "row-count-as-expected")
+
+
+def test_a_speaker_that_cannot_speak_is_blocked(mini_project: Path) -> None:
+    _edit(mini_project / "data/annotations/statements.yaml", "speaker_id: jake-sullivan", "speaker_id: china")
+    checks = {(e["table"], e["check"]) for e in _gate_errors(mini_project)}
+    assert ("statements", "speaker-can-speak") in checks
+
+
+def test_a_direct_quote_outside_quotation_marks_is_blocked(mini_project: Path) -> None:
+    _edit(mini_project / "data/annotations/statements.yaml", "excerpt: We are watching closely,",
+          "excerpt: Sullivan told CNN")
+    checks = {(e["table"], e["check"]) for e in _gate_errors(mini_project)}
+    assert ("statements", "direct-quote-inside-quotation-marks") in checks
+    assert ("article", "quotation") in checks, "the quotation is no longer covered either"
+
+
+def test_a_failed_gate_leaves_the_previous_release_untouched(mini_project: Path) -> None:
+    build(mini_project)
+    before = {p: p.read_bytes() for p in sorted((mini_project / "data").glob("*.csv"))}
+    _edit(mini_project / "validation/expected_counts.yaml", "votes: 1", "votes: 2")
+    _gate_errors(mini_project)
+    assert {p: p.read_bytes() for p in sorted((mini_project / "data").glob("*.csv"))} == before
+    assert not list(mini_project.glob(".staging-*"))
