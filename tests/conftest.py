@@ -21,8 +21,12 @@ def copy_inputs(source: Path, target: Path) -> None:
     """Copy the input folders of a project (not its outputs) from ``source`` to ``target``."""
     for folder in INPUT_DIRS:
         if (source / folder).is_dir():
-            shutil.copytree(source / folder, target / folder, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("report", "__pycache__"))
+            shutil.copytree(
+                source / folder,
+                target / folder,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns("report", "__pycache__"),
+            )
 
 
 def assemble(target: Path, base: str = "mini") -> Path:

@@ -11,8 +11,13 @@ import pytest
 from newstables.pipeline import build
 from tests.conftest import REPO
 
-REPRODUCIBLE = ["datapackage.json", "data/*.csv", "data/parquet/*.parquet", "validation/report/*",
-                "schemas/*.schema.json"]
+REPRODUCIBLE = [
+    "datapackage.json",
+    "data/*.csv",
+    "data/parquet/*.parquet",
+    "validation/report/*",
+    "schemas/*.schema.json",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +32,11 @@ def fresh_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for pattern in REPRODUCIBLE for p in sorted(root.glob(pattern))}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for pattern in REPRODUCIBLE
+        for p in sorted(root.glob(pattern))
+    }
 
 
 def test_a_fresh_build_reproduces_the_committed_release_byte_for_byte(fresh_release: Path) -> None:
@@ -47,15 +55,21 @@ def test_every_excerpt_is_the_text_at_its_offsets(fresh_release: Path) -> None:
             continue
         rows = con.execute(
             f"SELECT char_start, char_end, excerpt FROM read_csv('{fresh_release / resource['path']}', "
-            "all_varchar=true) WHERE char_start <> ''").fetchall()
+            "all_varchar=true) WHERE char_start <> ''"
+        ).fetchall()
         for start, end, excerpt in rows:
             assert raw[int(start) : int(end)] == excerpt, f"{resource['name']} [{start}, {end})"
 
 
 def test_the_raw_article_is_the_untouched_source_copy() -> None:
-    sources = duckdb.connect().execute(
-        f"SELECT sha256 FROM read_csv('{REPO / 'data/sources.csv'}', all_varchar=true) "
-        "WHERE source_id = 'article'").fetchall()
+    sources = (
+        duckdb.connect()
+        .execute(
+            f"SELECT sha256 FROM read_csv('{REPO / 'data/sources.csv'}', all_varchar=true) "
+            "WHERE source_id = 'article'"
+        )
+        .fetchall()
+    )
     import hashlib
 
     assert sources == [(hashlib.sha256((REPO / "data/raw/article.txt").read_bytes()).hexdigest(),)]
@@ -64,8 +78,9 @@ def test_the_raw_article_is_the_untouched_source_copy() -> None:
 def test_the_duckdb_file_is_written_for_duckdb_1x(fresh_release: Path) -> None:
     con = duckdb.connect()
     con.execute(f"ATTACH '{fresh_release / 'data/newstables.duckdb'}' AS r (READ_ONLY)")
-    version = con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name='r'"
-                          ).fetchall()
+    version = con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name='r'"
+    ).fetchall()
     assert version == [("v1.0.0+",)], version
 
 

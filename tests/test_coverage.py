@@ -46,7 +46,10 @@ def test_an_unwaived_name_is_a_gap_naming_text_and_offsets(mini_project: Path) -
     with pytest.raises(ErrorList) as caught:
         build(mini_project)
     gaps = [e.to_dict() for e in caught.value.errors if e.type == "coverage-gap"]
-    assert [(g["check"], g["value"], g["start"]) for g in gaps] == [("name", "Rome", 15), ("name", "Rome", 103)]
+    assert [(g["check"], g["value"], g["start"]) for g in gaps] == [
+        ("name", "Rome", 15),
+        ("name", "Rome", 103),
+    ]
 
 
 def test_a_waiver_without_a_reason_is_refused(mini_project: Path) -> None:

@@ -34,11 +34,17 @@ def test_the_mini_project_passes_every_check(mini_project: Path) -> None:
 
 
 def test_a_vote_dated_off_its_event_is_blocked_naming_table_check_and_row(mini_project: Path) -> None:
-    _edit(mini_project / "data/annotations/votes.yaml", "  vote_value: abstain\n",
-          "  vote_value: abstain\n  vote_date: \"2022-01-01\"\n")
+    _edit(
+        mini_project / "data/annotations/votes.yaml",
+        "  vote_value: abstain\n",
+        '  vote_value: abstain\n  vote_date: "2022-01-01"\n',
+    )
     (error,) = _gate_errors(mini_project)
     assert (error["type"], error["table"], error["check"]) == (
-        "expectation-failed", "votes", "vote-date-matches-event")
+        "expectation-failed",
+        "votes",
+        "vote-date-matches-event",
+    )
     assert error["rows"] == "china-unsc-vote"
 
 
@@ -47,8 +53,10 @@ def test_an_event_without_participants_is_blocked(mini_project: Path) -> None:
     lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if "cnn-interview" not in ln]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (mini_project / "validation/expected_counts.yaml").write_text(
-        (mini_project / "validation/expected_counts.yaml").read_text().replace("event_participants: 6",
-                                                                               "event_participants: 4"))
+        (mini_project / "validation/expected_counts.yaml")
+        .read_text()
+        .replace("event_participants: 6", "event_participants: 4")
+    )
     checks = {(e["table"], e["check"], e["rows"]) for e in _gate_errors(mini_project)}
     assert ("events", "event-has-participant", "cnn-interview") in checks
 
@@ -66,8 +74,11 @@ def test_a_speaker_that_cannot_speak_is_blocked(mini_project: Path) -> None:
 
 
 def test_a_direct_quote_outside_quotation_marks_is_blocked(mini_project: Path) -> None:
-    _edit(mini_project / "data/annotations/statements.yaml", "excerpt: We are watching closely,",
-          "excerpt: Sullivan told CNN")
+    _edit(
+        mini_project / "data/annotations/statements.yaml",
+        "excerpt: We are watching closely,",
+        "excerpt: Sullivan told CNN",
+    )
     checks = {(e["table"], e["check"]) for e in _gate_errors(mini_project)}
     assert ("statements", "direct-quote-inside-quotation-marks") in checks
     assert ("article", "quotation") in checks, "the quotation is no longer covered either"

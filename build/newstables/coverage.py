@@ -25,7 +25,8 @@ DATE_EXPRESSION = re.compile(
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May"
     r"|June|July|August|September|October|November|December|yesterday|today|tomorrow"
     r"|(?:last|next|this) (?:week|month|year)|(?:days|weeks|months|years)(?: before| ago| later)?"
-    r"|(?:19|20)\d\d)\b")
+    r"|(?:19|20)\d\d)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ def check_waivers(waivers: list[Record]) -> dict[str, set[str]]:
     for waiver in waivers:
         check = waiver.get("check")
         if check not in WAIVER_CHECKS:
-            raise NewstablesError("enum-violation", **waiver.where("check"), value=check,
-                                  expected=", ".join(WAIVER_CHECKS))
+            raise NewstablesError(
+                "enum-violation", **waiver.where("check"), value=check, expected=", ".join(WAIVER_CHECKS)
+            )
         for key in ("text", "reason"):
             if not isinstance(waiver.get(key), str) or not waiver[key].strip():
                 raise NewstablesError("missing-field", **waiver.where(key))
@@ -74,12 +76,17 @@ def _spans(table: Table) -> list[Span]:
 
 
 def _date_texts(tables: dict[str, Table]) -> list[str]:
-    return [r["date_text"] for name in ("events", "statements") for r in tables[name].rows
-            if r.get("date_text") and r.get("date_start") is not None]
+    return [
+        r["date_text"]
+        for name in ("events", "statements")
+        for r in tables[name].rows
+        if r.get("date_text") and r.get("date_start") is not None
+    ]
 
 
-def _classify(check: str, hits: list[Hit], covered: Callable[[Hit], bool],
-              waived: set[str]) -> CoverageResult:
+def _classify(
+    check: str, hits: list[Hit], covered: Callable[[Hit], bool], waived: set[str]
+) -> CoverageResult:
     result = CoverageResult(check, hits)
     for hit in hits:
         if covered(hit):
@@ -91,8 +98,9 @@ def _classify(check: str, hits: list[Hit], covered: Callable[[Hit], bool],
     return result
 
 
-def coverage(raw: str, regions: list[Region], tables: dict[str, Table],
-             waivers: dict[str, set[str]]) -> list[CoverageResult]:
+def coverage(
+    raw: str, regions: list[Region], tables: dict[str, Table], waivers: dict[str, set[str]]
+) -> list[CoverageResult]:
     """Run the three detectors; return their results (gaps included, nothing raised)."""
     statement_spans = _spans(tables["statements"])
     mention_spans = _spans(tables["actor_mentions"])
@@ -101,8 +109,12 @@ def coverage(raw: str, regions: list[Region], tables: dict[str, Table],
     names = list(_scan(raw, regions, NAME, "name"))
     dates = list(_scan(raw, regions, DATE_EXPRESSION, "date"))
     return [
-        _classify("quotation", quotes, lambda h: any(h.span.inside(s) for s in statement_spans),
-                  waivers["quotation"]),
+        _classify(
+            "quotation",
+            quotes,
+            lambda h: any(h.span.inside(s) for s in statement_spans),
+            waivers["quotation"],
+        ),
         _classify("name", names, lambda h: any(h.span.inside(s) for s in mention_spans), waivers["name"]),
         _classify("date", dates, lambda h: any(h.text in t for t in date_texts), waivers["date"]),
     ]
@@ -110,6 +122,16 @@ def coverage(raw: str, regions: list[Region], tables: dict[str, Table],
 
 def coverage_errors(results: list[CoverageResult]) -> list[NewstablesError]:
     """One ``coverage-gap`` error per uncovered, unwaived hit."""
-    return [NewstablesError("coverage-gap", file=WAIVERS_FILE, table="article", check=r.check, value=gap.text,
-                            start=gap.span.start, end=gap.span.end)
-            for r in results for gap in r.gaps]
+    return [
+        NewstablesError(
+            "coverage-gap",
+            file=WAIVERS_FILE,
+            table="article",
+            check=r.check,
+            value=gap.text,
+            start=gap.span.start,
+            end=gap.span.end,
+        )
+        for r in results
+        for gap in r.gaps
+    ]

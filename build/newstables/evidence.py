@@ -18,8 +18,7 @@ from newstables.read import Record
 BOILERPLATE_KINDS = frozenset({"section_label", "see_also", "comment_footer"})
 REGION_KINDS = BOILERPLATE_KINDS | {"headline"}
 
-_FOLD = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u00a0": " ",
-                       "–": "-", "—": "-"})
+_FOLD = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "\u00a0": " ", "–": "-", "—": "-"})
 
 
 @dataclass(frozen=True)
@@ -65,15 +64,17 @@ def fold(text: str) -> str:
 
 def find_folded(raw: str, excerpt: str) -> int | None:
     """Offset in ``raw`` where ``excerpt`` matches after folding both, or None."""
-    target = fold(excerpt)
+    # Compared decomposed (NFD works code point by code point), one folded character per
+    # entry, so that ``origin`` maps every position back to its code point in ``raw``.
+    target = unicodedata.normalize("NFD", fold(excerpt))
     folded_chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(raw):
-        char = fold(char)
-        if char == " " and folded_chars and folded_chars[-1] == " ":
-            continue
-        folded_chars.append(char)
-        origin.append(index)
+        for piece in unicodedata.normalize("NFD", fold(char)):
+            if piece == " " and folded_chars and folded_chars[-1] == " ":
+                continue
+            folded_chars.append(piece)
+            origin.append(index)
     position = "".join(folded_chars).find(target)
     return None if position < 0 else origin[position]
 
@@ -82,8 +83,14 @@ def locate(raw: str, record: Record, regions: list[Region], field: str = "excerp
     """Resolve a record's excerpt (and optional occurrence or offsets) to a span."""
     excerpt = record[field]
     if not isinstance(excerpt, str) or not excerpt:
-        raise NewstablesError("wrong-type", **record.where(field), value=excerpt,
-                              got=type(excerpt).__name__, expected="a non-empty string", hint="")
+        raise NewstablesError(
+            "wrong-type",
+            **record.where(field),
+            value=excerpt,
+            got=type(excerpt).__name__,
+            expected="a non-empty string",
+            hint="",
+        )
     if "char_start" in record or "char_end" in record:
         span = _check_offsets(raw, record, excerpt)
     else:
@@ -98,18 +105,25 @@ def _find(raw: str, record: Record, excerpt: str, field: str) -> Span:
         offset = find_folded(raw, excerpt)
         if offset is not None:
             found = raw[offset : offset + len(excerpt) + 2]
-            raise NewstablesError("excerpt-not-verbatim", **record.where(field), value=excerpt,
-                                  found=found, offset=offset)
+            raise NewstablesError(
+                "excerpt-not-verbatim", **record.where(field), value=excerpt, found=found, offset=offset
+            )
         raise NewstablesError("excerpt-not-found", **record.where(field), value=excerpt)
     occurrence = record.get("occurrence")
     if occurrence is None:
         if len(starts) > 1:
-            raise NewstablesError("excerpt-ambiguous", **record.where(field), value=excerpt,
-                                  count=len(starts), offsets=", ".join(map(str, starts)))
+            raise NewstablesError(
+                "excerpt-ambiguous",
+                **record.where(field),
+                value=excerpt,
+                count=len(starts),
+                offsets=", ".join(map(str, starts)),
+            )
         occurrence = 1
     if not isinstance(occurrence, int) or isinstance(occurrence, bool) or not 1 <= occurrence <= len(starts):
-        raise NewstablesError("occurrence-out-of-range", **record.where("occurrence"),
-                              value=occurrence, count=len(starts))
+        raise NewstablesError(
+            "occurrence-out-of-range", **record.where("occurrence"), value=occurrence, count=len(starts)
+        )
     start = starts[occurrence - 1]
     return Span(start, start + len(excerpt))
 
@@ -117,19 +131,31 @@ def _find(raw: str, record: Record, excerpt: str, field: str) -> Span:
 def _check_offsets(raw: str, record: Record, excerpt: str) -> Span:
     start, end = record.get("char_start"), record.get("char_end")
     if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(raw)):
-        raise NewstablesError("offsets-out-of-range", **record.where("char_start"), start=start,
-                              end=end, length=len(raw))
+        raise NewstablesError(
+            "offsets-out-of-range", **record.where("char_start"), start=start, end=end, length=len(raw)
+        )
     if raw[start:end] != excerpt:
-        raise NewstablesError("offsets-mismatch", **record.where("char_start"), start=start,
-                              end=end, found=raw[start:end], value=excerpt)
+        raise NewstablesError(
+            "offsets-mismatch",
+            **record.where("char_start"),
+            start=start,
+            end=end,
+            found=raw[start:end],
+            value=excerpt,
+        )
     return Span(start, end)
 
 
 def _refuse_boilerplate(record: Record, span: Span, regions: list[Region], field: str) -> None:
     for region in regions:
         if region.is_boilerplate and span.inside(region.span):
-            raise NewstablesError("excerpt-in-boilerplate", **record.where(field), start=span.start,
-                                  end=span.end, region=region.region_id)
+            raise NewstablesError(
+                "excerpt-in-boilerplate",
+                **record.where(field),
+                start=span.start,
+                end=span.end,
+                region=region.region_id,
+            )
 
 
 def resolve_regions(raw: str, records: list[Record]) -> list[Region]:
@@ -138,8 +164,9 @@ def resolve_regions(raw: str, records: list[Record]) -> list[Region]:
     for record in records:
         kind = record.get("kind")
         if kind not in REGION_KINDS:
-            raise NewstablesError("enum-violation", **record.where("kind"), value=kind,
-                                  expected=", ".join(sorted(REGION_KINDS)))
+            raise NewstablesError(
+                "enum-violation", **record.where("kind"), value=kind, expected=", ".join(sorted(REGION_KINDS))
+            )
         span = locate(raw, record, [])
         regions.append(Region(str(record.get("region_id")), str(kind), span))
     return regions

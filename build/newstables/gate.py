@@ -47,29 +47,53 @@ def load_suite(project: Project, table: str) -> dict[str, Any]:
         return {"name": table, "expectations": []}
     suite: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if "id" in suite or any("id" in e for e in suite.get("expectations", [])):
-        raise NewstablesError("suite-invalid", file=project.rel(path),
-                              detail="suites are saved without GX's random 'id' fields")
+        raise NewstablesError(
+            "suite-invalid", file=project.rel(path), detail="suites are saved without GX's random 'id' fields"
+        )
     return suite
 
 
-def generic_expectations(schema: dict[str, Any], expected_rows: int | None,
-                         text_columns: list[str]) -> list[dict[str, Any]]:
+def generic_expectations(
+    schema: dict[str, Any], expected_rows: int | None, text_columns: list[str]
+) -> list[dict[str, Any]]:
     """Row-count and formula-trigger expectations built from metadata."""
     built = []
     if expected_rows is not None:
-        built.append({"type": "expect_table_row_count_to_equal", "kwargs": {"value": expected_rows},
-                      "meta": {"check": "row-count-as-expected",
-                               "why": "Row counts match validation/expected_counts.yaml: a change is deliberate."}})
+        built.append(
+            {
+                "type": "expect_table_row_count_to_equal",
+                "kwargs": {"value": expected_rows},
+                "meta": {
+                    "check": "row-count-as-expected",
+                    "why": "Row counts match validation/expected_counts.yaml: a change is deliberate.",
+                },
+            }
+        )
     for column in text_columns:
-        built.append({"type": "expect_column_values_to_not_match_regex",
-                      "kwargs": {"column": column, "regex": FORMULA_REGEX},
-                      "meta": {"check": f"no-formula-trigger:{column}",
-                               "why": "No text cell starts with = + - @ tab CR LF, which spreadsheets run as formulas."}})
-    built.append({"type": "expect_column_values_to_not_be_null",
-                  "kwargs": {"column": "excerpt", "row_condition": "is_external == False",
-                             "condition_parser": "pandas"},
-                  "meta": {"check": "article-row-has-excerpt",
-                           "why": "A row that is not external quotes its evidence from the article."}})
+        built.append(
+            {
+                "type": "expect_column_values_to_not_match_regex",
+                "kwargs": {"column": column, "regex": FORMULA_REGEX},
+                "meta": {
+                    "check": f"no-formula-trigger:{column}",
+                    "why": "No text cell starts with = + - @ tab CR LF, which spreadsheets run as formulas.",
+                },
+            }
+        )
+    built.append(
+        {
+            "type": "expect_column_values_to_not_be_null",
+            "kwargs": {
+                "column": "excerpt",
+                "row_condition": "is_external == False",
+                "condition_parser": "pandas",
+            },
+            "meta": {
+                "check": "article-row-has-excerpt",
+                "why": "A row that is not external quotes its evidence from the article.",
+            },
+        }
+    )
     del schema
     return built
 
@@ -86,7 +110,9 @@ def open_frames(project: Project, staging: Path, raw: str) -> duckdb.DuckDBPyCon
     return con
 
 
-def frame(con: duckdb.DuckDBPyConnection, project: Project, table: str, primary_key: list[str]) -> pd.DataFrame:
+def frame(
+    con: duckdb.DuckDBPyConnection, project: Project, table: str, primary_key: list[str]
+) -> pd.DataFrame:
     """The pandas frame a table's suite validates (its SQL file, or the bare table)."""
     path = project.path(VALIDATION / f"{table}.sql")
     if path.is_file():
@@ -122,7 +148,8 @@ class _Validator:
         assert len(suite.expectations) == len(expectations), f"suite {table}: an expectation was dropped"
         asset = self.source.add_dataframe_asset(name=table)
         batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-            batch_parameters={"dataframe": df})
+            batch_parameters={"dataframe": df}
+        )
         return batch.validate(suite, result_format={"result_format": "COMPLETE"})
 
 
@@ -136,15 +163,22 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
     result = outcome.result or {}
     raised = bool(outcome.exception_info and outcome.exception_info.get("raised_exception"))
     return CheckResult(
-        table=table, check=meta.get("check", outcome.expectation_config.type), why=meta.get("why", ""),
-        kind=outcome.expectation_config.type, passed=bool(outcome.success) and not raised,
-        observed=result.get("observed_value") if not raised else outcome.exception_info.get("exception_message"),
+        table=table,
+        check=meta.get("check", outcome.expectation_config.type),
+        why=meta.get("why", ""),
+        kind=outcome.expectation_config.type,
+        passed=bool(outcome.success) and not raised,
+        observed=result.get("observed_value")
+        if not raised
+        else outcome.exception_info.get("exception_message"),
         unexpected_count=int(result.get("unexpected_count") or 0),
-        examples=_examples(df, result.get("unexpected_index_list"), primary_key))
+        examples=_examples(df, result.get("unexpected_index_list"), primary_key),
+    )
 
 
-def run_suites(project: Project, staging: Path, raw: str, schemas: dict[str, dict[str, Any]],
-               formula_waivers: set[str]) -> list[CheckResult]:
+def run_suites(
+    project: Project, staging: Path, raw: str, schemas: dict[str, dict[str, Any]], formula_waivers: set[str]
+) -> list[CheckResult]:
     """Run every table's suite (plus the generic checks) on the staged release."""
     counts = yaml.safe_load(project.path(VALIDATION / "expected_counts.yaml").read_text(encoding="utf-8"))
     con = open_frames(project, staging, raw)
@@ -163,8 +197,15 @@ def run_suites(project: Project, staging: Path, raw: str, schemas: dict[str, dic
 
 def failures(results: list[CheckResult]) -> list[NewstablesError]:
     """One ``expectation-failed`` error per failing check, naming table, check and rows."""
-    return [NewstablesError("expectation-failed", table=r.table, check=r.check,
-                            detail=f"{r.why} Observed {r.observed!r}; {r.unexpected_count} offending rows"
-                                   + (f": {', '.join(r.examples)}" if r.examples else ""),
-                            rows=", ".join(r.examples))
-            for r in results if not r.passed]
+    return [
+        NewstablesError(
+            "expectation-failed",
+            table=r.table,
+            check=r.check,
+            detail=f"{r.why} Observed {r.observed!r}; {r.unexpected_count} offending rows"
+            + (f": {', '.join(r.examples)}" if r.examples else ""),
+            rows=", ".join(r.examples),
+        )
+        for r in results
+        if not r.passed
+    ]

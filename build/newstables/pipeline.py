@@ -49,8 +49,15 @@ def load_inputs(project_root: Path) -> Inputs:
 
 def make_tables(inputs: Inputs) -> dict[str, Table]:
     """Build every table from the loaded inputs."""
-    return build_tables(inputs.project, inputs.raw, inputs.regions, inputs.metadata,
-                        inputs.schemas, inputs.annotations.tables, inputs.waivers["formula"])
+    return build_tables(
+        inputs.project,
+        inputs.raw,
+        inputs.regions,
+        inputs.metadata,
+        inputs.schemas,
+        inputs.annotations.tables,
+        inputs.waivers["formula"],
+    )
 
 
 def structural_checks(staging: Path, inputs: Inputs) -> list[CheckResult]:
@@ -58,9 +65,11 @@ def structural_checks(staging: Path, inputs: Inputs) -> list[CheckResult]:
     validate_frictionless(staging)
     check_excerpts(inputs.raw, staging, inputs.schemas)
     check_formats_agree(staging, inputs.schemas)
-    why = {"frictionless": "Frictionless accepts datapackage.json and every resource.",
-           "excerpts-match-offsets": "Every excerpt equals raw[char_start:char_end].",
-           "csv-parquet-duckdb-agree": "CSV, Parquet and the DuckDB file hold the same rows."}
+    why = {
+        "frictionless": "Frictionless accepts datapackage.json and every resource.",
+        "excerpts-match-offsets": "Every excerpt equals raw[char_start:char_end].",
+        "csv-parquet-duckdb-agree": "CSV, Parquet and the DuckDB file hold the same rows.",
+    }
     return [CheckResult("package", check, text, "build", True) for check, text in why.items()]
 
 

@@ -60,8 +60,9 @@ def load_metadata(project: Project) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     for field in ("name", "title", "version", "created", "resources"):
         if not data.get(field):
-            raise NewstablesError("metadata-invalid", file=project.rel(path), field=field,
-                                  detail="is required")
+            raise NewstablesError(
+                "metadata-invalid", file=project.rel(path), field=field, detail="is required"
+            )
     return dict(data)
 
 

@@ -71,14 +71,14 @@ def copy_schemas(project: Project, tables: dict[str, Table], staging: Path) -> l
     return [schema_path(name) for name in tables]
 
 
-def write_release(project: Project, tables: dict[str, Table], metadata: dict[str, Any],
-                  staging: Path) -> list[Path]:
+def write_release(
+    project: Project, tables: dict[str, Table], metadata: dict[str, Any], staging: Path
+) -> list[Path]:
     """Write all data outputs into ``staging``; return their release-relative paths."""
     schemas = copy_schemas(project, tables, staging)
     arrows = write_tables(tables, staging)
     create_database(staging / DUCKDB_FILE, tables, arrows, metadata)
-    (staging / "datapackage.json").write_text(datapackage_json(metadata, staging),
-                                              encoding="utf-8")
+    (staging / "datapackage.json").write_text(datapackage_json(metadata, staging), encoding="utf-8")
     outputs = [csv_path(n) for n in tables] + [parquet_path(n) for n in tables]
     return [*schemas, *outputs, DUCKDB_FILE, Path("datapackage.json")]
 

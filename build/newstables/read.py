@@ -64,13 +64,23 @@ class _RecordLoader(yaml.SafeLoader):
 
 
 def _construct_record(loader: _RecordLoader, node: yaml.MappingNode) -> Record:
-    record = Record(loader.construct_mapping(node, deep=True))
+    record = Record({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     record.line = node.start_mark.line + 1
     record.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     return record
 
 
+def _construct_timestamp(loader: _RecordLoader, node: yaml.ScalarNode) -> Any:
+    # An impossible date such as 2022-02-30 stays a string, for the build to report as
+    # invalid-date with its coordinates (PyYAML would raise a bare ValueError).
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _RecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)  # type: ignore[arg-type]
+_RecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -86,7 +96,7 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
     """Load a YAML list of mappings safely, with line numbers for every record."""
     name = project.rel(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_RecordLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_RecordLoader)
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         tag = (exc.problem or "").split("tag ")[-1]
@@ -97,14 +107,16 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise NewstablesError("annotation-not-a-list", file=name, got=type(data).__name__)
+        got = "mapping" if isinstance(data, dict) else type(data).__name__
+        raise NewstablesError("annotation-not-a-list", file=name, got=got)
     return [_check_record(item, name, index) for index, item in enumerate(data, start=1)]
 
 
 def _check_record(item: Any, name: str, index: int) -> Record:
     if not isinstance(item, Record):
-        raise NewstablesError("record-not-a-mapping", file=name, record=index, line="?",
-                              got=type(item).__name__)
+        raise NewstablesError(
+            "record-not-a-mapping", file=name, record=index, line="?", got=type(item).__name__
+        )
     item.file, item.index = name, index
     return item
 

@@ -27,18 +27,28 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}.muted{col
 
 def coverage_checks(results: list[CoverageResult]) -> list[CheckResult]:
     """Coverage results in the report's check form (table: the raw article)."""
-    return [CheckResult(table="article", check=f"coverage:{r.check}",
-                        why=f"Every {r.check} hit in the body is covered by a row or waived with a reason.",
-                        kind="coverage", passed=not r.gaps,
-                        observed={"hits": len(r.hits), "covered": len(r.hits) - r.waived - len(r.gaps),
-                                  "waived": r.waived},
-                        unexpected_count=len(r.gaps),
-                        examples=[f"{g.text!r} at {g.span.start}" for g in r.gaps[:5]])
-            for r in results]
+    return [
+        CheckResult(
+            table="article",
+            check=f"coverage:{r.check}",
+            why=f"Every {r.check} hit in the body is covered by a row or waived with a reason.",
+            kind="coverage",
+            passed=not r.gaps,
+            observed={
+                "hits": len(r.hits),
+                "covered": len(r.hits) - r.waived - len(r.gaps),
+                "waived": r.waived,
+            },
+            unexpected_count=len(r.gaps),
+            examples=[f"{g.text!r} at {g.span.start}" for g in r.gaps[:5]],
+        )
+        for r in results
+    ]
 
 
-def results_document(metadata: dict[str, Any], row_counts: dict[str, int],
-                     checks: list[CheckResult]) -> dict[str, Any]:
+def results_document(
+    metadata: dict[str, Any], row_counts: dict[str, int], checks: list[CheckResult]
+) -> dict[str, Any]:
     """The machine-readable results: package, row counts, every check."""
     return {
         "package": metadata["name"],
@@ -54,35 +64,44 @@ def _row(check: CheckResult) -> str:
     status = '<span class="pass">pass</span>' if check.passed else '<span class="fail">FAIL</span>'
     examples = html.escape(", ".join(check.examples)) or '<span class="muted">—</span>'
     observed = html.escape(json.dumps(check.observed, ensure_ascii=False, default=str))
-    return (f"<tr><td>{status}</td><td><code>{html.escape(check.check)}</code><br>"
-            f"<span class=muted>{html.escape(check.why)}</span></td><td>{observed}</td>"
-            f"<td>{check.unexpected_count}</td><td>{examples}</td></tr>")
+    return (
+        f"<tr><td>{status}</td><td><code>{html.escape(check.check)}</code><br>"
+        f"<span class=muted>{html.escape(check.why)}</span></td><td>{observed}</td>"
+        f"<td>{check.unexpected_count}</td><td>{examples}</td></tr>"
+    )
 
 
 def render_html(document: dict[str, Any], checks: list[CheckResult]) -> str:
     """The human report: a summary, row counts and one table of checks per data table."""
     title = f"Validation report — {document['package']} {document['version']}"
     verdict = "All checks passed" if document["passed"] else f"{document['summary']['failed']} checks failed"
-    counts = "".join(f"<tr><td>{html.escape(t)}</td><td>{n}</td></tr>"
-                     for t, n in document["row_counts"].items())
+    counts = "".join(
+        f"<tr><td>{html.escape(t)}</td><td>{n}</td></tr>" for t, n in document["row_counts"].items()
+    )
     sections = []
     for table, group in groupby(sorted(checks, key=lambda c: c.table), key=lambda c: c.table):
         rows = "".join(_row(c) for c in group)
-        sections.append(f"<h2>{html.escape(table)}</h2><table><tr><th>status</th><th>check</th>"
-                        f"<th>observed</th><th>offending</th><th>examples</th></tr>{rows}</table>")
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style><h1>{html.escape(title)}</h1><p><strong>{verdict}</strong> "
-            f"({document['summary']['checks']} checks).</p><h2>Row counts</h2><table>"
-            f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}</html>\n")
+        sections.append(
+            f"<h2>{html.escape(table)}</h2><table><tr><th>status</th><th>check</th>"
+            f"<th>observed</th><th>offending</th><th>examples</th></tr>{rows}</table>"
+        )
+    return (
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style><h1>{html.escape(title)}</h1><p><strong>{verdict}</strong> "
+        f"({document['summary']['checks']} checks).</p><h2>Row counts</h2><table>"
+        f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}</html>\n"
+    )
 
 
-def write_report(staging: Path, metadata: dict[str, Any], row_counts: dict[str, int],
-                 checks: list[CheckResult]) -> list[Path]:
+def write_report(
+    staging: Path, metadata: dict[str, Any], row_counts: dict[str, int], checks: list[CheckResult]
+) -> list[Path]:
     """Write results.json and index.html under ``validation/report``; return their paths."""
     folder = staging / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     document = results_document(metadata, row_counts, checks)
-    (folder / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str)
-                                         + "\n", encoding="utf-8")
+    (folder / "results.json").write_text(
+        json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
     (folder / "index.html").write_text(render_html(document, checks), encoding="utf-8")
     return [REPORT_DIR / "results.json", REPORT_DIR / "index.html"]

@@ -83,9 +83,15 @@ def views_sql() -> str:
     return resources.files(__package__).joinpath("views.sql").read_text(encoding="utf-8")
 
 
-def create_database(path: Path, tables: dict[str, Table], arrows: dict[str, pa.Table],
-                    metadata: dict[str, Any]) -> None:
-    """Write the DuckDB file: every table, its constraints, comments and the views."""
+def create_database(
+    path: Path,
+    tables: dict[str, Table],
+    arrows: dict[str, pa.Table],
+    metadata: dict[str, Any],
+    with_views: bool = True,
+) -> None:
+    """Write the DuckDB file: every table, its constraints, comments and (unless told
+    otherwise, for a partial database) the views."""
     descriptions = {r["name"]: r["description"] for r in metadata["resources"]}
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal(path.as_posix())} AS release (STORAGE_VERSION '{STORAGE_VERSION}')")
@@ -99,7 +105,8 @@ def create_database(path: Path, tables: dict[str, Table], arrows: dict[str, pa.T
         for statement in comment_sql(tables[name], descriptions[name]):
             con.execute(statement)
         created.add(name)
-    con.execute(views_sql())
+    if with_views:
+        con.execute(views_sql())
     con.execute("USE memory")
     con.execute("DETACH release")
     con.close()

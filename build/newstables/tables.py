@@ -26,8 +26,12 @@ COMPUTED_FIELDS = frozenset({"sha256"})
 EXTRA_KEYS = frozenset({"occurrence"})
 EXTERNAL_KINDS = frozenset({"external_reference", "fact_dossier", "original_report"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_EXPECTED = {"string": "a string (quote values such as NO, yes or 2022)", "integer": "an integer",
-             "boolean": "true or false", "date": "a date string YYYY-MM-DD"}
+_EXPECTED = {
+    "string": "a string (quote values such as NO, yes or 2022)",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "date": "a date string YYYY-MM-DD",
+}
 
 
 @dataclass
@@ -50,8 +54,15 @@ class Table:
         return list(self.schema["primaryKey"])
 
 
-def build_row(project: Project, raw: str, regions: list[Region], table: str,
-              schema: dict[str, Any], record: Record, id_template: str | None) -> dict[str, Any]:
+def build_row(
+    project: Project,
+    raw: str,
+    regions: list[Region],
+    table: str,
+    schema: dict[str, Any],
+    record: Record,
+    id_template: str | None,
+) -> dict[str, Any]:
     """Turn one annotation record into a typed row of ``table``, with resolved evidence."""
     fields = {f["name"]: f for f in schema["fields"]}
     _refuse_unknown_keys(record, table, fields, id_template)
@@ -70,29 +81,37 @@ def build_row(project: Project, raw: str, regions: list[Region], table: str,
     return row
 
 
-def _refuse_unknown_keys(record: Record, table: str, fields: dict[str, Any],
-                         id_template: str | None) -> None:
+def _refuse_unknown_keys(record: Record, table: str, fields: dict[str, Any], id_template: str | None) -> None:
     derived = set(COMPUTED_FIELDS)
     if id_template:
         derived.add(next(iter(fields)))
     allowed = (set(fields) - derived) | EXTRA_KEYS
     for key in record:
         if key not in allowed:
-            raise NewstablesError("unknown-field", **record.where(str(key)), table=table,
-                                  expected=", ".join(sorted(allowed)))
+            raise NewstablesError(
+                "unknown-field", **record.where(str(key)), table=table, expected=", ".join(sorted(allowed))
+            )
 
 
 def coerce(record: Record, name: str, value: Any, type_: str) -> Any:
     """Check a YAML value against a Table Schema type and return it as a Python value."""
     if type_ == "date":
         return _coerce_date(record, name, value)
-    ok = {"string": isinstance(value, str),
-          "integer": isinstance(value, int) and not isinstance(value, bool),
-          "boolean": isinstance(value, bool)}[type_]
+    ok = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+    }[type_]
     if not ok:
         hint = "; YAML reads unquoted NO/yes/on/off as booleans" if isinstance(value, bool) else ""
-        raise NewstablesError("wrong-type", **record.where(name), value=value,
-                              got=type(value).__name__, expected=_EXPECTED[type_], hint=hint)
+        raise NewstablesError(
+            "wrong-type",
+            **record.where(name),
+            value=value,
+            got=type(value).__name__,
+            expected=_EXPECTED[type_],
+            hint=hint,
+        )
     return value
 
 
@@ -100,8 +119,14 @@ def _coerce_date(record: Record, name: str, value: Any) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str):
-        raise NewstablesError("wrong-type", **record.where(name), value=value,
-                              got=type(value).__name__, expected=_EXPECTED["date"], hint="")
+        raise NewstablesError(
+            "wrong-type",
+            **record.where(name),
+            value=value,
+            got=type(value).__name__,
+            expected=_EXPECTED["date"],
+            hint="",
+        )
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise NewstablesError("invalid-date", **record.where(name), value=value)
     try:
@@ -137,14 +162,17 @@ def check_constraints(record: Record, name: str, value: Any, spec: dict[str, Any
             raise NewstablesError("missing-field", **record.where(name))
         return
     if "enum" in constraints and value not in constraints["enum"]:
-        raise NewstablesError("enum-violation", **record.where(name), value=value,
-                              expected=", ".join(constraints["enum"]))
+        raise NewstablesError(
+            "enum-violation", **record.where(name), value=value, expected=", ".join(constraints["enum"])
+        )
     if "pattern" in constraints and not re.fullmatch(constraints["pattern"], str(value)):
-        raise NewstablesError("pattern-violation", **record.where(name), value=value,
-                              expected=constraints["pattern"])
+        raise NewstablesError(
+            "pattern-violation", **record.where(name), value=value, expected=constraints["pattern"]
+        )
     if "minimum" in constraints and value < constraints["minimum"]:
-        raise NewstablesError("pattern-violation", **record.where(name), value=value,
-                              expected=f">= {constraints['minimum']}")
+        raise NewstablesError(
+            "pattern-violation", **record.where(name), value=value, expected=f">= {constraints['minimum']}"
+        )
     if name == "iso3" and pycountry.countries.get(alpha_3=value) is None:
         raise NewstablesError("unknown-country-code", **record.where(name), value=value)
 
@@ -167,8 +195,9 @@ def check_date_order(table: Table) -> None:
                 start_name = name[: -len("end")] + "start"
                 start, end = row.get(start_name), row[name]
                 if start is not None and end is not None and end < start:
-                    raise NewstablesError("date-order", **record.where(name), value=end,
-                                          other_field=start_name, other=start)
+                    raise NewstablesError(
+                        "date-order", **record.where(name), value=end, other_field=start_name, other=start
+                    )
 
 
 def check_primary_key(table: Table) -> None:
@@ -177,8 +206,12 @@ def check_primary_key(table: Table) -> None:
     for row, record in zip(table.rows, table.records, strict=True):
         key = tuple(row[k] for k in table.primary_key)
         if key in seen:
-            raise NewstablesError("duplicate-id", **record.where(table.primary_key[0]),
-                                  value="/".join(map(str, key)), other=seen[key].label)
+            raise NewstablesError(
+                "duplicate-id",
+                **record.where(table.primary_key[0]),
+                value="/".join(map(str, key)),
+                other=seen[key].label,
+            )
         seen[key] = record
 
 
@@ -191,8 +224,12 @@ def check_foreign_keys(tables: dict[str, Table]) -> None:
             for row, record in zip(table.rows, table.records, strict=True):
                 value = tuple(row[k] for k in fk["fields"])
                 if None not in value and value not in keys:
-                    raise NewstablesError("dangling-reference", **record.where(fk["fields"][0]),
-                                          value="/".join(map(str, value)), target=target.name)
+                    raise NewstablesError(
+                        "dangling-reference",
+                        **record.where(fk["fields"][0]),
+                        value="/".join(map(str, value)),
+                        target=target.name,
+                    )
 
 
 def check_external_rows(tables: dict[str, Table]) -> None:
@@ -201,28 +238,40 @@ def check_external_rows(tables: dict[str, Table]) -> None:
     for table in tables.values():
         for row, record in zip(table.rows, table.records, strict=True):
             if row["is_external"] and kinds.get(row["evidence_source_id"]) not in EXTERNAL_KINDS:
-                raise NewstablesError("external-without-source", **record.where("evidence_source_id"),
-                                      value=row["evidence_source_id"])
+                raise NewstablesError(
+                    "external-without-source",
+                    **record.where("evidence_source_id"),
+                    value=row["evidence_source_id"],
+                )
 
 
 def sort_rows(table: Table) -> None:
     """Sort rows (and their records) by primary key, the published order."""
-    pairs = sorted(zip(table.rows, table.records, strict=True),
-                   key=lambda p: tuple(str(p[0][k]) for k in table.primary_key))
+    pairs = sorted(
+        zip(table.rows, table.records, strict=True),
+        key=lambda p: tuple(str(p[0][k]) for k in table.primary_key),
+    )
     table.rows = [p[0] for p in pairs]
     table.records = [p[1] for p in pairs]
 
 
-def build_tables(project: Project, raw: str, regions: list[Region], metadata: dict[str, Any],
-                 schemas: dict[str, dict[str, Any]], records: dict[str, list[Record]],
-                 formula_waivers: set[str]) -> dict[str, Table]:
+def build_tables(
+    project: Project,
+    raw: str,
+    regions: list[Region],
+    metadata: dict[str, Any],
+    schemas: dict[str, dict[str, Any]],
+    records: dict[str, list[Record]],
+    formula_waivers: set[str],
+) -> dict[str, Table]:
     """Build and check every table; the entry function of this stage."""
     templates = {r["name"]: r.get("id_template") for r in metadata["resources"]}
     tables: dict[str, Table] = {}
     for name, schema in schemas.items():
         table = Table(name, schema, records=list(records.get(name, [])))
-        table.rows = [build_row(project, raw, regions, name, schema, rec, templates[name])
-                      for rec in table.records]
+        table.rows = [
+            build_row(project, raw, regions, name, schema, rec, templates[name]) for rec in table.records
+        ]
         check_primary_key(table)
         check_date_order(table)
         check_formula_triggers(table, formula_waivers)

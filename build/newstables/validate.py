@@ -34,8 +34,10 @@ def validate_frictionless(staging: Path) -> None:
 def read_csv_sql(path: Path, schema: dict[str, Any]) -> str:
     """A DuckDB expression reading a published CSV with the schema's column types."""
     columns = ", ".join(f"{quote_literal(f['name'])}: '{SQL_TYPES[f['type']]}'" for f in schema["fields"])
-    return (f"read_csv({quote_literal(path.as_posix())}, header=true, auto_detect=false, "
-            f"columns={{{columns}}}, quote='\"', escape='\"')")
+    return (
+        f"read_csv({quote_literal(path.as_posix())}, header=true, auto_detect=false, "
+        f"columns={{{columns}}}, quote='\"', escape='\"')"
+    )
 
 
 def check_excerpts(raw: str, staging: Path, schemas: dict[str, dict[str, Any]]) -> None:
@@ -45,12 +47,20 @@ def check_excerpts(raw: str, staging: Path, schemas: dict[str, dict[str, Any]]) 
         path = staging / csv_path(table)
         rows = con.execute(
             f"SELECT char_start, char_end, excerpt FROM {read_csv_sql(path, schema)} "
-            "WHERE char_start IS NOT NULL").fetchall()
+            "WHERE char_start IS NOT NULL"
+        ).fetchall()
         for start, end, excerpt in rows:
             if raw[start:end] != excerpt:
-                raise NewstablesError("offsets-mismatch", file=csv_path(table).as_posix(),
-                                      record=f"[{start}, {end})", line="-", start=start, end=end,
-                                      found=raw[start:end], value=excerpt)
+                raise NewstablesError(
+                    "offsets-mismatch",
+                    file=csv_path(table).as_posix(),
+                    record=f"[{start}, {end})",
+                    line="-",
+                    start=start,
+                    end=end,
+                    found=raw[start:end],
+                    value=excerpt,
+                )
 
 
 def check_formats_agree(staging: Path, schemas: dict[str, dict[str, Any]]) -> None:
@@ -74,8 +84,12 @@ def _compare(con: duckdb.DuckDBPyConnection, table: str, csv: str, other: str, n
     counts = con.execute(f"SELECT (SELECT count(*) FROM {csv}), (SELECT count(*) FROM {other})").fetchall()[0]
     differing = con.execute(
         f"SELECT count(*) FROM ((FROM {csv} EXCEPT ALL FROM {other}) UNION ALL "
-        f"(FROM {other} EXCEPT ALL FROM {csv}))").fetchall()[0][0]
+        f"(FROM {other} EXCEPT ALL FROM {csv}))"
+    ).fetchall()[0][0]
     if counts[0] != counts[1] or differing:
-        raise NewstablesError("outputs-disagree", file=csv_path(table).as_posix(), table=table,
-                              detail=f"CSV has {counts[0]} rows, {name} {counts[1]}; "
-                                     f"{differing} rows differ")
+        raise NewstablesError(
+            "outputs-disagree",
+            file=csv_path(table).as_posix(),
+            table=table,
+            detail=f"CSV has {counts[0]} rows, {name} {counts[1]}; {differing} rows differ",
+        )
