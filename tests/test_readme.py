@@ -32,3 +32,9 @@ def test_each_readme_query_runs_on_the_release_and_returns_rows(query: str) -> N
 def test_the_readme_links_the_validation_report() -> None:
     assert "(validation/report/index.html)" in README
     assert (REPO / "validation/report/index.html").is_file()
+
+
+def test_the_generated_data_dictionary_is_up_to_date() -> None:
+    from newstables.docs import write_docs
+
+    assert write_docs(REPO, check=True) == [], "run `newstables docs` and commit"

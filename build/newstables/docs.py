@@ -1,0 +1,56 @@
+"""Generated documentation: the data dictionary in ``docs/data-dictionary.md`` and in the
+README between its markers, both from the one metadata source (never written twice)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newstables.errors import NewstablesError
+from newstables.metadata import data_dictionary
+from newstables.project import Project, load_metadata, load_schemas
+
+BEGIN = "<!-- BEGIN data-dictionary -->"
+END = "<!-- END data-dictionary -->"
+DICTIONARY = Path("docs/data-dictionary.md")
+README = Path("README.md")
+
+
+def readme_section(dictionary: str) -> str:
+    """The dictionary as a README section: without its title, headings one level down."""
+    body = dictionary.split("\n## ", 1)[1]
+    return "### " + body.replace("\n## ", "\n### ")
+
+
+def with_section(readme: str, section: str) -> str:
+    """The README text with the generated section between its markers."""
+    if BEGIN not in readme or END not in readme:
+        raise NewstablesError("metadata-invalid", file=str(README), field=BEGIN,
+                              detail="the README lacks the data-dictionary markers")
+    head, rest = readme.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    return f"{head}{BEGIN}\n{section.rstrip()}\n{END}{tail}"
+
+
+def generated_docs(project: Project) -> dict[Path, str]:
+    """The generated text of every documentation file, by project-relative path."""
+    metadata = load_metadata(project)
+    dictionary = data_dictionary(metadata, load_schemas(project, metadata))
+    readme = project.path(README).read_text(encoding="utf-8")
+    return {DICTIONARY: dictionary, README: with_section(readme, readme_section(dictionary))}
+
+
+def write_docs(project_root: Path, check: bool = False) -> list[Path]:
+    """Regenerate the docs (or, with ``check``, only report); return the files that differ.
+
+    Example: ``write_docs(Path("."))`` after editing a field description in ``schemas/``.
+    """
+    project = Project(project_root.resolve())
+    stale = []
+    for relative, text in generated_docs(project).items():
+        path = project.path(relative)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            stale.append(relative)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+    return stale
