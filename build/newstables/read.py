@@ -63,7 +63,20 @@ class _RecordLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping and key."""
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one record (PyYAML would silently keep the last value)."""
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    seen: set[str] = set()
+    for key, _ in node.value:
+        if str(key.value) in seen:
+            raise _DuplicateKey(problem=str(key.value), problem_mark=key.start_mark)
+        seen.add(str(key.value))
+
+
 def _construct_record(loader: _RecordLoader, node: yaml.MappingNode) -> Record:
+    _refuse_duplicate_keys(node)
     record = Record({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     record.line = node.start_mark.line + 1
     record.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
@@ -96,10 +109,13 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
     """Load a YAML list of mappings safely, with line numbers for every record."""
     name = project.rel(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_RecordLoader)
+        data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+    except _DuplicateKey as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise NewstablesError("duplicate-key", file=name, line=line, field=exc.problem) from exc
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        tag = (exc.problem or "").split("tag ")[-1]
+        tag = (exc.problem or "").split("tag ")[-1].strip("'\"")
         raise NewstablesError("yaml-unsafe-tag", file=name, line=line, tag=tag) from exc
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
@@ -112,10 +128,17 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
     return [_check_record(item, name, index) for index, item in enumerate(data, start=1)]
 
 
+def _read_utf8(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise NewstablesError("annotation-not-utf8", file=name, offset=exc.start) from exc
+
+
 def _check_record(item: Any, name: str, index: int) -> Record:
     if not isinstance(item, Record):
         raise NewstablesError(
-            "record-not-a-mapping", file=name, record=index, line="?", got=type(item).__name__
+            "record-not-a-mapping", file=name, record=index, line="-", got=type(item).__name__
         )
     item.file, item.index = name, index
     return item
