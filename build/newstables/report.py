@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -60,10 +60,30 @@ def results_document(
     }
 
 
+def merge_column_checks(checks: list[CheckResult]) -> list[CheckResult]:
+    """Fold the per-column formula checks of a table into one row for the human report."""
+    merged: list[CheckResult] = []
+    for check in checks:
+        prefix, _, column = check.check.partition(":")
+        previous = merged[-1] if merged else None
+        if column and previous and previous.table == check.table and previous.check.startswith(prefix):
+            previous.check = f"{prefix}:{previous.check.split(':', 1)[1]}, {column}"
+            previous.passed = previous.passed and check.passed
+            previous.unexpected_count += check.unexpected_count
+            previous.examples += check.examples
+        else:
+            merged.append(replace(check, examples=list(check.examples)))
+    return merged
+
+
 def _row(check: CheckResult) -> str:
     status = '<span class="pass">pass</span>' if check.passed else '<span class="fail">FAIL</span>'
     examples = html.escape(", ".join(check.examples)) or '<span class="muted">—</span>'
-    observed = html.escape(json.dumps(check.observed, ensure_ascii=False, default=str))
+    observed = (
+        "—"
+        if check.observed is None
+        else html.escape(json.dumps(check.observed, ensure_ascii=False, default=str))
+    )
     return (
         f"<tr><td>{status}</td><td><code>{html.escape(check.check)}</code><br>"
         f"<span class=muted>{html.escape(check.why)}</span></td><td>{observed}</td>"
@@ -79,7 +99,8 @@ def render_html(document: dict[str, Any], checks: list[CheckResult]) -> str:
         f"<tr><td>{html.escape(t)}</td><td>{n}</td></tr>" for t, n in document["row_counts"].items()
     )
     sections = []
-    for table, group in groupby(sorted(checks, key=lambda c: c.table), key=lambda c: c.table):
+    ordered = sorted(checks, key=lambda c: (c.table, c.check.split(":")[0]))
+    for table, group in groupby(merge_column_checks(ordered), key=lambda c: c.table):
         rows = "".join(_row(c) for c in group)
         sections.append(
             f"<h2>{html.escape(table)}</h2><table><tr><th>status</th><th>check</th>"
