@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml requirements.lock
 ## make release: install the pinned environment, build and validate the tables.
 release: $(STAMP)
 	$(BIN)/newstables build
+	$(BIN)/newstables docs
+	$(BIN)/newstables release --dist dist --skip-existing
 
 build: release
 

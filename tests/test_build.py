@@ -17,6 +17,7 @@ REPRODUCIBLE = [
     "data/parquet/*.parquet",
     "validation/report/*",
     "schemas/*.schema.json",
+    "data/newstables.duckdb",
 ]
 
 

@@ -11,8 +11,11 @@ import typer
 
 from newstables.errors import ErrorList, NewstablesError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Turn a news article into a versioned, validated data release.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Turn a news article into a versioned, validated data release.",
+)
 
 ProjectOption = Annotated[Path, typer.Option("--project", "-p", help="Project folder (inputs).")]
 
@@ -28,8 +31,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print errors as JSON f
 def fail(errors: list[NewstablesError], as_json: bool) -> None:
     """Print errors (human text or JSON) on stderr and exit non-zero."""
     if as_json:
-        print(json.dumps({"errors": [e.to_dict() for e in errors]}, indent=2, ensure_ascii=False),
-              file=sys.stderr)
+        print(
+            json.dumps({"errors": [e.to_dict() for e in errors]}, indent=2, ensure_ascii=False),
+            file=sys.stderr,
+        )
     else:
         for error in errors:
             print(f"error [{error.type}] {error.title}\n  {error.message}", file=sys.stderr)
@@ -50,7 +55,9 @@ def run_reporting(as_json: bool, action: object, *args: object) -> object:
 @app.command()
 def build(
     project: ProjectOption = Path("."),
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write outputs (default: the project).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write outputs (default: the project).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build, validate and publish the tables.
@@ -63,6 +70,112 @@ def build(
     assert isinstance(tables, dict), "build returns the built tables"
     for name, table in tables.items():
         typer.echo(f"{name}: {len(table.rows)} rows")
+
+
+@app.command()
+def docs(
+    project: ProjectOption = Path("."),
+    check: Annotated[bool, typer.Option("--check", help="Only report stale files; exit 1 if any.")] = False,
+) -> None:
+    """Regenerate the data dictionary (docs/ and the README section) from the schemas.
+
+    Example: newstables docs --check
+    """
+    from newstables.docs import write_docs
+
+    stale = run_reporting(False, write_docs, project, check)
+    assert isinstance(stale, list), "write_docs returns the stale files"
+    for path in stale:
+        typer.echo(f"{'stale' if check else 'wrote'} {path}")
+    if check and stale:
+        raise typer.Exit(code=1)
+
+
+# --- release / verify / diff / query (helper) -------------------------------------------------
+
+
+@app.command()
+def release(
+    project: ProjectOption = Path("."),
+    dist: Annotated[Path, typer.Option("--dist", help="Folder that receives the release.")] = Path("dist"),
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Exit 0 without writing when this version exists.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Build and publish a versioned release folder with .zip and .tar.gz archives.
+
+    Example: newstables release --project . --dist dist
+    """
+    from newstables.release import release as run_release
+    from newstables.release import released_already
+
+    if skip_existing and released_already(project, dist):
+        typer.echo(f"already released: {released_already(project, dist)}")
+        return
+    placed = run_reporting(as_json, run_release, project, dist)
+    assert isinstance(placed, list), "release returns the paths it wrote"
+    for path in placed:
+        typer.echo(str(path))
+
+
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="A release folder, or its .zip / .tar.gz archive.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Check a release: SHA256SUMS, hashes, schemas, formats and Frictionless.
+
+    Example: newstables verify dist/newstables-rome-meeting-2022-0.1.0.zip
+    """
+    from newstables.verify import verify as run_verify
+
+    count = run_reporting(as_json, run_verify, path)
+    typer.echo(f"OK {count} files verified")
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier release folder (or build output).")],
+    new: Annotated[Path, typer.Argument(help="The later release folder (or build output).")],
+    write_changes: Annotated[
+        bool, typer.Option("--write-changes", help="Write the changes table into NEW/data and its schema.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare two releases by primary key and propose a semantic-version bump.
+
+    Example: newstables diff dist/x-0.1.0 dist/x-0.2.0 --write-changes
+    """
+    from newstables.diff import Diff, diff_paths, markdown
+    from newstables.diff import write_changes as run_write_changes
+
+    result = run_reporting(as_json, diff_paths, old, new)
+    assert isinstance(result, Diff), "diff_paths returns a Diff"
+    if write_changes:
+        written = run_reporting(as_json, run_write_changes, result, new)
+        assert isinstance(written, list), "write_changes returns the paths it wrote"
+        for path in written:
+            typer.echo(f"wrote {new / path}", err=True)
+    typer.echo(markdown(result), nl=False)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="The SQL to run (read-only).")],
+    db: Annotated[Path, typer.Option("--db", help="The DuckDB file.")] = Path("data/newstables.duckdb"),
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    as_json_rows: Annotated[bool, typer.Option("--json", help="Print a JSON array of rows.")] = False,
+) -> None:
+    """Run SQL on the release's DuckDB file and print the result.
+
+    Example: newstables query "SELECT speaker, text FROM statements_by_speaker" --csv
+    """
+    from newstables.query import query as run_query
+
+    output = "csv" if as_csv else "json" if as_json_rows else "table"
+    text = run_reporting(False, run_query, db, sql, output)
+    typer.echo(text, nl=False)
 
 
 def main() -> None:

@@ -24,8 +24,12 @@ def readme_section(dictionary: str) -> str:
 def with_section(readme: str, section: str) -> str:
     """The README text with the generated section between its markers."""
     if BEGIN not in readme or END not in readme:
-        raise NewstablesError("metadata-invalid", file=str(README), field=BEGIN,
-                              detail="the README lacks the data-dictionary markers")
+        raise NewstablesError(
+            "metadata-invalid",
+            file=str(README),
+            field=BEGIN,
+            detail="the README lacks the data-dictionary markers",
+        )
     head, rest = readme.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     return f"{head}{BEGIN}\n{section.rstrip()}\n{END}{tail}"

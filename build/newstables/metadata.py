@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from newstables.checksums import sha256_file
-from newstables.project import csv_path, parquet_path, schema_path
+from newstables.project import DUCKDB_FILE, csv_path, parquet_path, schema_path
 
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
@@ -56,6 +56,22 @@ def parquet_resource(entry: dict[str, Any], staging: Path) -> dict[str, Any]:
     }
 
 
+def duckdb_resource(staging: Path) -> dict[str, Any]:
+    """The datapackage resource describing the DuckDB database file."""
+    return {
+        "name": "database",
+        "type": "file",
+        "path": DUCKDB_FILE.as_posix(),
+        "scheme": "file",
+        "format": "duckdb",
+        "mediatype": "application/vnd.duckdb",
+        "title": "DuckDB database",
+        "description": "Every table with its keys, constraints and comments, and the convenience "
+        "views; written in a storage format that DuckDB 1.x and 2.x open.",
+        **file_stats(staging / DUCKDB_FILE),
+    }
+
+
 def datapackage(metadata: dict[str, Any], staging: Path) -> dict[str, Any]:
     """The Data Package v2 descriptor of the release, with file sizes and hashes."""
     entries = metadata["resources"]
@@ -71,10 +87,167 @@ def datapackage(metadata: dict[str, Any], staging: Path) -> dict[str, Any]:
         "contributors": metadata["contributors"],
         "sources": metadata["sources"],
         "resources": [csv_resource(e, staging) for e in entries]
-        + [parquet_resource(e, staging) for e in entries],
+        + [parquet_resource(e, staging) for e in entries]
+        + [duckdb_resource(staging)],
     }
 
 
 def datapackage_json(metadata: dict[str, Any], staging: Path) -> str:
     """``datapackage.json`` text: stable key order, UTF-8, two-space indent, final newline."""
     return json.dumps(datapackage(metadata, staging), indent=2, ensure_ascii=False) + "\n"
+
+
+def release_date(metadata: dict[str, Any]) -> str:
+    """The release date ``YYYY-MM-DD``: the date part of ``created`` (never the clock)."""
+    return str(metadata["created"])[:10]
+
+
+def _cff_author(contributor: dict[str, Any]) -> dict[str, str]:
+    """A CFF author: a person (given/family names) or an entity (name)."""
+    if contributor.get("familyName"):
+        person = {"family-names": str(contributor["familyName"])}
+        if contributor.get("givenName"):
+            person["given-names"] = str(contributor["givenName"])
+        return person
+    return {"name": str(contributor["title"])}
+
+
+def _authors(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """Contributors credited as authors: creators/authors, or everyone when none is."""
+    contributors = list(metadata.get("contributors") or [])
+    credited = [c for c in contributors if {"creator", "author"} & set(c.get("roles", []))]
+    return credited or contributors
+
+
+def citation_cff(metadata: dict[str, Any]) -> str:
+    """``CITATION.cff`` (Citation File Format 1.2.0, type dataset) from ``package.yaml``."""
+    import yaml
+
+    cff: dict[str, Any] = {
+        "cff-version": "1.2.0",
+        "message": "If you use this dataset, please cite it as below.",
+        "type": "dataset",
+        "title": metadata["title"],
+        "version": str(metadata["version"]),
+        "date-released": release_date(metadata),
+        "abstract": metadata.get("description", ""),
+        "authors": [_cff_author(c) for c in _authors(metadata)] or [{"name": metadata["name"]}],
+        "keywords": [str(k) for k in metadata.get("keywords", [])],
+    }
+    licenses = metadata.get("licenses") or []
+    if licenses:
+        cff["license"] = licenses[0]["name"]
+    if metadata.get("homepage"):
+        cff["url"] = metadata["homepage"]
+    text: str = yaml.safe_dump(cff, sort_keys=False, allow_unicode=True, width=100)
+    return text
+
+
+def _schema_org_agent(contributor: dict[str, Any]) -> dict[str, str]:
+    """A schema.org Person or Organization from a Data Package contributor."""
+    if contributor.get("familyName"):
+        name = " ".join(str(contributor[k]) for k in ("givenName", "familyName") if contributor.get(k))
+        return {"@type": "Person", "name": name}
+    return {"@type": "Organization", "name": str(contributor["title"])}
+
+
+def _distribution(resource: dict[str, Any]) -> dict[str, Any]:
+    """A schema.org DataDownload describing one datapackage resource file."""
+    entry: dict[str, Any] = {
+        "@type": "DataDownload",
+        "name": resource["name"],
+        "contentUrl": resource["path"],
+        "encodingFormat": resource.get("mediatype", "application/octet-stream"),
+    }
+    digest = str(resource.get("hash", ""))
+    if digest.startswith("sha256:"):
+        entry["sha256"] = digest.removeprefix("sha256:")
+    if "bytes" in resource:
+        entry["contentSize"] = f"{resource['bytes']} B"
+    return entry
+
+
+def jsonld(metadata: dict[str, Any], datapackage_dict: dict[str, Any]) -> str:
+    """``datapackage.jsonld``: a schema.org Dataset with one distribution per resource file."""
+    document: dict[str, Any] = {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "name": metadata["title"],
+        "alternateName": metadata["name"],
+        "description": metadata.get("description", ""),
+        "version": str(metadata["version"]),
+        "datePublished": release_date(metadata),
+        "keywords": [str(k) for k in metadata.get("keywords", [])],
+        "license": [lic.get("path") or lic["name"] for lic in metadata.get("licenses", [])],
+        "creator": [_schema_org_agent(c) for c in _authors(metadata)],
+        "isBasedOn": [
+            {"@type": "CreativeWork", "name": s["title"], "url": s.get("path", "")}
+            for s in metadata.get("sources", [])
+        ],
+        "distribution": [_distribution(r) for r in datapackage_dict.get("resources", [])],
+    }
+    if metadata.get("homepage"):
+        document["url"] = metadata["homepage"]
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _cell(text: Any) -> str:
+    """Text safe inside a Markdown table cell (no pipes, no line breaks)."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _constraints_text(spec: dict[str, Any]) -> str:
+    """A field's constraints other than ``required``, as short Markdown."""
+    parts = []
+    for key, value in spec.get("constraints", {}).items():
+        if key == "required":
+            continue
+        if key == "enum":
+            parts.append("one of " + ", ".join(f"`{v}`" for v in value))
+        elif key == "pattern":
+            parts.append(f"pattern `{value}`")
+        else:
+            parts.append(f"{key} {value}")
+    return "; ".join(parts)
+
+
+def _table_section(entry: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """The data-dictionary section of one table."""
+    lines = [
+        f"## {entry['name']}: {entry['title']}",
+        "",
+        _cell(entry.get("description", "")),
+        "",
+        "Primary key: " + ", ".join(f"`{k}`" for k in schema.get("primaryKey", [])),
+        "",
+    ]
+    for fk in schema.get("foreignKeys", []):
+        ref = fk["reference"]
+        lines.append(
+            f"- Foreign key: {', '.join(fk['fields'])} → {ref['resource']} ({', '.join(ref['fields'])})"
+        )
+    if schema.get("foreignKeys"):
+        lines.append("")
+    lines += ["| name | type | required | description | constraints |", "|---|---|---|---|---|"]
+    for spec in schema["fields"]:
+        required = "yes" if spec.get("constraints", {}).get("required") else "no"
+        lines.append(
+            f"| `{spec['name']}` | {spec['type']} | {required} | "
+            f"{_cell(spec.get('description', ''))} | {_cell(_constraints_text(spec))} |"
+        )
+    return [*lines, ""]
+
+
+def data_dictionary(metadata: dict[str, Any], schemas: dict[str, dict[str, Any]]) -> str:
+    """``docs/data-dictionary.md``: every table and field, from package.yaml and the schemas."""
+    lines = [
+        f"# Data dictionary: {metadata['title']}",
+        "",
+        f"Version {metadata['version']}, released {release_date(metadata)}. Generated from "
+        "`schemas/package.yaml` and the Table Schemas in `schemas/`; edit those, not this file.",
+        "",
+    ]
+    for entry in metadata["resources"]:
+        if entry["name"] in schemas:
+            lines += _table_section(entry, schemas[entry["name"]])
+    return "\n".join(lines).rstrip("\n") + "\n"

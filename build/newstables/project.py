@@ -11,7 +11,8 @@ import yaml
 
 from newstables.errors import NewstablesError
 
-ARTICLE = Path("data/raw/article.txt")
+RAW_DIR = Path("data/raw")
+ARTICLE = RAW_DIR / "article.txt"
 ANNOTATIONS = Path("data/annotations")
 SCHEMAS = Path("schemas")
 PACKAGE_METADATA = SCHEMAS / "package.yaml"

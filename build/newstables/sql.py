@@ -83,6 +83,20 @@ def views_sql() -> str:
     return resources.files(__package__).joinpath("views.sql").read_text(encoding="utf-8")
 
 
+def reproducible_connection() -> duckdb.DuckDBPyConnection:
+    """A connection that writes database files byte-identical from run to run.
+
+    DuckDB does not promise reproducible files: its string compression (dictionary, FSST)
+    leaves run-dependent bytes, and several threads lay blocks out in varying order. With
+    one thread and compression off, the same tables give the same bytes (measured on DuckDB
+    2.0.0; tests/test_build.py compares the bytes, so an upgrade that breaks it fails loudly).
+    The file is no bigger: DuckDB allocates whole 256 KiB blocks either way.
+    """
+    con = duckdb.connect(config={"threads": 1})
+    con.execute("SET force_compression='uncompressed'")
+    return con
+
+
 def create_database(
     path: Path,
     tables: dict[str, Table],
@@ -93,7 +107,7 @@ def create_database(
     """Write the DuckDB file: every table, its constraints, comments and (unless told
     otherwise, for a partial database) the views."""
     descriptions = {r["name"]: r["description"] for r in metadata["resources"]}
-    con = duckdb.connect()
+    con = reproducible_connection()
     con.execute(f"ATTACH {quote_literal(path.as_posix())} AS release (STORAGE_VERSION '{STORAGE_VERSION}')")
     con.execute("USE release")
     created: set[str] = set()

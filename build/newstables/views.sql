@@ -35,3 +35,36 @@ FROM events e
 LEFT JOIN event_participants p ON p.event_id = e.event_id
 LEFT JOIN actors a ON a.actor_id = p.actor_id
 GROUP BY ALL;
+
+-- Every row, or group of columns, that rests on an external reference rather than on the
+-- article text: whole rows flagged is_external, plus corrected names/roles, resolved dates
+-- and fidelity notes that cite a source. One row per (table, row, columns, source).
+CREATE VIEW external_facts AS
+WITH claims AS (
+    SELECT 'sources' AS table_name, source_id AS row_id, '*' AS columns, evidence_source_id AS source_id
+    FROM sources WHERE is_external
+    UNION ALL SELECT 'actors', actor_id, '*', evidence_source_id FROM actors WHERE is_external
+    UNION ALL SELECT 'actors', actor_id, 'canonical_name, role_title, affiliation_id', canonical_source_id
+    FROM actors WHERE canonical_source_id IS NOT NULL
+    UNION ALL SELECT 'actor_mentions', mention_id, '*', evidence_source_id FROM actor_mentions WHERE is_external
+    UNION ALL SELECT 'statements', statement_id, '*', evidence_source_id FROM statements WHERE is_external
+    UNION ALL SELECT 'statements', statement_id, 'date_start, date_end', date_source_id
+    FROM statements WHERE date_source_id IS NOT NULL
+    UNION ALL SELECT 'statements', statement_id, 'fidelity_note', fidelity_source_id
+    FROM statements WHERE fidelity_source_id IS NOT NULL
+    UNION ALL SELECT 'events', event_id, '*', evidence_source_id FROM events WHERE is_external
+    UNION ALL SELECT 'events', event_id, 'date_start, date_end', date_source_id
+    FROM events WHERE date_source_id IS NOT NULL
+    UNION ALL SELECT 'event_participants', event_id || '/' || actor_id || '/' || role, '*', evidence_source_id
+    FROM event_participants WHERE is_external
+    UNION ALL SELECT 'statement_events', statement_id || '/' || event_id || '/' || relation, '*',
+           evidence_source_id
+    FROM statement_events WHERE is_external
+    UNION ALL SELECT 'votes', vote_id, '*', evidence_source_id FROM votes WHERE is_external
+)
+SELECT c.table_name, c.row_id, c.columns, c.source_id, src.kind AS source_kind,
+       src.title AS source_title, src.url AS source_url
+FROM claims c
+JOIN sources src ON src.source_id = c.source_id
+WHERE src.kind IN ('external_reference', 'fact_dossier', 'original_report')
+ORDER BY c.table_name, c.row_id, c.columns;

@@ -1,0 +1,345 @@
+"""Compare two releases: rows added / removed / changed by primary key, schema changes,
+and the semantic-version bump they call for (Data Package versioning).
+
+Bump rules: a removed table, removed or renamed field, changed field type, changed primary
+key or removed row (its id disappears) -> ``major``; an added table, field or row ->
+``minor``; only changed values -> ``patch``; nothing -> ``none``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from newstables.errors import NewstablesError
+from newstables.project import DATAPACKAGE, csv_path, parquet_path, schema_path
+from newstables.sql import quote_literal
+
+ID_MAP = Path("id-map.yaml")
+CHANGES = "changes"
+BUMP_ORDER = ("none", "patch", "minor", "major")
+KEY_SEPARATOR = "/"
+CHANGES_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {
+            "name": "table_name",
+            "type": "string",
+            "title": "Table",
+            "description": "The table the row belongs to.",
+            "constraints": {"required": True},
+        },
+        {
+            "name": "primary_key",
+            "type": "string",
+            "title": "Primary key",
+            "description": "The row's primary-key value(s), joined with '/' in key order.",
+            "constraints": {"required": True},
+        },
+        {
+            "name": "change",
+            "type": "string",
+            "title": "Change",
+            "description": "added: new in this release; removed: gone since the previous release; "
+            "changed: some values differ.",
+            "constraints": {"required": True, "enum": ["added", "removed", "changed"]},
+        },
+        {
+            "name": "changed_columns",
+            "type": "string",
+            "title": "Changed columns",
+            "description": "For changed rows, the columns whose values differ, joined with ';'.",
+        },
+    ],
+    "primaryKey": ["table_name", "primary_key"],
+    "missingValues": [""],
+}
+
+Rows = dict[tuple[str, ...], dict[str, str | None]]
+
+
+@dataclass
+class Package:
+    """A release (or build output) read for comparison: version, schemas and rows."""
+
+    root: Path
+    version: str
+    schemas: dict[str, dict[str, Any]]
+    rows: dict[str, Rows]
+
+
+@dataclass
+class TableDiff:
+    """What changed in one table between two releases."""
+
+    name: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[tuple[str, list[str]]] = field(default_factory=list)
+    fields_added: list[str] = field(default_factory=list)
+    fields_removed: list[str] = field(default_factory=list)
+    types_changed: list[tuple[str, str, str]] = field(default_factory=list)
+    table_added: bool = False
+    table_removed: bool = False
+    key_changed: bool = False
+
+    @property
+    def bump(self) -> str:
+        """The version bump this table's changes call for."""
+        if (
+            self.table_removed
+            or self.fields_removed
+            or self.types_changed
+            or self.key_changed
+            or self.removed
+        ):
+            return "major"
+        if self.table_added or self.fields_added or self.added:
+            return "minor"
+        return "patch" if self.changed else "none"
+
+
+@dataclass
+class Diff:
+    """The comparison of two releases."""
+
+    old_version: str
+    new_version: str
+    tables: list[TableDiff]
+
+    @property
+    def bump(self) -> str:
+        """The largest bump any table calls for."""
+        return max((t.bump for t in self.tables), key=BUMP_ORDER.index, default="none")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def read_rows(path: Path, key: list[str], id_maps: dict[str, list[dict[str, str]]]) -> Rows:
+    """A CSV's rows as text keyed by primary key, with id-map renames applied per column."""
+    con = duckdb.connect()
+    relation = con.execute(
+        f"SELECT * FROM read_csv({quote_literal(path.as_posix())}, header=true, all_varchar=true, "
+        "delim=',', quote='\"', escape='\"')"
+    )
+    columns = [c[0] for c in relation.description]
+    rows: Rows = {}
+    for values in relation.fetchall():
+        row = dict(zip(columns, values, strict=True))
+        for column, maps in id_maps.items():
+            for mapping in maps:
+                if row.get(column) in mapping:
+                    row[column] = mapping[str(row[column])]
+        rows[tuple(str(row.get(k)) for k in key)] = row
+    con.close()
+    return rows
+
+
+def load_id_map(root: Path) -> dict[str, dict[str, str]]:
+    """``id-map.yaml`` of a release (table -> {old_id: new_id}), or an empty map."""
+    path = root / ID_MAP
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    valid = isinstance(data, dict) and all(
+        isinstance(m, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in m.items())
+        for m in data.values()
+    )
+    if not valid:
+        raise NewstablesError(
+            "id-map-invalid",
+            file=ID_MAP.as_posix(),
+            detail="not a mapping of table names to {old_id: new_id} string maps",
+        )
+    return {str(table): dict(mapping) for table, mapping in data.items()}
+
+
+def column_id_maps(
+    table: str, schema: dict[str, Any], id_map: dict[str, dict[str, str]]
+) -> dict[str, list[dict[str, str]]]:
+    """Which columns of ``table`` carry ids that the id map renames.
+
+    A table's own single-column primary key takes its table's map; a single-column foreign
+    key takes the map of the table it references.
+    """
+    maps: dict[str, list[dict[str, str]]] = {}
+    key = schema.get("primaryKey", [])
+    if len(key) == 1 and table in id_map:
+        maps.setdefault(key[0], []).append(id_map[table])
+    for fk in schema.get("foreignKeys", []):
+        target = fk["reference"]["resource"] or table
+        if len(fk["fields"]) == 1 and target in id_map and fk["fields"][0] not in maps:
+            maps.setdefault(fk["fields"][0], []).append(id_map[target])
+    return maps
+
+
+def load_package(root: Path, id_map: dict[str, dict[str, str]] | None = None) -> Package:
+    """Read a release folder (or build output) with ``datapackage.json``."""
+    descriptor_path = root / DATAPACKAGE
+    if not descriptor_path.is_file():
+        raise NewstablesError(
+            "not-a-package",
+            file=str(descriptor_path),
+            detail="no such file; expected a release folder or build output",
+        )
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    schemas: dict[str, dict[str, Any]] = {}
+    rows: dict[str, Rows] = {}
+    for resource in descriptor.get("resources", []):
+        if resource.get("format") != "csv" or not isinstance(resource.get("schema"), str):
+            continue
+        name = resource["name"]
+        schemas[name] = json.loads((root / resource["schema"]).read_text(encoding="utf-8"))
+        maps = column_id_maps(name, schemas[name], id_map or {})
+        rows[name] = read_rows(root / resource["path"], schemas[name]["primaryKey"], maps)
+    return Package(root, str(descriptor.get("version", "")), schemas, rows)
+
+
+# --- comparing --------------------------------------------------------------------------------
+
+
+def _types(schema: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["type"] for f in schema.get("fields", [])}
+
+
+def compare_schemas(diff: TableDiff, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Record fields added, removed and retyped, and a changed primary key."""
+    old_types, new_types = _types(old), _types(new)
+    diff.fields_added = [f for f in new_types if f not in old_types]
+    diff.fields_removed = [f for f in old_types if f not in new_types]
+    diff.types_changed = [
+        (f, old_types[f], new_types[f]) for f in new_types if f in old_types and old_types[f] != new_types[f]
+    ]
+    diff.key_changed = list(old.get("primaryKey", [])) != list(new.get("primaryKey", []))
+
+
+def compare_rows(diff: TableDiff, old: Rows, new: Rows, columns: list[str]) -> None:
+    """Record rows added, removed and changed (with the differing columns)."""
+    diff.added = sorted(KEY_SEPARATOR.join(k) for k in new.keys() - old.keys())
+    diff.removed = sorted(KEY_SEPARATOR.join(k) for k in old.keys() - new.keys())
+    for key in sorted(old.keys() & new.keys()):
+        differing = [c for c in columns if old[key].get(c) != new[key].get(c)]
+        if differing:
+            diff.changed.append((KEY_SEPARATOR.join(key), differing))
+
+
+def compare_table(name: str, old: Package, new: Package) -> TableDiff:
+    """Compare one table present in either release."""
+    diff = TableDiff(name)
+    if name not in old.schemas:
+        diff.table_added = True
+        diff.added = sorted(KEY_SEPARATOR.join(k) for k in new.rows[name])
+        return diff
+    if name not in new.schemas:
+        diff.table_removed = True
+        diff.removed = sorted(KEY_SEPARATOR.join(k) for k in old.rows[name])
+        return diff
+    compare_schemas(diff, old.schemas[name], new.schemas[name])
+    if not diff.key_changed:
+        common = [f for f in _types(new.schemas[name]) if f in _types(old.schemas[name])]
+        compare_rows(diff, old.rows[name], new.rows[name], common)
+    return diff
+
+
+def compare(old: Package, new: Package) -> Diff:
+    """Compare every table of two releases (new order first, then tables only in old)."""
+    names = list(new.schemas) + [n for n in old.schemas if n not in new.schemas]
+    names = [n for n in names if n != CHANGES]
+    return Diff(old.version, new.version, [compare_table(n, old, new) for n in names])
+
+
+def diff_paths(old_root: Path, new_root: Path) -> Diff:
+    """Compare two releases; NEW's ``id-map.yaml`` renames OLD's ids before comparing.
+
+    Example: ``diff_paths(Path("dist/x-0.1.0"), Path("dist/x-0.2.0")).bump`` -> ``"minor"``.
+    """
+    id_map = load_id_map(new_root)
+    return compare(load_package(old_root, id_map), load_package(new_root))
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+def _table_lines(table: TableDiff) -> list[str]:
+    parts = []
+    if table.table_added:
+        parts.append("new table")
+    if table.table_removed:
+        parts.append("table removed")
+    if table.key_changed:
+        parts.append("primary key changed")
+    parts += [f"field `{f}` added" for f in table.fields_added]
+    parts += [f"field `{f}` removed" for f in table.fields_removed]
+    parts += [f"field `{f}` type {a} → {b}" for f, a, b in table.types_changed]
+    lines = [f"- **{table.name}**: " + "; ".join(parts)] if parts else []
+    lines += [f"- **{table.name}**: added `{k}`" for k in table.added]
+    lines += [f"- **{table.name}**: removed `{k}`" for k in table.removed]
+    lines += [f"- **{table.name}**: changed `{k}` ({', '.join(cols)})" for k, cols in table.changed]
+    return lines
+
+
+def markdown(diff: Diff) -> str:
+    """A CHANGELOG-ready Markdown summary of the comparison."""
+    counts = {
+        kind: sum(len(getattr(t, kind)) for t in diff.tables) for kind in ("added", "removed", "changed")
+    }
+    lines = [
+        f"## {diff.new_version} (from {diff.old_version}; proposed bump: {diff.bump})",
+        "",
+        f"{counts['added']} rows added, {counts['removed']} removed, {counts['changed']} changed.",
+        "",
+    ]
+    body = [line for table in diff.tables for line in _table_lines(table)]
+    return "\n".join(lines + (body or ["- No changes."])) + "\n"
+
+
+def change_rows(diff: Diff) -> list[dict[str, Any]]:
+    """Rows of the ``changes`` table, sorted by table and key."""
+    rows: list[dict[str, Any]] = []
+    for table in diff.tables:
+        rows += [
+            {"table_name": table.name, "primary_key": k, "change": "added", "changed_columns": None}
+            for k in table.added
+        ]
+        rows += [
+            {"table_name": table.name, "primary_key": k, "change": "removed", "changed_columns": None}
+            for k in table.removed
+        ]
+        rows += [
+            {
+                "table_name": table.name,
+                "primary_key": k,
+                "change": "changed",
+                "changed_columns": ";".join(cols),
+            }
+            for k, cols in table.changed
+        ]
+    return sorted(rows, key=lambda r: (r["table_name"], r["primary_key"]))
+
+
+def write_changes(diff: Diff, root: Path) -> list[Path]:
+    """Write the ``changes`` table (CSV via DuckDB, Parquet) and its schema into ``root``."""
+    from newstables.publish import to_arrow, write_csv, write_parquet
+    from newstables.tables import Table
+
+    schema_file = root / schema_path(CHANGES)
+    if not schema_file.is_file():
+        schema_file.parent.mkdir(parents=True, exist_ok=True)
+        schema_file.write_text(json.dumps(CHANGES_SCHEMA, indent=2) + "\n", encoding="utf-8")
+    table = Table(CHANGES, CHANGES_SCHEMA, rows=change_rows(diff))
+    arrow = to_arrow(table)
+    (root / parquet_path(CHANGES)).parent.mkdir(parents=True, exist_ok=True)
+    write_csv(arrow, root / csv_path(CHANGES))
+    write_parquet(arrow, root / parquet_path(CHANGES))
+    if (root / "SHA256SUMS").is_file():
+        print(
+            f"note: {root / 'SHA256SUMS'} does not list the changes table; re-release to seal it",
+            file=sys.stderr,
+        )
+    return [csv_path(CHANGES), parquet_path(CHANGES), schema_path(CHANGES)]

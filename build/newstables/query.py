@@ -1,0 +1,117 @@
+"""Run SQL against the release's DuckDB file, read-only, and print the result as an
+aligned text table, CSV or JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from newstables.errors import NewstablesError
+
+MAX_CELL = 60
+
+
+@dataclass
+class Result:
+    """A query's column names and rows."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def run_query(db: Path, sql: str) -> Result:
+    """Open ``db`` read-only and run ``sql``; errors name the file and DuckDB's message."""
+    if not db.is_file():
+        raise NewstablesError("database-missing", file=str(db))
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error as exc:
+        raise NewstablesError("query-failed", file=str(db), detail=str(exc).splitlines()[0]) from exc
+    try:
+        relation = con.execute(sql)
+        if relation.description is None:
+            return Result([], [])
+        return Result([c[0] for c in relation.description], relation.fetchall())
+    except duckdb.Error as exc:
+        raise NewstablesError("query-failed", file=str(db), detail=" ".join(str(exc).split())) from exc
+    finally:
+        con.close()
+
+
+def _text(value: Any) -> str:
+    """A cell as text: empty for NULL, ISO format for dates, lower-case booleans."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_table(result: Result, max_cell: int = MAX_CELL) -> str:
+    """An aligned plain-text table with a header rule and a row count."""
+    cells = [[_clip(_text(v), max_cell) for v in row] for row in result.rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(result.columns)]
+    numeric = [
+        bool(result.rows)
+        and all(
+            isinstance(r[i], (int, float)) and not isinstance(r[i], bool)
+            for r in result.rows
+            if r[i] is not None
+        )
+        for i in range(len(result.columns))
+    ]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    out = [line(result.columns), "  ".join("-" * w for w in widths)]
+    out += [line(row) for row in cells]
+    out.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def format_csv(result: Result) -> str:
+    """CSV with a header row, written by DuckDB (quoting only where needed, LF line ends)."""
+    import pyarrow as pa
+
+    from newstables.publish import write_csv
+
+    columns = {
+        name: pa.array([None if row[i] is None else _text(row[i]) for row in result.rows], pa.string())
+        for i, name in enumerate(result.columns)
+    }
+    with tempfile.TemporaryDirectory(prefix="newstables-query-") as tmp:
+        path = Path(tmp) / "result.csv"
+        write_csv(pa.table(columns), path)
+        return path.read_text(encoding="utf-8")
+
+
+def format_json(result: Result) -> str:
+    """A JSON array of objects, one per row (dates as ISO strings)."""
+    records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    return json.dumps(records, indent=2, ensure_ascii=False, default=_text) + "\n"
+
+
+def query(db: Path, sql: str, output: str = "table") -> str:
+    """Run ``sql`` on ``db`` and format the result (``table``, ``csv`` or ``json``).
+
+    Example: ``query(Path("data/newstables.duckdb"), "SELECT * FROM timeline", "csv")``.
+    """
+    result = run_query(db, sql)
+    formatter = {"table": format_table, "csv": format_csv, "json": format_json}[output]
+    return formatter(result)

@@ -1,0 +1,285 @@
+"""A versioned data release: ``dist/<name>-<version>/`` plus byte-reproducible archives.
+
+The build runs into a staging folder inside ``dist/``; the release folder is assembled,
+verified, archived, and only then moved into place with ``os.replace``. Nothing in the
+release reads the clock: archive timestamps are the ``created`` field of package.yaml.
+
+The DuckDB file is byte-reproducible too: the build writes it with one thread and no
+compression (see ``sql.reproducible_connection``), so it is copied like any other file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from newstables.errors import ErrorList, NewstablesError
+from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
+from newstables.project import (
+    DATAPACKAGE,
+    DUCKDB_FILE,
+    RAW_DIR,
+    REPORT_DIR,
+    Project,
+    load_metadata,
+    load_schemas,
+)
+from newstables.verify import SUMS, release_files, sha256sums_text, verify_folder
+
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+CHANGELOG = Path("CHANGELOG.md")
+
+
+def release_name(metadata: dict[str, Any]) -> str:
+    """``<name>-<version>``, the release folder's and the archives' base name."""
+    return f"{metadata['name']}-{metadata['version']}"
+
+
+def fixed_mtime(metadata: dict[str, Any]) -> int:
+    """The archives' timestamp: ``created`` of package.yaml as a UTC epoch second."""
+    created = dt.datetime.fromisoformat(str(metadata["created"]).replace("Z", "+00:00"))
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    return int(created.timestamp())
+
+
+# --- generated documents ----------------------------------------------------------------------
+
+
+def row_counts(descriptor: dict[str, Any], folder: Path) -> dict[str, int]:
+    """Rows of each CSV table (read from its Parquet copy's metadata)."""
+    import pyarrow.parquet as pq
+
+    counts = {}
+    for resource in descriptor["resources"]:
+        if resource.get("format") == "csv":
+            parquet = folder / "data/parquet" / f"{resource['name']}.parquet"
+            counts[resource["name"]] = pq.ParquetFile(parquet).metadata.num_rows
+    return counts
+
+
+def readme(metadata: dict[str, Any], counts: dict[str, int]) -> str:
+    """README.md of the release: what it is, its tables and files, how to check and cite it."""
+    lines = [
+        f"# {metadata['title']}",
+        "",
+        f"Version {metadata['version']}, released {release_date(metadata)}.",
+        "",
+        " ".join(str(metadata.get("description", "")).split()),
+        "",
+        "## Tables",
+        "",
+        "| table | rows | description |",
+        "|---|---|---|",
+    ]
+    for entry in metadata["resources"]:
+        lines.append(
+            f"| [{entry['name']}](data/{entry['name']}.csv) | {counts.get(entry['name'], 0)} "
+            f"| {entry['description']} |"
+        )
+    lines += [
+        "",
+        "## Files",
+        "",
+        "- `data/<table>.csv`: UTF-8 CSV with a header row; `data/parquet/<table>.parquet`: the "
+        "same rows, typed.",
+        f"- `{DUCKDB_FILE.as_posix()}`: every table with keys, comments and convenience views "
+        "(open read-only with DuckDB 1.x or later).",
+        "- `datapackage.json` (Data Package v2) and `schemas/`: the Table Schemas; "
+        "`docs/data-dictionary.md`: every field explained.",
+        "- `datapackage.jsonld`: schema.org Dataset metadata; `CITATION.cff`: how to cite.",
+        f"- `{SUMS}`: SHA-256 of every other file; check with `sha256sum -c {SUMS}` or "
+        "`newstables verify .`.",
+        "",
+    ]
+    licenses = ", ".join(f"{lic['name']} ({lic.get('path', '')})" for lic in metadata.get("licenses", []))
+    if licenses:
+        lines += ["## Licence", "", licenses, ""]
+    return "\n".join(lines)
+
+
+def changelog(project: Project, metadata: dict[str, Any]) -> str:
+    """The project's CHANGELOG.md, or a stub entry for this version when it has none."""
+    path = project.path(CHANGELOG)
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    return (
+        f"# Changelog\n\n## {metadata['version']} ({release_date(metadata)})\n\n"
+        f"- Release {metadata['version']} of {metadata['name']}.\n"
+    )
+
+
+# --- assembling the folder --------------------------------------------------------------------
+
+
+def copy_build_outputs(built: Path, folder: Path) -> None:
+    """Copy the data, schemas, descriptor and validation report of a build into ``folder``."""
+    shutil.copytree(built / "data", folder / "data", ignore=shutil.ignore_patterns(".staging-*"))
+    shutil.copytree(built / "schemas", folder / "schemas")
+    shutil.copyfile(built / DATAPACKAGE, folder / DATAPACKAGE)
+    if (built / REPORT_DIR).is_dir():
+        shutil.copytree(built / REPORT_DIR, folder / REPORT_DIR)
+
+
+def copy_raw_inputs(project: Project, folder: Path) -> None:
+    """Ship the raw article (and the external facts) so a reader can check every offset."""
+    shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR)
+
+
+def write_documents(project: Project, metadata: dict[str, Any], folder: Path) -> None:
+    """README, CHANGELOG, CITATION.cff, JSON-LD and the data dictionary, from the metadata."""
+    descriptor = json.loads((folder / DATAPACKAGE).read_text(encoding="utf-8"))
+    schemas = load_schemas(project, metadata)
+    texts = {
+        "README.md": readme(metadata, row_counts(descriptor, folder)),
+        CHANGELOG.as_posix(): changelog(project, metadata),
+        "CITATION.cff": citation_cff(metadata),
+        "datapackage.jsonld": jsonld(metadata, descriptor),
+        "docs/data-dictionary.md": data_dictionary(metadata, schemas),
+    }
+    for relative, text in texts.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text, encoding="utf-8")
+
+
+def normalise_modes(folder: Path) -> None:
+    """Fixed permissions: 0o644 for files, 0o755 for folders."""
+    folder.chmod(DIR_MODE)
+    for path in folder.rglob("*"):
+        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
+
+
+def assemble(project: Project, metadata: dict[str, Any], built: Path, folder: Path) -> None:
+    """Fill the release folder from a build, add the documents and ``SHA256SUMS``."""
+    folder.mkdir(parents=True)
+    copy_build_outputs(built, folder)
+    copy_raw_inputs(project, folder)
+    write_documents(project, metadata, folder)
+    (folder / SUMS).write_text(sha256sums_text(folder), encoding="utf-8")
+    normalise_modes(folder)
+
+
+# --- archives ---------------------------------------------------------------------------------
+
+
+def archive_entries(folder: Path) -> list[tuple[str, Path]]:
+    """(archive name, path) of every folder and file, sorted, under ``<folder name>/``."""
+    base = folder.name
+    files = [*release_files(folder), SUMS]
+    dirs = {base}
+    for relative in files:
+        parts = relative.split("/")
+        dirs.update(base + "/" + "/".join(parts[:i]) for i in range(1, len(parts)))
+    names = [(d + "/", folder.parent / d) for d in dirs]
+    names += [(f"{base}/{rel}", folder / rel) for rel in files]
+    return sorted(names)
+
+
+def write_zip(folder: Path, target: Path, mtime: int) -> None:
+    """A zip with sorted entries, a fixed timestamp and fixed permissions."""
+    stamp = dt.datetime.fromtimestamp(max(mtime, 315532800), dt.UTC).timetuple()[:6]
+    with zipfile.ZipFile(target, "w") as zf:
+        for name, path in archive_entries(folder):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.create_system = 3  # unix, so that the permission bits are read
+            if name.endswith("/"):
+                info.external_attr = (0o40000 | DIR_MODE) << 16 | 0x10
+                zf.writestr(info, b"")
+            else:
+                info.external_attr = (0o100000 | FILE_MODE) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with path.open("rb") as source, zf.open(info, "w") as sink:
+                    shutil.copyfileobj(source, sink)
+
+
+def write_tar_gz(folder: Path, target: Path, mtime: int) -> None:
+    """A .tar.gz with sorted entries, fixed mtime/permissions, uid/gid 0, no user names,
+    and a gzip header with mtime 0 and no file name."""
+    with (
+        target.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf,
+    ):
+        for name, path in archive_entries(folder):
+            info = tarfile.TarInfo(name.rstrip("/"))
+            info.mtime, info.uid, info.gid, info.uname, info.gname = mtime, 0, 0, "", ""
+            if name.endswith("/"):
+                info.type, info.mode = tarfile.DIRTYPE, DIR_MODE
+                tf.addfile(info)
+            else:
+                info.mode, info.size = FILE_MODE, path.stat().st_size
+                with path.open("rb") as source:
+                    tf.addfile(info, source)
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def targets(dist: Path, base: str) -> list[Path]:
+    """The release folder and its two archives."""
+    return [dist / base, dist / f"{base}.zip", dist / f"{base}.tar.gz"]
+
+
+def refuse_existing(dist: Path, base: str, version: str) -> None:
+    """Refuse to overwrite a version that is already released (folder or archive)."""
+    for target in targets(dist, base):
+        if target.exists():
+            raise NewstablesError("release-exists", file=str(target), value=version)
+
+
+def released_already(project_root: Path, dist: Path) -> Path | None:
+    """The existing release folder of the project's current version, if there is one."""
+    metadata = load_metadata(Project(project_root.resolve()))
+    folder = dist / release_name(metadata)
+    return folder if folder.exists() else None
+
+
+@contextmanager
+def staging_in(dist: Path) -> Iterator[Path]:
+    """A temporary folder inside ``dist``, removed afterwards whatever happens."""
+    dist.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".release-", dir=dist))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def release(project_root: Path, dist: Path) -> list[Path]:
+    """Build, assemble, verify and archive a release; return the paths put in place.
+
+    Example: ``release(Path("."), Path("dist"))`` writes ``dist/<name>-<version>/``,
+    ``dist/<name>-<version>.zip`` and ``dist/<name>-<version>.tar.gz``.
+    """
+    from newstables.pipeline import build
+
+    project = Project(project_root.resolve())
+    metadata = load_metadata(project)
+    base, version = release_name(metadata), str(metadata["version"])
+    dist = dist.resolve()
+    refuse_existing(dist, base, version)
+    with staging_in(dist) as staging:
+        build(project.root, out_root=staging / "build")
+        assemble(project, metadata, staging / "build", staging / base)
+        errors, _ = verify_folder(staging / base)
+        if errors:
+            raise ErrorList(errors)
+        mtime = fixed_mtime(metadata)
+        write_zip(staging / base, staging / f"{base}.zip", mtime)
+        write_tar_gz(staging / base, staging / f"{base}.tar.gz", mtime)
+        refuse_existing(dist, base, version)
+        placed = targets(dist, base)
+        for target in placed:
+            os.replace(staging / target.name, target)
+    return placed

@@ -1,0 +1,437 @@
+"""Verify a published release: a release folder, or its ``.zip`` / ``.tar.gz`` archive.
+
+Every check runs and every problem is collected, so one run names all of them:
+``SHA256SUMS`` against the files, each datapackage resource's path, bytes and hash, CSV
+headers against the Table Schemas, Parquet readability, row counts, CSV / Parquet / DuckDB
+agreement and Frictionless on the whole package.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import duckdb
+
+from newstables.checksums import sha256_file
+from newstables.errors import ErrorList, NewstablesError
+from newstables.project import ARTICLE, DATAPACKAGE, DUCKDB_FILE, parquet_path
+from newstables.sql import quote_literal
+
+SUMS = "SHA256SUMS"
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
+
+
+def is_unsafe(path: str) -> bool:
+    """True for a path that is absolute, has a drive or backslash, or contains ``..``."""
+    pure = PurePosixPath(path)
+    return (
+        not path
+        or pure.is_absolute()
+        or "\\" in path
+        or ".." in pure.parts
+        or (len(path) > 1 and path[1] == ":")
+    )
+
+
+# --- archives -------------------------------------------------------------------------------
+
+
+def _zip_member_ok(info: zipfile.ZipInfo) -> bool:
+    mode = info.external_attr >> 16
+    return not is_unsafe(info.filename) and not (mode and stat.S_ISLNK(mode))
+
+
+def _extract_zip(archive: Path, target: Path) -> list[NewstablesError]:
+    """Extract a zip's plain files and folders; refuse unsafe members before writing any."""
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+        bad = [i.filename for i in infos if not _zip_member_ok(i)]
+        if bad:
+            return [NewstablesError("unsafe-archive-member", file=archive.name, value=b) for b in bad]
+        for info in infos:
+            destination = target / info.filename
+            if info.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as source, destination.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+    return []
+
+
+def _extract_tar(archive: Path, target: Path) -> list[NewstablesError]:
+    """Extract a tar's regular files and folders; refuse unsafe members before writing any."""
+    with tarfile.open(archive, "r:*") as tf:
+        members = tf.getmembers()
+        bad = [m.name for m in members if is_unsafe(m.name) or not (m.isfile() or m.isdir())]
+        if bad:
+            return [NewstablesError("unsafe-archive-member", file=archive.name, value=b) for b in bad]
+        for member in members:
+            destination = target / member.name
+            if member.isdir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            source = tf.extractfile(member)
+            assert source is not None, "a regular member has content"
+            with source, destination.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+    return []
+
+
+def extract_archive(archive: Path, target: Path) -> tuple[Path, list[NewstablesError]]:
+    """Extract ``archive`` into ``target`` safely; return the release root and any refusals.
+
+    The root is the archive's single top-level folder, or ``target`` when there is none.
+    """
+    try:
+        if archive.name.endswith(".zip"):
+            errors = _extract_zip(archive, target)
+        else:
+            errors = _extract_tar(archive, target)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
+        return target, [
+            NewstablesError("not-a-package", file=archive.name, detail=f"cannot read the archive: {exc}")
+        ]
+    entries = list(target.iterdir())
+    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else target
+    return root, errors
+
+
+# --- SHA256SUMS -------------------------------------------------------------------------------
+
+
+def release_files(root: Path) -> list[str]:
+    """Every file under ``root`` (posix, relative, sorted), except ``SHA256SUMS`` itself."""
+    files = (p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() or p.is_symlink())
+    return sorted(f for f in files if f != SUMS)
+
+
+def sha256sums_text(root: Path) -> str:
+    """``SHA256SUMS`` for a release folder: ``<hex>  <path>`` lines, sorted by path."""
+    return "".join(f"{sha256_file(root / rel)}  {rel}\n" for rel in release_files(root))
+
+
+def parse_sums(text: str) -> tuple[dict[str, str], list[NewstablesError]]:
+    """Parse ``sha256sum`` output into path -> hex, reporting malformed lines."""
+    listed: dict[str, str] = {}
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        name = name.removeprefix("*")
+        if not sep or len(digest) != 64 or not name:
+            errors.append(
+                NewstablesError(
+                    "checksum-list-mismatch",
+                    file=SUMS,
+                    detail=f"line {number} is not '<sha256>  <path>': {line!r}",
+                )
+            )
+        else:
+            listed[name] = digest.lower()
+    return listed, errors
+
+
+def check_sums(root: Path) -> list[NewstablesError]:
+    """``SHA256SUMS`` lists exactly the files of the release, each with its hash."""
+    sums = root / SUMS
+    if not sums.is_file():
+        return [
+            NewstablesError(
+                "checksum-list-mismatch",
+                file=SUMS,
+                detail="no such file; expected the checksum list of the release",
+            )
+        ]
+    listed, errors = parse_sums(sums.read_text(encoding="utf-8"))
+    present = set(release_files(root))
+    for name, digest in sorted(listed.items()):
+        if is_unsafe(name):
+            errors.append(
+                NewstablesError(
+                    "checksum-list-mismatch", file=SUMS, detail=f"path {name!r} is absolute or contains '..'"
+                )
+            )
+        elif name not in present:
+            errors.append(
+                NewstablesError(
+                    "checksum-list-mismatch",
+                    file=SUMS,
+                    detail=f"{name} is listed but missing from the release",
+                )
+            )
+        elif (found := sha256_file(root / name)) != digest:
+            errors.append(NewstablesError("hash-mismatch", file=name, found=found, expected=digest))
+    for name in sorted(present - set(listed)):
+        errors.append(
+            NewstablesError(
+                "checksum-list-mismatch", file=SUMS, detail=f"{name} is in the release but not listed"
+            )
+        )
+    return errors
+
+
+# --- datapackage resources ------------------------------------------------------------------
+
+
+def load_datapackage(root: Path) -> tuple[dict[str, Any] | None, list[NewstablesError]]:
+    """Read ``datapackage.json``; an error instead when it is missing or not JSON."""
+    path = root / DATAPACKAGE
+    if not path.is_file():
+        return None, [
+            NewstablesError(
+                "not-a-package",
+                file=DATAPACKAGE.as_posix(),
+                detail="no such file; expected a Data Package descriptor",
+            )
+        ]
+    try:
+        descriptor: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, [NewstablesError("not-a-package", file=DATAPACKAGE.as_posix(), detail=str(exc))]
+    return descriptor, []
+
+
+def check_resource_file(root: Path, resource: dict[str, Any]) -> list[NewstablesError]:
+    """A resource's path is safe and exists, and its bytes and hash match the descriptor."""
+    name, path = resource.get("name", "?"), resource.get("path")
+    descriptor = DATAPACKAGE.as_posix()
+    if not isinstance(path, str) or is_unsafe(path):
+        return [NewstablesError("unsafe-resource-path", file=descriptor, record=name, value=path)]
+    target = root / path
+    if not target.is_file():
+        return [NewstablesError("resource-missing", file=descriptor, record=name, value=path)]
+    errors = []
+    if "bytes" in resource and target.stat().st_size != resource["bytes"]:
+        errors.append(
+            NewstablesError(
+                "bytes-mismatch", file=path, found=target.stat().st_size, expected=resource["bytes"]
+            )
+        )
+    algorithm, _, digest = str(resource.get("hash", "")).rpartition(":")
+    if digest and algorithm in ("sha256", "") and (found := sha256_file(target)) != digest:
+        errors.append(NewstablesError("hash-mismatch", file=path, found=found, expected=digest))
+    return errors
+
+
+def load_resource_schema(
+    root: Path, resource: dict[str, Any]
+) -> tuple[dict[str, Any] | None, list[NewstablesError]]:
+    """The Table Schema of a table resource (inline or a safe relative path)."""
+    schema = resource.get("schema")
+    if isinstance(schema, dict):
+        return schema, []
+    if not isinstance(schema, str) or is_unsafe(schema):
+        return None, [
+            NewstablesError(
+                "unsafe-resource-path",
+                file=DATAPACKAGE.as_posix(),
+                record=resource.get("name", "?"),
+                value=schema,
+            )
+        ]
+    if not (root / schema).is_file():
+        return None, [NewstablesError("schema-missing", file=schema, table=resource.get("name"))]
+    try:
+        loaded: dict[str, Any] = json.loads((root / schema).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        return None, [NewstablesError("schema-invalid", file=schema, detail=str(exc))]
+    return loaded, []
+
+
+# --- table contents ---------------------------------------------------------------------------
+
+
+def csv_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """The header row of a CSV file, read by DuckDB as text."""
+    relation = con.execute(
+        f"SELECT * FROM read_csv({quote_literal(path.as_posix())}, header=true, all_varchar=true, "
+        "delim=',', quote='\"', escape='\"') LIMIT 0"
+    )
+    return [column[0] for column in relation.description]
+
+
+def check_header(
+    con: duckdb.DuckDBPyConnection, root: Path, path: str, schema: dict[str, Any]
+) -> list[NewstablesError]:
+    """A CSV's header lists exactly the schema's fields, in schema order."""
+    try:
+        header = csv_header(con, root / path)
+    except duckdb.Error as exc:
+        return [NewstablesError("frictionless-invalid", file=path, detail=f"unreadable CSV: {exc}")]
+    fields = [f["name"] for f in schema.get("fields", [])]
+    errors = [NewstablesError("schema-field-missing", file=path, field=f) for f in fields if f not in header]
+    errors += [NewstablesError("extra-column", file=path, field=c) for c in header if c not in fields]
+    if not errors and header != fields:
+        errors.append(
+            NewstablesError(
+                "column-order-mismatch", file=path, found=", ".join(header), expected=", ".join(fields)
+            )
+        )
+    return errors
+
+
+def parquet_rows(root: Path, table: str) -> tuple[int | None, list[NewstablesError]]:
+    """Row count of a table's Parquet file, or an error when it cannot be opened."""
+    import pyarrow.parquet as pq
+
+    relative = parquet_path(table).as_posix()
+    if not (root / relative).is_file():
+        return None, []  # reported by the resource checks
+    try:
+        return pq.ParquetFile(root / relative).metadata.num_rows, []
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        return None, [NewstablesError("parquet-unreadable", file=relative, detail=str(exc))]
+
+
+def check_table(
+    con: duckdb.DuckDBPyConnection, root: Path, table: str, path: str, schema: dict[str, Any]
+) -> list[NewstablesError]:
+    """Header, Parquet, row counts and CSV / Parquet / DuckDB agreement for one table."""
+    from newstables.validate import check_formats_agree, read_csv_sql
+
+    errors = check_header(con, root, path, schema)
+    count, parquet_errors = parquet_rows(root, table)
+    errors += parquet_errors
+    if errors or count is None:
+        return errors
+    try:
+        csv_count = con.execute(f"SELECT count(*) FROM {read_csv_sql(root / path, schema)}").fetchall()[0][0]
+    except duckdb.Error as exc:
+        return [NewstablesError("frictionless-invalid", file=path, detail=f"unreadable CSV: {exc}")]
+    if csv_count != count:
+        return [
+            NewstablesError(
+                "row-count-mismatch",
+                file=parquet_path(table).as_posix(),
+                found=count,
+                expected=f"{csv_count} (as in {path})",
+            )
+        ]
+    if (root / DUCKDB_FILE).is_file():
+        try:
+            check_formats_agree(root, {table: schema})
+        except NewstablesError as error:
+            errors.append(error)
+        except duckdb.Error as exc:
+            errors.append(
+                NewstablesError(
+                    "outputs-disagree",
+                    file=DUCKDB_FILE.as_posix(),
+                    table=table,
+                    detail=str(exc).splitlines()[0],
+                )
+            )
+    return errors
+
+
+def check_tables(root: Path, descriptor: dict[str, Any]) -> list[NewstablesError]:
+    """Check every resource file, then every CSV table against its schema and copies."""
+    errors: list[NewstablesError] = []
+    resources = [r for r in descriptor.get("resources", []) if isinstance(r, dict)]
+    broken = set()
+    for resource in resources:
+        found = check_resource_file(root, resource)
+        errors += found
+        if any(e.type in ("unsafe-resource-path", "resource-missing") for e in found):
+            broken.add(resource.get("name"))
+    con = duckdb.connect()
+    for resource in resources:
+        if resource.get("format") != "csv" or resource.get("name") in broken:
+            continue
+        schema, schema_errors = load_resource_schema(root, resource)
+        errors += schema_errors
+        if schema is not None:
+            errors += check_table(con, root, resource["name"], resource["path"], schema)
+    con.close()
+    return errors
+
+
+def check_frictionless(root: Path) -> list[NewstablesError]:
+    """Frictionless on the whole package (its first errors, as one catalogued error)."""
+    from newstables.validate import validate_frictionless
+
+    try:
+        validate_frictionless(root)
+    except NewstablesError as error:
+        return [error]
+    return []
+
+
+def check_excerpts_if_article(root: Path, descriptor: dict[str, Any]) -> list[NewstablesError]:
+    """When the release ships the raw article, every excerpt equals its offsets' text."""
+    from newstables.validate import check_excerpts
+
+    article = root / ARTICLE
+    if not article.is_file():
+        return []
+    schemas = {}
+    for resource in descriptor.get("resources", []):
+        if resource.get("format") == "csv":
+            schema, _ = load_resource_schema(root, resource)
+            if schema and any(f["name"] == "excerpt" for f in schema["fields"]):
+                schemas[resource["name"]] = schema
+    try:
+        check_excerpts(article.read_text(encoding="utf-8"), root, schemas)
+    except NewstablesError as error:
+        return [error]
+    return []
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def verify_folder(root: Path) -> tuple[list[NewstablesError], int]:
+    """Run every check on a release folder; return all problems and the number of files."""
+    errors = check_sums(root)
+    descriptor, package_errors = load_datapackage(root)
+    errors += package_errors
+    if descriptor is not None:
+        table_errors = check_tables(root, descriptor)
+        errors += table_errors
+        # Frictionless opens every resource path: never run it on a package with unsafe paths.
+        if not any(e.type == "unsafe-resource-path" for e in table_errors):
+            errors += check_frictionless(root)
+            errors += check_excerpts_if_article(root, descriptor)
+    return errors, len(release_files(root))
+
+
+def _verify(path: Path) -> tuple[list[NewstablesError], int]:
+    if path.is_dir():
+        return verify_folder(path)
+    if not path.is_file() or not path.name.endswith(ARCHIVE_SUFFIXES):
+        return [
+            NewstablesError(
+                "not-a-package",
+                file=str(path),
+                detail="expected a release folder, a .zip or a .tar.gz archive",
+            )
+        ], 0
+    with tempfile.TemporaryDirectory(prefix="newstables-verify-") as tmp:
+        root, errors = extract_archive(path, Path(tmp))
+        if errors:
+            return errors, 0
+        return verify_folder(root)
+
+
+def verify_path(path: Path) -> list[NewstablesError]:
+    """Every problem found in a release folder or archive (empty when it verifies)."""
+    return _verify(path)[0]
+
+
+def verify(path: Path) -> int:
+    """Verify a release folder or archive; return the number of files, or raise ErrorList.
+
+    Example: ``verify(Path("dist/newstables-rome-meeting-2022-0.1.0.zip"))``.
+    """
+    errors, count = _verify(path)
+    if errors:
+        raise ErrorList(errors)
+    return count
