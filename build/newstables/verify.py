@@ -365,8 +365,14 @@ def check_frictionless(root: Path) -> list[NewstablesError]:
     return []
 
 
-def check_excerpts_if_article(root: Path, descriptor: dict[str, Any]) -> list[NewstablesError]:
-    """When the release ships the raw article, every excerpt equals its offsets' text."""
+def check_excerpts_if_article(
+    root: Path, descriptor: dict[str, Any], broken_files: set[str]
+) -> list[NewstablesError]:
+    """When the release ships the raw article, every excerpt equals its offsets' text.
+
+    Tables already reported as broken (``broken_files``) are skipped: their columns cannot
+    be trusted to match their schema.
+    """
     from newstables.validate import check_excerpts
 
     article = root / ARTICLE
@@ -374,7 +380,7 @@ def check_excerpts_if_article(root: Path, descriptor: dict[str, Any]) -> list[Ne
         return []
     schemas = {}
     for resource in descriptor.get("resources", []):
-        if resource.get("format") == "csv":
+        if resource.get("format") == "csv" and resource.get("path") not in broken_files:
             schema, _ = load_resource_schema(root, resource)
             if schema and any(f["name"] == "excerpt" for f in schema["fields"]):
                 schemas[resource["name"]] = schema
@@ -399,7 +405,8 @@ def verify_folder(root: Path) -> tuple[list[NewstablesError], int]:
         # Frictionless opens every resource path: never run it on a package with unsafe paths.
         if not any(e.type == "unsafe-resource-path" for e in table_errors):
             errors += check_frictionless(root)
-            errors += check_excerpts_if_article(root, descriptor)
+            broken = {str(e.coordinates.get("file")) for e in table_errors}
+            errors += check_excerpts_if_article(root, descriptor, broken)
     return errors, len(release_files(root))
 
 
