@@ -83,7 +83,7 @@ def shared_releases(factory: pytest.TempPathFactory, with_v2: bool = False) -> R
         project_v2 = releases.root / "project-0.2.0"
         shutil.copytree(releases.project, project_v2)
         edit_to_v2(project_v2)
-        release(project_v2, releases.dist)
+        release(project_v2, releases.dist, previous=releases.folder("0.1.0"))
     return releases
 
 
@@ -195,3 +195,15 @@ def test_two_separate_runs_give_byte_identical_archives(
     assert (releases.folder("0.1.0") / duckdb_file).read_bytes() == (
         dist / f"{NAME}-0.1.0" / duckdb_file
     ).read_bytes()
+
+
+def test_a_release_with_a_previous_version_ships_its_changes(tmp_path_factory: pytest.TempPathFactory) -> None:
+    releases = shared_releases(tmp_path_factory, with_v2=True)
+    folder = releases.folder("0.2.0")
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    assert {"changes", "changes-parquet"} <= {r["name"] for r in descriptor["resources"]}
+    changes = (folder / "data/changes.csv").read_text(encoding="utf-8").splitlines()
+    assert len(changes) == 3, changes  # header, the changed actor, the added statement
+    changelog = (folder / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## 0.2.0 (from 0.1.0; proposed bump: minor)" in changelog
+    assert "data/changes.csv" in (folder / "SHA256SUMS").read_text(encoding="utf-8")

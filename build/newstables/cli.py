@@ -98,6 +98,10 @@ def docs(
 def release(
     project: ProjectOption = Path("."),
     dist: Annotated[Path, typer.Option("--dist", help="Folder that receives the release.")] = Path("dist"),
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="Earlier release folder: ship the changes since it."),
+    ] = None,
     skip_existing: Annotated[
         bool, typer.Option("--skip-existing", help="Exit 0 without writing when this version exists.")
     ] = False,
@@ -105,7 +109,7 @@ def release(
 ) -> None:
     """Build and publish a versioned release folder with .zip and .tar.gz archives.
 
-    Example: newstables release --project . --dist dist
+    Example: newstables release --dist dist --previous dist/newstables-rome-meeting-2022-0.1.0
     """
     from newstables.release import release as run_release
     from newstables.release import released_already
@@ -113,7 +117,7 @@ def release(
     if skip_existing and released_already(project, dist):
         typer.echo(f"already released: {released_already(project, dist)}")
         return
-    placed = run_reporting(as_json, run_release, project, dist)
+    placed = run_reporting(as_json, run_release, project, dist, previous)
     assert isinstance(placed, list), "release returns the paths it wrote"
     for path in placed:
         typer.echo(str(path))

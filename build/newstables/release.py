@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
 from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
 from newstables.project import (
@@ -160,12 +161,72 @@ def normalise_modes(folder: Path) -> None:
         path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
 
 
-def assemble(project: Project, metadata: dict[str, Any], built: Path, folder: Path) -> None:
-    """Fill the release folder from a build, add the documents and ``SHA256SUMS``."""
+def add_changes_to_database(folder: Path, result: Diff, description: str) -> None:
+    """Put the ``changes`` table into the release's DuckDB file too."""
+    from newstables.diff import CHANGES, CHANGES_SCHEMA, change_rows
+    from newstables.publish import to_arrow
+    from newstables.sql import add_table
+    from newstables.tables import Table
+
+    table = Table(CHANGES, CHANGES_SCHEMA, rows=change_rows(result))
+    add_table(folder / DUCKDB_FILE, table, to_arrow(table), description)
+
+
+def add_changes(folder: Path, previous: Path) -> None:
+    """Seal the comparison with ``previous`` into the release: the ``changes`` table (CSV +
+    Parquet, listed in ``datapackage.json``) and its summary at the top of the CHANGELOG."""
+    from newstables.diff import CHANGES, diff_paths, markdown, write_changes
+    from newstables.metadata import file_stats
+
+    result = diff_paths(previous, folder)
+    csv_file, parquet_file, schema_file = write_changes(result, folder)
+    description = f"Rows added, removed or changed since version {result.old_version}."
+    add_changes_to_database(folder, result, description)
+    descriptor = json.loads((folder / DATAPACKAGE).read_text(encoding="utf-8"))
+    database = next(r for r in descriptor["resources"] if r["path"] == DUCKDB_FILE.as_posix())
+    database.update(file_stats(folder / DUCKDB_FILE))
+    descriptor["resources"] += [
+        {
+            "name": CHANGES,
+            "type": "table",
+            "path": csv_file.as_posix(),
+            "scheme": "file",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "title": "Changes since the previous release",
+            "description": description,
+            **file_stats(folder / csv_file),
+            "schema": schema_file.as_posix(),
+        },
+        {
+            "name": f"{CHANGES}-parquet",
+            "type": "file",
+            "path": parquet_file.as_posix(),
+            "scheme": "file",
+            "format": "parquet",
+            "mediatype": "application/vnd.apache.parquet",
+            "title": "Changes since the previous release (Parquet)",
+            **file_stats(folder / parquet_file),
+        },
+    ]
+    (folder / DATAPACKAGE).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    changelog_file = folder / CHANGELOG
+    title, _, rest = changelog_file.read_text(encoding="utf-8").partition("\n")
+    changelog_file.write_text(f"{title}\n\n{markdown(result)}{rest}", encoding="utf-8")
+
+
+def assemble(
+    project: Project, metadata: dict[str, Any], built: Path, folder: Path, previous: Path | None = None
+) -> None:
+    """Fill the release folder from a build, add the documents, the changes since
+    ``previous`` (when given) and ``SHA256SUMS``."""
     folder.mkdir(parents=True)
     copy_build_outputs(built, folder)
     copy_raw_inputs(project, folder)
     write_documents(project, metadata, folder)
+    if previous is not None:
+        add_changes(folder, previous)
     (folder / SUMS).write_text(sha256sums_text(folder), encoding="utf-8")
     normalise_modes(folder)
 
@@ -256,8 +317,11 @@ def staging_in(dist: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def release(project_root: Path, dist: Path) -> list[Path]:
+def release(project_root: Path, dist: Path, previous: Path | None = None) -> list[Path]:
     """Build, assemble, verify and archive a release; return the paths put in place.
+
+    With ``previous`` (an earlier release folder) the release also carries the ``changes``
+    table and a CHANGELOG summary of what changed since.
 
     Example: ``release(Path("."), Path("dist"))`` writes ``dist/<name>-<version>/``,
     ``dist/<name>-<version>.zip`` and ``dist/<name>-<version>.tar.gz``.
@@ -271,7 +335,7 @@ def release(project_root: Path, dist: Path) -> list[Path]:
     refuse_existing(dist, base, version)
     with staging_in(dist) as staging:
         build(project.root, out_root=staging / "build")
-        assemble(project, metadata, staging / "build", staging / base)
+        assemble(project, metadata, staging / "build", staging / base, previous)
         errors, _ = verify_folder(staging / base)
         if errors:
             raise ErrorList(errors)

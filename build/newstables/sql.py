@@ -124,3 +124,18 @@ def create_database(
     con.execute("USE memory")
     con.execute("DETACH release")
     con.close()
+
+
+def add_table(path: Path, table: Table, arrow: pa.Table, description: str) -> None:
+    """Add one table (with its comments) to an existing database file, reproducibly."""
+    con = reproducible_connection()
+    con.execute(f"ATTACH {quote_literal(path.as_posix())} AS release")
+    con.execute("USE release")
+    con.execute(create_table_sql(table, set()))
+    con.register("incoming", arrow)
+    con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
+    for statement in comment_sql(table, description):
+        con.execute(statement)
+    con.execute("USE memory")
+    con.execute("DETACH release")
+    con.close()
