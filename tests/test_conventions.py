@@ -96,3 +96,13 @@ def test_gitignore_does_not_ignore_the_package_folder() -> None:
 
     ignored = subprocess.run(["git", "check-ignore", "-q", "build/newstables/cli.py"], cwd=REPO)
     assert ignored.returncode == 1, "build/ holds the package and must be tracked"
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    from typer.main import get_command
+
+    from newstables.cli import app
+
+    group = get_command(app)
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        assert "Example: newstables " + name in (command.help or ""), name

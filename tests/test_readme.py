@@ -38,3 +38,16 @@ def test_the_generated_data_dictionary_is_up_to_date() -> None:
     from newstables.docs import write_docs
 
     assert write_docs(REPO, check=True) == [], "run `newstables docs` and commit"
+
+
+QUERY_COMMANDS = re.findall(r"^newstables query .*$", README, flags=re.M)
+
+
+@pytest.mark.parametrize("command", QUERY_COMMANDS, ids=[f"cli-{i + 1}" for i in range(len(QUERY_COMMANDS))])
+def test_each_readme_query_command_runs_and_prints_rows(command: str, cli: object) -> None:
+    import shlex
+
+    args = shlex.split(command)[1:] + ["--db", str(REPO / "data/newstables.duckdb")]
+    result = cli(*args)  # type: ignore[operator]
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) >= 2, "a header and at least one row"

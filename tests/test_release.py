@@ -197,7 +197,9 @@ def test_two_separate_runs_give_byte_identical_archives(
     ).read_bytes()
 
 
-def test_a_release_with_a_previous_version_ships_its_changes(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_release_with_a_previous_version_ships_its_changes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     releases = shared_releases(tmp_path_factory, with_v2=True)
     folder = releases.folder("0.2.0")
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))

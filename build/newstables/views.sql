@@ -61,6 +61,10 @@ WITH claims AS (
            evidence_source_id
     FROM statement_events WHERE is_external
     UNION ALL SELECT 'votes', vote_id, '*', evidence_source_id FROM votes WHERE is_external
+    UNION ALL SELECT 'votes', vote_id, 'document_symbol, motion_title, vote_date, outcome', document_source_id
+    FROM votes WHERE document_source_id IS NOT NULL
+    UNION ALL SELECT 'sources', source_id, 'url, publisher_name, derived_from_id', metadata_source_id
+    FROM sources WHERE metadata_source_id IS NOT NULL AND metadata_source_id <> source_id
 )
 SELECT c.table_name, c.row_id, c.columns, c.source_id, src.kind AS source_kind,
        src.title AS source_title, src.url AS source_url
