@@ -47,7 +47,7 @@ QUERY_COMMANDS = re.findall(r"^newstables query .*$", README, flags=re.M)
 def test_each_readme_query_command_runs_and_prints_rows(command: str, cli: object) -> None:
     import shlex
 
-    args = shlex.split(command)[1:] + ["--db", str(REPO / "data/newstables.duckdb")]
+    args = [*shlex.split(command)[1:], "--db", str(REPO / "data/newstables.duckdb")]
     result = cli(*args)  # type: ignore[operator]
     assert result.exit_code == 0, result.output
     assert len(result.output.strip().splitlines()) >= 2, "a header and at least one row"
