@@ -34,6 +34,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_commands.py
 
 clean-venv:
 	rm -rf $(VENV)
