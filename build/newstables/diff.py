@@ -292,7 +292,7 @@ def markdown(diff: Diff) -> str:
     lines = [
         f"## {diff.new_version} (from {diff.old_version}; proposed bump: {diff.bump})",
         "",
-        f"{counts['added']} rows added, {counts['removed']} removed, {counts['changed']} changed.",
+        f"Rows added: {counts['added']}, removed: {counts['removed']}, changed: {counts['changed']}.",
         "",
     ]
     body = [line for table in diff.tables for line in _table_lines(table)]
