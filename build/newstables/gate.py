@@ -53,9 +53,7 @@ def load_suite(project: Project, table: str) -> dict[str, Any]:
     return suite
 
 
-def generic_expectations(
-    schema: dict[str, Any], expected_rows: int | None, text_columns: list[str]
-) -> list[dict[str, Any]]:
+def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> list[dict[str, Any]]:
     """Row-count and formula-trigger expectations built from metadata."""
     built = []
     if expected_rows is not None:
@@ -94,7 +92,6 @@ def generic_expectations(
             },
         }
     )
-    del schema
     return built
 
 
@@ -188,7 +185,7 @@ def run_suites(
         text_columns = [f["name"] for f in schema["fields"] if f["type"] == "string"]
         df = blank_waived(frame(con, project, table, schema["primaryKey"]), text_columns, formula_waivers)
         expectations = load_suite(project, table)["expectations"]
-        expectations = expectations + generic_expectations(schema, counts.get(table), text_columns)
+        expectations = expectations + generic_expectations(counts.get(table), text_columns)
         outcome = validator.validate(table, df, expectations)
         results += [_to_result(table, r, df, schema["primaryKey"]) for r in outcome.results]
     con.close()

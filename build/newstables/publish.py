@@ -84,10 +84,11 @@ def write_release(
 
 
 @contextmanager
-def staging_dir(out: Path) -> Iterator[Path]:
-    """A fresh staging folder next to the outputs, removed afterwards whatever happens."""
+def staging_dir(out: Path, prefix: str = ".staging-") -> Iterator[Path]:
+    """A fresh staging folder inside ``out`` (so the final rename stays on one file system),
+    removed afterwards whatever happens."""
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
     try:
         yield staging
     finally:

@@ -16,10 +16,7 @@ import json
 import os
 import shutil
 import tarfile
-import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +32,7 @@ from newstables.project import (
     load_metadata,
     load_schemas,
 )
+from newstables.publish import staging_dir
 from newstables.verify import SUMS, release_files, sha256sums_text, verify_folder
 
 FILE_MODE = 0o644
@@ -306,17 +304,6 @@ def released_already(project_root: Path, dist: Path) -> Path | None:
     return folder if folder.exists() else None
 
 
-@contextmanager
-def staging_in(dist: Path) -> Iterator[Path]:
-    """A temporary folder inside ``dist``, removed afterwards whatever happens."""
-    dist.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".release-", dir=dist))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
 def release(project_root: Path, dist: Path, previous: Path | None = None) -> list[Path]:
     """Build, assemble, verify and archive a release; return the paths put in place.
 
@@ -333,7 +320,7 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     base, version = release_name(metadata), str(metadata["version"])
     dist = dist.resolve()
     refuse_existing(dist, base, version)
-    with staging_in(dist) as staging:
+    with staging_dir(dist, prefix=".release-") as staging:
         build(project.root, out_root=staging / "build")
         assemble(project, metadata, staging / "build", staging / base, previous)
         errors, _ = verify_folder(staging / base)

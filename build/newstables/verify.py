@@ -9,7 +9,6 @@ agreement and Frictionless on the whole package.
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import tarfile
 import tempfile
@@ -51,18 +50,10 @@ def _zip_member_ok(info: zipfile.ZipInfo) -> bool:
 def _extract_zip(archive: Path, target: Path) -> list[NewstablesError]:
     """Extract a zip's plain files and folders; refuse unsafe members before writing any."""
     with zipfile.ZipFile(archive) as zf:
-        infos = zf.infolist()
-        bad = [i.filename for i in infos if not _zip_member_ok(i)]
+        bad = [i.filename for i in zf.infolist() if not _zip_member_ok(i)]
         if bad:
             return [NewstablesError("unsafe-archive-member", file=archive.name, value=b) for b in bad]
-        for info in infos:
-            destination = target / info.filename
-            if info.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as source, destination.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
+        zf.extractall(target)
     return []
 
 
@@ -73,16 +64,7 @@ def _extract_tar(archive: Path, target: Path) -> list[NewstablesError]:
         bad = [m.name for m in members if is_unsafe(m.name) or not (m.isfile() or m.isdir())]
         if bad:
             return [NewstablesError("unsafe-archive-member", file=archive.name, value=b) for b in bad]
-        for member in members:
-            destination = target / member.name
-            if member.isdir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            source = tf.extractfile(member)
-            assert source is not None, "a regular member has content"
-            with source, destination.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
+        tf.extractall(target, filter="data")
     return []
 
 
