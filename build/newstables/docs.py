@@ -1,18 +1,19 @@
 """Generated documentation: the data dictionary in ``docs/data-dictionary.md`` and in the
-README between its markers, both from the one metadata source (never written twice)."""
+README between its markers, and ``CITATION.cff``, all from the one metadata source."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from newstables.errors import NewstablesError
-from newstables.metadata import data_dictionary
+from newstables.metadata import citation_cff, data_dictionary
 from newstables.project import Project, load_metadata, load_schemas
 
 BEGIN = "<!-- BEGIN data-dictionary -->"
 END = "<!-- END data-dictionary -->"
 DICTIONARY = Path("docs/data-dictionary.md")
 README = Path("README.md")
+CITATION = Path("CITATION.cff")
 
 
 def readme_section(dictionary: str) -> str:
@@ -40,7 +41,11 @@ def generated_docs(project: Project) -> dict[Path, str]:
     metadata = load_metadata(project)
     dictionary = data_dictionary(metadata, load_schemas(project, metadata))
     readme = project.path(README).read_text(encoding="utf-8")
-    return {DICTIONARY: dictionary, README: with_section(readme, readme_section(dictionary))}
+    return {
+        DICTIONARY: dictionary,
+        README: with_section(readme, readme_section(dictionary)),
+        CITATION: citation_cff(metadata),
+    }
 
 
 def write_docs(project_root: Path, check: bool = False) -> list[Path]:

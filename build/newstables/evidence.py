@@ -104,7 +104,7 @@ def _find(raw: str, record: Record, excerpt: str, field: str) -> Span:
     if not starts:
         offset = find_folded(raw, excerpt)
         if offset is not None:
-            found = raw[offset : offset + len(excerpt) + 2]
+            found = raw[offset : offset + len(excerpt)]
             raise NewstablesError(
                 "excerpt-not-verbatim", **record.where(field), value=excerpt, found=found, offset=offset
             )
