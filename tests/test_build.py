@@ -89,3 +89,10 @@ def test_csv_is_lf_terminated_utf8_with_a_header(fresh_release: Path) -> None:
     data = (fresh_release / "data/statements.csv").read_bytes()
     assert b"\r\n" not in data
     assert data.decode("utf-8").startswith("statement_id,")
+
+
+def test_frictionless_accepts_the_committed_package() -> None:
+    import frictionless
+
+    report = frictionless.validate(REPO / "datapackage.json")
+    assert report.valid, report.flatten(["type", "note"])[:5]

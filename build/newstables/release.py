@@ -108,6 +108,14 @@ def readme(metadata: dict[str, Any], counts: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
+def project_readme_body(project: Project) -> str:
+    """The project README from its caveats on (sources, example queries, data dictionary),
+    so that a downloaded release explains itself without the repository."""
+    path, marker = project.path("README.md"), "## Where the data comes from"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return text[text.index(marker) :] if marker in text else ""
+
+
 def changelog(project: Project, metadata: dict[str, Any]) -> str:
     """The project's CHANGELOG.md, or a stub entry for this version when it has none."""
     path = project.path(CHANGELOG)
@@ -141,7 +149,7 @@ def write_documents(project: Project, metadata: dict[str, Any], folder: Path) ->
     descriptor = json.loads((folder / DATAPACKAGE).read_text(encoding="utf-8"))
     schemas = load_schemas(project, metadata)
     texts = {
-        "README.md": readme(metadata, row_counts(descriptor, folder)),
+        "README.md": readme(metadata, row_counts(descriptor, folder)) + "\n" + project_readme_body(project),
         CHANGELOG.as_posix(): changelog(project, metadata),
         "CITATION.cff": citation_cff(metadata),
         "datapackage.jsonld": jsonld(metadata, descriptor),
