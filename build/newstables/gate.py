@@ -10,6 +10,7 @@ Great Expectations is imported only here, and only when the gate runs.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ import yaml
 from newstables.errors import NewstablesError
 from newstables.project import DUCKDB_FILE, VALIDATION, Project
 from newstables.sql import quote_literal
+from newstables.tables import FORMULA_TRIGGERS
 
 MAX_EXAMPLES = 5
-FORMULA_REGEX = r"^[=+\-@\t\r\n]"
+# The same triggers the build refuses in annotations (tables.FORMULA_TRIGGERS), checked
+# again on the published frames: the build names the annotation, the gate the release row.
+FORMULA_REGEX = "^[" + "".join(re.escape(c) for c in FORMULA_TRIGGERS) + "]"
 
 
 @dataclass
