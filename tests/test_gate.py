@@ -91,3 +91,6 @@ def test_a_failed_gate_leaves_the_previous_release_untouched(mini_project: Path)
     _gate_errors(mini_project)
     assert {p: p.read_bytes() for p in sorted((mini_project / "data").glob("*.csv"))} == before
     assert not list(mini_project.glob(".staging-*"))
+    failed = (mini_project / "validation/report-failed/index.html").read_text(encoding="utf-8")
+    assert "FAIL" in failed and "row-count-as-expected" in failed, "the blocked build's report is kept"
+    assert "All checks passed" in (mini_project / "validation/report/index.html").read_text(encoding="utf-8")

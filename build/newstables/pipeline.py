@@ -6,15 +6,24 @@ Nothing is written outside a staging folder until every check has passed.
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
-from newstables.errors import ErrorList
+from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_regions
 from newstables.gate import CheckResult, failures, run_suites
-from newstables.project import Project, load_metadata, load_schemas, table_names
+from newstables.project import (
+    FAILED_REPORT_DIR,
+    REPORT_DIR,
+    Project,
+    load_metadata,
+    load_schemas,
+    table_names,
+)
 from newstables.publish import commit_outputs, staging_dir, write_release
 from newstables.read import Annotations, read_annotations, read_article
 from newstables.report import coverage_checks, write_report
@@ -73,14 +82,23 @@ def structural_checks(staging: Path, inputs: Inputs) -> list[CheckResult]:
     return [CheckResult("package", check, text, "build", True) for check, text in why.items()]
 
 
-def gate(staging: Path, inputs: Inputs, covered: list[CoverageResult]) -> list[CheckResult]:
-    """Run every blocking check on the staged release; raise all failures at once."""
+def gate(
+    staging: Path, inputs: Inputs, covered: list[CoverageResult]
+) -> tuple[list[CheckResult], list[NewstablesError]]:
+    """Run every blocking check on the staged release; return all results and failures."""
     checks = structural_checks(staging, inputs)
     suites = run_suites(inputs.project, staging, inputs.raw, inputs.schemas, inputs.waivers["formula"])
     errors = coverage_errors(covered) + failures(suites)
-    if errors:
-        raise ErrorList(errors)
-    return checks + coverage_checks(covered) + suites
+    return checks + coverage_checks(covered) + suites, errors
+
+
+def keep_failed_report(staging: Path, out: Path) -> None:
+    """Move the report of a blocked build to ``validation/report-failed/`` (not a release
+    output, ignored by git) so the failures can be read; the release is left untouched."""
+    target = out / FAILED_REPORT_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staging / REPORT_DIR, target)
 
 
 def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
@@ -96,8 +114,12 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     out = (out_root or inputs.project.root).resolve()
     with staging_dir(out) as staging:
         outputs = write_release(inputs.project, tables, inputs.metadata, staging)
-        checks = gate(staging, inputs, covered)
+        checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
         outputs += write_report(staging, inputs.metadata, counts, checks)
+        if errors:
+            keep_failed_report(staging, out)
+            raise ErrorList(errors)
         commit_outputs(staging, out, outputs)
+        shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     return tables

@@ -20,6 +20,7 @@ VALIDATION = Path("validation")
 DATAPACKAGE = Path("datapackage.json")
 DUCKDB_FILE = Path("data/newstables.duckdb")
 REPORT_DIR = Path("validation/report")
+FAILED_REPORT_DIR = Path("validation/report-failed")
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,7 @@ FROM claims c
 JOIN sources src ON src.source_id = c.source_id
 WHERE src.kind IN ('external_reference', 'fact_dossier', 'original_report')
 ORDER BY c.table_name, c.row_id, c.columns;
+
+COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date and fidelity warning.';
+COMMENT ON VIEW timeline IS 'The story''s timeline: one row per event with its dates, how each date is known (date_basis) and its participants.';
+COMMENT ON VIEW external_facts IS 'Every row or value that rests on an external reference rather than on the article, with the reference.';
