@@ -170,7 +170,22 @@ def test_releasing_the_same_version_twice_is_refused(releases: Releases, cli: ob
     assert result.exit_code == 2 and "release-exists" in result.output
 
 
-def test_release_refuses_when_only_an_archive_exists(tmp_path: Path, releases: Releases) -> None:
+def test_a_leftover_archive_of_an_interrupted_run_is_completed_when_identical(
+    tmp_path: Path, releases: Releases
+) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    leftover = releases.dist / f"{NAME}-0.1.0.zip"
+    shutil.copyfile(leftover, dist / leftover.name)  # killed after the first rename
+    release(releases.project, dist)
+    assert sorted(p.name for p in dist.iterdir()) == [
+        f"{NAME}-0.1.0",
+        f"{NAME}-0.1.0.tar.gz",
+        f"{NAME}-0.1.0.zip",
+    ]
+
+
+def test_release_refuses_when_a_different_archive_exists(tmp_path: Path, releases: Releases) -> None:
     dist = tmp_path / "dist"
     dist.mkdir()
     (dist / f"{NAME}-0.1.0.zip").write_bytes(b"")
@@ -209,3 +224,16 @@ def test_a_release_with_a_previous_version_ships_its_changes(
     changelog = (folder / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## 0.2.0 (from 0.1.0; proposed bump: minor)" in changelog
     assert "data/changes.csv" in (folder / "SHA256SUMS").read_text(encoding="utf-8")
+
+
+def test_a_release_ships_the_raw_article_and_the_project_id_map(tmp_path: Path) -> None:
+    from newstables.project import Project
+    from newstables.release import copy_raw_inputs
+
+    project = assemble(tmp_path / "project", "mini")
+    (project / "id-map.yaml").write_text("actors:\n  old-id: new-id\n", encoding="utf-8")
+    copy_raw_inputs(Project(project), tmp_path / "release")
+    assert (tmp_path / "release/data/raw/article.txt").read_bytes() == (
+        project / "data/raw/article.txt"
+    ).read_bytes()
+    assert (tmp_path / "release/id-map.yaml").is_file()

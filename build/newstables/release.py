@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from newstables.checksums import sha256_file
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
 from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
@@ -140,8 +141,13 @@ def copy_build_outputs(built: Path, folder: Path) -> None:
 
 
 def copy_raw_inputs(project: Project, folder: Path) -> None:
-    """Ship the raw article (and the external facts) so a reader can check every offset."""
+    """Ship the raw article (and the external facts) so a reader can check every offset,
+    and ``id-map.yaml`` (old -> new ids) when a version had to change an id."""
+    from newstables.diff import ID_MAP
+
     shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR)
+    if project.path(ID_MAP).is_file():
+        shutil.copyfile(project.path(ID_MAP), folder / ID_MAP)
 
 
 def write_documents(project: Project, metadata: dict[str, Any], folder: Path) -> None:
@@ -294,15 +300,26 @@ def write_tar_gz(folder: Path, target: Path, mtime: int) -> None:
 
 
 def targets(dist: Path, base: str) -> list[Path]:
-    """The release folder and its two archives."""
-    return [dist / base, dist / f"{base}.zip", dist / f"{base}.tar.gz"]
+    """The two archives and the release folder, in the order they are put in place: the
+    folder last, so that its presence means the release is complete."""
+    return [dist / f"{base}.zip", dist / f"{base}.tar.gz", dist / base]
 
 
-def refuse_existing(dist: Path, base: str, version: str) -> None:
-    """Refuse to overwrite a version that is already released (folder or archive)."""
+def refuse_existing(dist: Path, base: str, version: str, staged: Path | None = None) -> None:
+    """Refuse to overwrite a released version.
+
+    The folder marks a complete release. An archive without its folder is what a run killed
+    while moving files into place leaves behind; since archives are byte-reproducible, it
+    is replaced only when it is byte-identical to the staged one (``staged``), else refused.
+    """
     for target in targets(dist, base):
-        if target.exists():
+        if target.exists() and not _same_file(target, staged):
             raise NewstablesError("release-exists", file=str(target), value=version)
+
+
+def _same_file(target: Path, staged: Path | None) -> bool:
+    twin = staged / target.name if staged is not None else None
+    return bool(twin and target.is_file() and twin.is_file() and sha256_file(target) == sha256_file(twin))
 
 
 def released_already(project_root: Path, dist: Path) -> Path | None:
@@ -327,7 +344,8 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     metadata = load_metadata(project)
     base, version = release_name(metadata), str(metadata["version"])
     dist = dist.resolve()
-    refuse_existing(dist, base, version)
+    if (dist / base).exists():
+        raise NewstablesError("release-exists", file=str(dist / base), value=version)
     with staging_dir(dist, prefix=".release-") as staging:
         build(project.root, out_root=staging / "build")
         assemble(project, metadata, staging / "build", staging / base, previous)
@@ -337,7 +355,7 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
         mtime = fixed_mtime(metadata)
         write_zip(staging / base, staging / f"{base}.zip", mtime)
         write_tar_gz(staging / base, staging / f"{base}.tar.gz", mtime)
-        refuse_existing(dist, base, version)
+        refuse_existing(dist, base, version, staged=staging)
         placed = targets(dist, base)
         for target in placed:
             os.replace(staging / target.name, target)
