@@ -1,0 +1,44 @@
+"""The DuckDB file opens in DuckDB 1.x as well as 2.x (issue: written for DuckDB 1.x users).
+
+Installs DuckDB 1.1.3 into a throwaway virtual environment (installing packages is the one
+network use tests may make); skipped when that install is impossible.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+OLD_DUCKDB = "duckdb==1.1.3"
+PROBE = """
+import duckdb, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+tables = con.execute("SELECT count(*) FROM duckdb_tables()").fetchall()[0][0]
+rows = con.execute("SELECT count(*) FROM statements_by_speaker").fetchall()[0][0]
+print(duckdb.__version__, tables, rows)
+"""
+
+
+@pytest.fixture(scope="module")
+def old_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("duckdb1")
+    venv.create(folder, with_pip=True)
+    python = folder / "bin" / "python"
+    installed = subprocess.run([python, "-m", "pip", "install", "--quiet", OLD_DUCKDB], capture_output=True)
+    if installed.returncode != 0:
+        pytest.skip(f"could not install {OLD_DUCKDB}: {installed.stderr.decode()[-200:]}")
+    return python
+
+
+def test_duckdb_1x_opens_the_database_and_its_views(old_python: Path) -> None:
+    probe = subprocess.run(
+        [old_python, "-c", PROBE, str(REPO / "data/newstables.duckdb")], capture_output=True, text=True
+    )
+    assert probe.returncode == 0, probe.stderr
+    version, tables, rows = probe.stdout.split()
+    assert version.startswith("1.") and int(tables) == 8 and int(rows) == 24
