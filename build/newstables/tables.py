@@ -65,15 +65,15 @@ def build_row(
 ) -> dict[str, Any]:
     """Turn one annotation record into a typed row of ``table``, with resolved evidence."""
     fields = {f["name"]: f for f in schema["fields"]}
-    _refuse_unknown_keys(record, table, fields, id_template)
+    derived_key = schema["primaryKey"][0] if id_template else None
+    _refuse_unknown_keys(record, table, fields, derived_key)
     row: dict[str, Any] = {name: None for name in fields}
     for name, value in record.items():
         if name in fields and value is not None:
             row[name] = coerce(record, name, value, fields[name]["type"])
     _attach_evidence(raw, regions, record, row)
-    if id_template:
-        key = schema["primaryKey"][0]
-        row[key] = id_template.format(**row)
+    if id_template and derived_key:
+        row[derived_key] = id_template.format(**row)
     if row.get("path") is not None and "sha256" in fields:
         row["sha256"] = _sha256_of(project, record, row["path"])
     for name, spec in fields.items():
@@ -81,10 +81,8 @@ def build_row(
     return row
 
 
-def _refuse_unknown_keys(record: Record, table: str, fields: dict[str, Any], id_template: str | None) -> None:
-    derived = set(COMPUTED_FIELDS)
-    if id_template:
-        derived.add(next(iter(fields)))
+def _refuse_unknown_keys(record: Record, table: str, fields: dict[str, Any], derived_key: str | None) -> None:
+    derived = set(COMPUTED_FIELDS) | ({derived_key} if derived_key else set())
     allowed = (set(fields) - derived) | EXTRA_KEYS
     for key in record:
         if key not in allowed:
