@@ -19,7 +19,7 @@ import yaml
 
 from newstables.errors import NewstablesError
 from newstables.project import DATAPACKAGE, csv_path, parquet_path, schema_path
-from newstables.sql import quote_literal
+from newstables.validate import read_csv_text_sql
 
 ID_MAP = Path("id-map.yaml")
 CHANGES = "changes"
@@ -124,10 +124,7 @@ class Diff:
 def read_rows(path: Path, key: list[str], id_maps: dict[str, list[dict[str, str]]]) -> Rows:
     """A CSV's rows as text keyed by primary key, with id-map renames applied per column."""
     con = duckdb.connect()
-    relation = con.execute(
-        f"SELECT * FROM read_csv({quote_literal(path.as_posix())}, header=true, all_varchar=true, "
-        "delim=',', quote='\"', escape='\"')"
-    )
+    relation = con.execute(f"SELECT * FROM {read_csv_text_sql(path)}")
     columns = [c[0] for c in relation.description]
     rows: Rows = {}
     for values in relation.fetchall():

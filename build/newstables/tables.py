@@ -8,7 +8,6 @@ a data change. Errors name the annotation file, record, field and line.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -16,6 +15,7 @@ from typing import Any
 
 import pycountry
 
+from newstables.checksums import sha256_file
 from newstables.errors import NewstablesError
 from newstables.evidence import Region, locate
 from newstables.project import Project
@@ -149,7 +149,7 @@ def _sha256_of(project: Project, record: Record, path: str) -> str:
     relative = PurePosixPath(path)
     if relative.is_absolute() or ".." in relative.parts or not project.path(path).is_file():
         raise NewstablesError("resource-missing", file=record.file, record=record.label, value=path)
-    return hashlib.sha256(project.path(path).read_bytes()).hexdigest()
+    return sha256_file(project.path(path))
 
 
 def check_constraints(record: Record, name: str, value: Any, spec: dict[str, Any]) -> None:

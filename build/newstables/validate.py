@@ -40,6 +40,14 @@ def read_csv_sql(path: Path, schema: dict[str, Any]) -> str:
     )
 
 
+def read_csv_text_sql(path: Path) -> str:
+    """A DuckDB expression reading any CSV with every column as text (no type guessing)."""
+    return (
+        f"read_csv({quote_literal(path.as_posix())}, header=true, all_varchar=true, "
+        "delim=',', quote='\"', escape='\"')"
+    )
+
+
 def check_excerpts(raw: str, staging: Path, schemas: dict[str, dict[str, Any]]) -> None:
     """Every published excerpt equals ``raw[char_start:char_end]`` (read back from CSV)."""
     con = duckdb.connect()

@@ -21,7 +21,7 @@ import duckdb
 from newstables.checksums import sha256_file
 from newstables.errors import ErrorList, NewstablesError
 from newstables.project import ARTICLE, DATAPACKAGE, DUCKDB_FILE, parquet_path
-from newstables.sql import quote_literal
+from newstables.validate import read_csv_text_sql
 
 SUMS = "SHA256SUMS"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
@@ -233,10 +233,7 @@ def load_resource_schema(
 
 def csv_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """The header row of a CSV file, read by DuckDB as text."""
-    relation = con.execute(
-        f"SELECT * FROM read_csv({quote_literal(path.as_posix())}, header=true, all_varchar=true, "
-        "delim=',', quote='\"', escape='\"') LIMIT 0"
-    )
+    relation = con.execute(f"SELECT * FROM {read_csv_text_sql(path)} LIMIT 0")
     return [column[0] for column in relation.description]
 
 
