@@ -17,49 +17,14 @@ from typing import Any
 import duckdb
 import yaml
 
+from newstables.core.formats import arrow_table, read_csv_text_sql, write_csv, write_parquet
+from newstables.core.model import CHANGES, changes_resource, changes_schema_text, read_descriptor
 from newstables.errors import NewstablesError
 from newstables.project import DATAPACKAGE, csv_path, parquet_path, schema_path
-from newstables.validate import read_csv_text_sql
 
 ID_MAP = Path("id-map.yaml")
-CHANGES = "changes"
 BUMP_ORDER = ("none", "patch", "minor", "major")
 KEY_SEPARATOR = "/"
-CHANGES_SCHEMA: dict[str, Any] = {
-    "fields": [
-        {
-            "name": "table_name",
-            "type": "string",
-            "title": "Table",
-            "description": "The table the row belongs to.",
-            "constraints": {"required": True},
-        },
-        {
-            "name": "primary_key",
-            "type": "string",
-            "title": "Primary key",
-            "description": "The row's primary-key value(s), joined with '/' in key order.",
-            "constraints": {"required": True},
-        },
-        {
-            "name": "change",
-            "type": "string",
-            "title": "Change",
-            "description": "added: new in this release; removed: gone since the previous release; "
-            "changed: some values differ.",
-            "constraints": {"required": True, "enum": ["added", "removed", "changed"]},
-        },
-        {
-            "name": "changed_columns",
-            "type": "string",
-            "title": "Changed columns",
-            "description": "For changed rows, the columns whose values differ, joined with ';'.",
-        },
-    ],
-    "primaryKey": ["table_name", "primary_key"],
-    "missingValues": [""],
-}
-
 Rows = dict[tuple[str, ...], dict[str, str | None]]
 
 
@@ -124,7 +89,12 @@ class Diff:
 def read_rows(path: Path, key: list[str], id_maps: dict[str, list[dict[str, str]]]) -> Rows:
     """A CSV's rows as text keyed by primary key, with id-map renames applied per column."""
     con = duckdb.connect()
-    relation = con.execute(f"SELECT * FROM {read_csv_text_sql(path)}")
+    try:
+        relation = con.execute(f"SELECT * FROM {read_csv_text_sql(path)}")
+    except duckdb.Error as exc:
+        raise NewstablesError(
+            "not-a-package", file=str(path), detail=f"unreadable CSV: {' '.join(str(exc).split())[:200]}"
+        ) from exc
     columns = [c[0] for c in relation.description]
     rows: Rows = {}
     for values in relation.fetchall():
@@ -176,25 +146,42 @@ def column_id_maps(
     return maps
 
 
+def release_schema(root: Path, resource: dict[str, Any]) -> dict[str, Any]:
+    """A released table's schema: fields with a name and type, and a primary key."""
+    relative = str(resource["schema"])
+    path = root / relative
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NewstablesError("schema-invalid", file=relative, detail=f"cannot read it: {exc}") from exc
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    valid = (
+        isinstance(fields, list)
+        and all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields)
+        and isinstance(schema.get("primaryKey"), list)
+        and isinstance(schema.get("foreignKeys", []), list)
+    )
+    if not valid:
+        raise NewstablesError(
+            "schema-invalid", file=relative, detail="expected fields (each with a name) and a primaryKey list"
+        )
+    return dict(schema)
+
+
 def load_package(root: Path, id_map: dict[str, dict[str, str]] | None = None) -> Package:
     """Read a release folder (or build output) with ``datapackage.json``."""
-    descriptor_path = root / DATAPACKAGE
-    if not descriptor_path.is_file():
-        raise NewstablesError(
-            "not-a-package",
-            file=str(descriptor_path),
-            detail="no such file; expected a release folder or build output",
-        )
-    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    descriptor, problems = read_descriptor(root / DATAPACKAGE, str(root / DATAPACKAGE))
+    if descriptor is None:
+        raise problems[0]
     schemas: dict[str, dict[str, Any]] = {}
     rows: dict[str, Rows] = {}
-    for resource in descriptor.get("resources", []):
+    for resource in descriptor["resources"]:
         if resource.get("format") != "csv" or not isinstance(resource.get("schema"), str):
             continue
-        name = resource["name"]
-        schemas[name] = json.loads((root / resource["schema"]).read_text(encoding="utf-8"))
+        name = str(resource.get("name"))
+        schemas[name] = release_schema(root, resource)
         maps = column_id_maps(name, schemas[name], id_map or {})
-        rows[name] = read_rows(root / resource["path"], schemas[name]["primaryKey"], maps)
+        rows[name] = read_rows(root / str(resource.get("path")), schemas[name]["primaryKey"], maps)
     return Package(root, str(descriptor.get("version", "")), schemas, rows)
 
 
@@ -321,16 +308,16 @@ def change_rows(diff: Diff) -> list[dict[str, Any]]:
 
 
 def write_changes(diff: Diff, root: Path) -> list[Path]:
-    """Write the ``changes`` table (CSV via DuckDB, Parquet) and its schema into ``root``."""
-    from newstables.publish import to_arrow, write_csv, write_parquet
-    from newstables.tables import Table
+    """Write the ``changes`` table (CSV, Parquet) and its schema file into ``root``.
 
+    The table is an ordinary resource of the metadata model (``core/changes.schema.json``).
+    """
     schema_file = root / schema_path(CHANGES)
     if not schema_file.is_file():
         schema_file.parent.mkdir(parents=True, exist_ok=True)
-        schema_file.write_text(json.dumps(CHANGES_SCHEMA, indent=2) + "\n", encoding="utf-8")
-    table = Table(CHANGES, CHANGES_SCHEMA, rows=change_rows(diff))
-    arrow = to_arrow(table)
+        schema_file.write_text(changes_schema_text(), encoding="utf-8")
+    description = f"Rows added, removed or changed since version {diff.old_version}."
+    arrow = arrow_table(changes_resource(description), change_rows(diff))
     (root / parquet_path(CHANGES)).parent.mkdir(parents=True, exist_ok=True)
     write_csv(arrow, root / csv_path(CHANGES))
     write_parquet(arrow, root / parquet_path(CHANGES))

@@ -1,13 +1,15 @@
 """Generated documentation: the data dictionary in ``docs/data-dictionary.md`` and in the
-README between its markers, and ``CITATION.cff``, all from the one metadata source."""
+README between its markers, and ``CITATION.cff``, all from the metadata model
+(``core.model``: package.yaml and the Table Schemas)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from newstables.core.model import load_model
 from newstables.errors import NewstablesError
 from newstables.metadata import citation_cff, data_dictionary
-from newstables.project import Project, load_metadata, load_schemas
+from newstables.project import Project
 
 BEGIN = "<!-- BEGIN data-dictionary -->"
 END = "<!-- END data-dictionary -->"
@@ -38,13 +40,18 @@ def with_section(readme: str, section: str) -> str:
 
 def generated_docs(project: Project) -> dict[Path, str]:
     """The generated text of every documentation file, by project-relative path."""
-    metadata = load_metadata(project)
-    dictionary = data_dictionary(metadata, load_schemas(project, metadata))
-    readme = project.path(README).read_text(encoding="utf-8")
+    model = load_model(project.root)
+    dictionary = data_dictionary(model)
+    readme_path = project.path(README)
+    if not readme_path.is_file():
+        raise NewstablesError(
+            "file-missing", file=str(README), expected="the project README with the data-dictionary markers"
+        )
+    readme = readme_path.read_text(encoding="utf-8")
     return {
         DICTIONARY: dictionary,
         README: with_section(readme, readme_section(dictionary)),
-        CITATION: citation_cff(metadata),
+        CITATION: citation_cff(model.package),
     }
 
 

@@ -1,15 +1,17 @@
 """The semantic gate: Great Expectations suites and coverage checks on the staged release.
 
-Suites are data (``validation/<table>.json``), each run on the frame its SQL file
-(``validation/<table>.sql``) selects from the staged DuckDB file. Two generic checks are
-added from metadata rather than written per table: the row count from
-``validation/expected_counts.yaml`` and a formula-trigger check on every text column.
+Suites are data (``validation/<table>.json``, read and checked by the metadata model),
+each run on the frame its SQL file (``validation/<table>.sql``) selects from the staged
+DuckDB file. Generic checks are added from metadata rather than written per table: the
+row count from ``validation/expected_counts.yaml``, a formula-trigger check on every text
+column and an excerpt on every article row. Before anything runs, every expectation type
+must be one Great Expectations knows and every column it names must be in its frame;
+otherwise the gate reports that, naming the suite file, rather than a silent pass.
 Great Expectations is imported only here, and only when the gate runs.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +19,10 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import yaml
 
+from newstables.core.model import Model, Resource, Suite, quote_literal
 from newstables.errors import NewstablesError
-from newstables.project import DUCKDB_FILE, VALIDATION, Project
-from newstables.sql import quote_literal
+from newstables.project import DUCKDB_FILE
 from newstables.tables import FORMULA_TRIGGERS
 
 MAX_EXAMPLES = 5
@@ -42,19 +43,6 @@ class CheckResult:
     observed: Any = None
     unexpected_count: int = 0
     examples: list[str] = field(default_factory=list)
-
-
-def load_suite(project: Project, table: str) -> dict[str, Any]:
-    """Read ``validation/<table>.json``; refuse random ids (suites must be stable bytes)."""
-    path = project.path(VALIDATION / f"{table}.json")
-    if not path.is_file():
-        return {"name": table, "expectations": []}
-    suite: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    if "id" in suite or any("id" in e for e in suite.get("expectations", [])):
-        raise NewstablesError(
-            "suite-invalid", file=project.rel(path), detail="suites are saved without GX's random 'id' fields"
-        )
-    return suite
 
 
 def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> list[dict[str, Any]]:
@@ -99,28 +87,79 @@ def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> 
     return built
 
 
-def open_frames(project: Project, staging: Path, raw: str) -> duckdb.DuckDBPyConnection:
+def open_frames(model: Model, staging: Path, raw: str) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection on the staged database, with the raw text and story variables."""
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS staged (READ_ONLY)")
     con.execute("USE staged")
     con.execute("CREATE TEMP TABLE raw_article AS SELECT ? AS text", [raw])
-    story = yaml.safe_load(project.path(VALIDATION / "story.yaml").read_text(encoding="utf-8"))
-    for name, value in story.items():
-        con.execute(f"SET VARIABLE {name} = DATE {quote_literal(str(value))}")
+    for name, value in model.story.items():
+        con.execute(f"SET VARIABLE {name} = DATE {quote_literal(value.isoformat())}")
     return con
 
 
-def frame(
-    con: duckdb.DuckDBPyConnection, project: Project, table: str, primary_key: list[str]
-) -> pd.DataFrame:
-    """The pandas frame a table's suite validates (its SQL file, or the bare table)."""
-    path = project.path(VALIDATION / f"{table}.sql")
-    if path.is_file():
-        sql = path.read_text(encoding="utf-8")
-    else:
-        sql = f"SELECT * FROM {table} ORDER BY " + ", ".join(primary_key)
-    return con.execute(sql).df()
+def frame(con: duckdb.DuckDBPyConnection, model: Model, resource: Resource) -> pd.DataFrame:
+    """The pandas frame a table's suite validates (its SQL file, or the bare table).
+
+    A query DuckDB cannot run is reported as ``sql-invalid`` naming the SQL file.
+    """
+    sql = model.frame_sql.get(resource.name)
+    if sql is None:
+        sql = f"SELECT * FROM {resource.name} ORDER BY " + ", ".join(resource.primary_key)
+    try:
+        return con.execute(sql).df()
+    except duckdb.Error as exc:
+        raise NewstablesError(
+            "sql-invalid", file=f"validation/{resource.name}.sql", detail=" ".join(str(exc).split())
+        ) from exc
+
+
+COLUMN_KWARGS = ("column", "column_A", "column_B")
+COLUMN_LIST_KWARGS = ("column_list",)
+
+
+def named_columns(expectation: dict[str, Any]) -> list[str]:
+    """The frame columns an expectation's kwargs name."""
+    kwargs = expectation.get("kwargs", {})
+    names = [kwargs[k] for k in COLUMN_KWARGS if isinstance(kwargs.get(k), str)]
+    for key in COLUMN_LIST_KWARGS:
+        if isinstance(kwargs.get(key), list):
+            names += [c for c in kwargs[key] if isinstance(c, str)]
+    return names
+
+
+def suite_findings(suite: Suite, columns: list[str], known_types: set[str]) -> list[NewstablesError]:
+    """Expectations of an unknown type or on a column the frame lacks, naming the suite file."""
+    found = []
+    frame_name = f"validation/{suite.table}.sql"
+    for index, expectation in enumerate(suite.expectations, start=1):
+        check = str((expectation.get("meta") or {}).get("check", expectation["type"]))
+        if expectation["type"] not in known_types:
+            found.append(
+                NewstablesError(
+                    "suite-unknown-expectation",
+                    file=suite.file,
+                    record=index,
+                    field="type",
+                    value=expectation["type"],
+                    expected="expect_column_values_to_be_in_set",
+                )
+            )
+            continue
+        for column in named_columns(expectation):
+            if column not in columns:
+                found.append(
+                    NewstablesError(
+                        "expectation-unknown-column",
+                        file=suite.file,
+                        record=index,
+                        check=check,
+                        field=column,
+                        frame=frame_name,
+                        expected=", ".join(columns),
+                    )
+                )
+    return found
 
 
 def blank_waived(df: pd.DataFrame, columns: list[str], waived: set[str]) -> pd.DataFrame:
@@ -142,6 +181,12 @@ class _Validator:
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.context.data_sources.add_pandas("frames")
+
+    def known_types(self) -> set[str]:
+        """Every expectation type this Great Expectations version implements."""
+        from great_expectations.expectations.registry import list_registered_expectation_implementations
+
+        return set(list_registered_expectation_implementations())
 
     def validate(self, table: str, df: pd.DataFrame, expectations: list[dict[str, Any]]) -> Any:
         """Validate ``df`` against the expectations; asserts none was silently dropped."""
@@ -178,22 +223,38 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
 
 
 def run_suites(
-    project: Project, staging: Path, raw: str, schemas: dict[str, dict[str, Any]], formula_waivers: set[str]
-) -> list[CheckResult]:
-    """Run every table's suite (plus the generic checks) on the staged release."""
-    counts = yaml.safe_load(project.path(VALIDATION / "expected_counts.yaml").read_text(encoding="utf-8"))
-    con = open_frames(project, staging, raw)
+    model: Model, staging: Path, raw: str, formula_waivers: set[str]
+) -> tuple[list[CheckResult], list[NewstablesError]]:
+    """Run every table's suite (plus the generic checks) on the staged release.
+
+    Returns the results and the findings that stopped a suite from running at all
+    (an unknown expectation type, a column the frame lacks, SQL DuckDB cannot run).
+    """
+    con = open_frames(model, staging, raw)
     validator = _Validator()
+    known = validator.known_types()
     results: list[CheckResult] = []
-    for table, schema in schemas.items():
-        text_columns = [f["name"] for f in schema["fields"] if f["type"] == "string"]
-        df = blank_waived(frame(con, project, table, schema["primaryKey"]), text_columns, formula_waivers)
-        expectations = load_suite(project, table)["expectations"]
-        expectations = expectations + generic_expectations(counts.get(table), text_columns)
-        outcome = validator.validate(table, df, expectations)
-        results += [_to_result(table, r, df, schema["primaryKey"]) for r in outcome.results]
+    found: list[NewstablesError] = []
+    for resource in model.resources:
+        try:
+            df = frame(con, model, resource)
+        except NewstablesError as error:
+            found.append(error)
+            continue
+        suite = model.suites.get(resource.name, Suite(resource.name, f"validation/{resource.name}.json"))
+        problems = suite_findings(suite, [str(c) for c in df.columns], known)
+        if problems:
+            found += problems
+            continue
+        text_columns = [c for c in resource.text_columns if c in df.columns]
+        df = blank_waived(df, text_columns, formula_waivers)
+        expectations = [dict(e) for e in suite.expectations]
+        expectations += generic_expectations(model.expected_counts.get(resource.name), text_columns)
+        outcome = validator.validate(resource.name, df, expectations)
+        key = list(resource.primary_key)
+        results += [_to_result(resource.name, r, df, key) for r in outcome.results]
     con.close()
-    return results
+    return results, found
 
 
 def failures(results: list[CheckResult]) -> list[NewstablesError]:

@@ -1,5 +1,6 @@
-"""One metadata source, many views of it: ``schemas/package.yaml`` plus the Table Schemas
-generate ``datapackage.json``, the data dictionary, ``CITATION.cff`` and the JSON-LD file."""
+"""One metadata source, many views of it: the metadata model (``core.model``: package.yaml
+plus the Table Schemas) generates ``datapackage.json``, the data dictionary,
+``CITATION.cff`` and the JSON-LD file."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from newstables.checksums import sha256_file
+from newstables.core.model import Field, Model, Package, Resource
 from newstables.project import DUCKDB_FILE, csv_path, parquet_path, schema_path
 
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -19,9 +21,9 @@ def file_stats(path: Path) -> dict[str, Any]:
     return {"bytes": path.stat().st_size, "hash": f"sha256:{sha256_file(path)}"}
 
 
-def csv_resource(entry: dict[str, Any], staging: Path) -> dict[str, Any]:
+def csv_resource(entry: Resource, staging: Path) -> dict[str, Any]:
     """The datapackage resource describing a table's CSV file."""
-    name = entry["name"]
+    name = entry.name
     return {
         "name": name,
         "type": "table",
@@ -30,16 +32,16 @@ def csv_resource(entry: dict[str, Any], staging: Path) -> dict[str, Any]:
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8",
-        "title": entry["title"],
-        "description": entry["description"],
+        "title": entry.title,
+        "description": entry.description,
         **file_stats(staging / csv_path(name)),
         "schema": schema_path(name).as_posix(),
     }
 
 
-def parquet_resource(entry: dict[str, Any], staging: Path) -> dict[str, Any]:
+def parquet_resource(entry: Resource, staging: Path) -> dict[str, Any]:
     """The datapackage resource describing a table's Parquet file."""
-    name = entry["name"]
+    name = entry.name
     return {
         "name": f"{name}-parquet",
         # Frictionless reads Parquet through pandas and cannot then count its bytes or
@@ -50,7 +52,7 @@ def parquet_resource(entry: dict[str, Any], staging: Path) -> dict[str, Any]:
         "scheme": "file",
         "format": "parquet",
         "mediatype": "application/vnd.apache.parquet",
-        "title": f"{entry['title']} (Parquet)",
+        "title": f"{entry.title} (Parquet)",
         "description": f"The same rows as {csv_path(name).as_posix()}, typed, in Apache Parquet.",
         **file_stats(staging / parquet_path(name)),
     }
@@ -72,34 +74,37 @@ def duckdb_resource(staging: Path) -> dict[str, Any]:
     }
 
 
-def datapackage(metadata: dict[str, Any], staging: Path) -> dict[str, Any]:
+def datapackage(model: Model, staging: Path) -> dict[str, Any]:
     """The Data Package v2 descriptor of the release, with file sizes and hashes."""
-    entries = metadata["resources"]
+    package, entries = model.package, model.resources
     return {
         "$schema": DATAPACKAGE_PROFILE,
-        "name": metadata["name"],
-        "title": metadata["title"],
-        "description": metadata["description"],
-        "version": metadata["version"],
-        "created": metadata["created"],
-        "keywords": metadata["keywords"],
-        "licenses": metadata["licenses"],
-        "contributors": metadata["contributors"],
-        "sources": metadata["sources"],
+        "name": package.name,
+        "title": package.title,
+        "description": package.description,
+        "version": package.version,
+        "created": package.created,
+        "keywords": list(package.keywords),
+        "licenses": list(package.licenses),
+        "contributors": list(package.contributors),
+        "sources": list(package.sources),
         "resources": [csv_resource(e, staging) for e in entries]
         + [parquet_resource(e, staging) for e in entries]
         + [duckdb_resource(staging)],
     }
 
 
-def datapackage_json(metadata: dict[str, Any], staging: Path) -> str:
+def datapackage_json(model: Model, staging: Path) -> str:
     """``datapackage.json`` text: stable key order, UTF-8, two-space indent, final newline."""
-    return json.dumps(datapackage(metadata, staging), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(datapackage(model, staging), indent=2, ensure_ascii=False) + "\n"
 
 
-def release_date(metadata: dict[str, Any]) -> str:
-    """The release date ``YYYY-MM-DD``: the date part of ``created`` (never the clock)."""
-    return str(metadata["created"])[:10]
+def release_date(package: Package | dict[str, Any]) -> str:
+    """The release date ``YYYY-MM-DD``: the date part of ``created`` (never the clock).
+
+    Takes the model's :class:`Package` or its plain form (``Package.as_dict()``).
+    """
+    return package.release_date if isinstance(package, Package) else str(package["created"])[:10]
 
 
 def _cff_author(contributor: dict[str, Any]) -> dict[str, str]:
@@ -112,14 +117,14 @@ def _cff_author(contributor: dict[str, Any]) -> dict[str, str]:
     return {"name": str(contributor["title"])}
 
 
-def _authors(metadata: dict[str, Any]) -> list[dict[str, Any]]:
+def _authors(package: Package) -> list[dict[str, Any]]:
     """Contributors credited as authors: creators/authors, or everyone when none is."""
-    contributors = list(metadata.get("contributors") or [])
+    contributors = list(package.contributors)
     credited = [c for c in contributors if {"creator", "author"} & set(c.get("roles", []))]
     return credited or contributors
 
 
-def citation_cff(metadata: dict[str, Any]) -> str:
+def citation_cff(package: Package) -> str:
     """``CITATION.cff`` (Citation File Format 1.2.0, type dataset) from ``package.yaml``."""
     import yaml
 
@@ -127,18 +132,17 @@ def citation_cff(metadata: dict[str, Any]) -> str:
         "cff-version": "1.2.0",
         "message": "If you use this dataset, please cite it as below.",
         "type": "dataset",
-        "title": metadata["title"],
-        "version": str(metadata["version"]),
-        "date-released": release_date(metadata),
-        "abstract": metadata.get("description", ""),
-        "authors": [_cff_author(c) for c in _authors(metadata)] or [{"name": metadata["name"]}],
-        "keywords": [str(k) for k in metadata.get("keywords", [])],
+        "title": package.title,
+        "version": package.version,
+        "date-released": package.release_date,
+        "abstract": package.description,
+        "authors": [_cff_author(c) for c in _authors(package)] or [{"name": package.name}],
+        "keywords": list(package.keywords),
     }
-    licenses = metadata.get("licenses") or []
-    if licenses:
-        cff["license"] = licenses[0]["name"]
-    if metadata.get("homepage"):
-        cff["url"] = metadata["homepage"]
+    if package.licenses:
+        cff["license"] = package.licenses[0].get("name") or package.licenses[0].get("path")
+    if package.homepage:
+        cff["url"] = package.homepage
     text: str = yaml.safe_dump(cff, sort_keys=False, allow_unicode=True, width=100)
     return text
 
@@ -167,27 +171,27 @@ def _distribution(resource: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def jsonld(metadata: dict[str, Any], datapackage_dict: dict[str, Any]) -> str:
+def jsonld(package: Package, datapackage_dict: dict[str, Any]) -> str:
     """``datapackage.jsonld``: a schema.org Dataset with one distribution per resource file."""
     document: dict[str, Any] = {
         "@context": "https://schema.org/",
         "@type": "Dataset",
-        "name": metadata["title"],
-        "alternateName": metadata["name"],
-        "description": metadata.get("description", ""),
-        "version": str(metadata["version"]),
-        "datePublished": release_date(metadata),
-        "keywords": [str(k) for k in metadata.get("keywords", [])],
-        "license": [lic.get("path") or lic["name"] for lic in metadata.get("licenses", [])],
-        "creator": [_schema_org_agent(c) for c in _authors(metadata)],
+        "name": package.title,
+        "alternateName": package.name,
+        "description": package.description,
+        "version": package.version,
+        "datePublished": package.release_date,
+        "keywords": list(package.keywords),
+        "license": [lic.get("path") or lic["name"] for lic in package.licenses],
+        "creator": [_schema_org_agent(c) for c in _authors(package)],
         "isBasedOn": [
-            {"@type": "CreativeWork", "name": s["title"], "url": s.get("path", "")}
-            for s in metadata.get("sources", [])
+            {"@type": "CreativeWork", "name": s.get("title", ""), "url": s.get("path", "")}
+            for s in package.sources
         ],
         "distribution": [_distribution(r) for r in datapackage_dict.get("resources", [])],
     }
-    if metadata.get("homepage"):
-        document["url"] = metadata["homepage"]
+    if package.homepage:
+        document["url"] = package.homepage
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -196,58 +200,54 @@ def _cell(text: Any) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _constraints_text(spec: dict[str, Any]) -> str:
-    """A field's constraints other than ``required``, as short Markdown."""
-    parts = []
-    for key, value in spec.get("constraints", {}).items():
-        if key == "required":
-            continue
-        if key == "enum":
-            parts.append("one of " + ", ".join(f"`{v}`" for v in value))
-        elif key == "pattern":
-            parts.append(f"pattern `{value}`")
-        else:
-            parts.append(f"{key} {value}")
-    return "; ".join(parts)
+def _constraints_text(spec: Field) -> str:
+    """A field's constraints other than ``required``, as short Markdown, in declared order."""
+    texts = {
+        "unique": "unique",
+        "enum": "one of " + ", ".join(f"`{v}`" for v in spec.enum or ()),
+        "pattern": f"pattern `{spec.pattern}`",
+        "minimum": f"minimum {spec.minimum}",
+        "maximum": f"maximum {spec.maximum}",
+    }
+    declared = spec.to_frictionless().get("constraints", {})
+    return "; ".join(texts[key] for key in declared if key in texts and declared[key] is not False)
 
 
-def _table_section(entry: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+def _table_section(entry: Resource) -> list[str]:
     """The data-dictionary section of one table."""
     lines = [
-        f"## {entry['name']}: {entry['title']}",
+        f"## {entry.name}: {entry.title}",
         "",
-        _cell(entry.get("description", "")),
+        _cell(entry.description),
         "",
-        "Primary key: " + ", ".join(f"`{k}`" for k in schema.get("primaryKey", [])),
+        "Primary key: " + ", ".join(f"`{k}`" for k in entry.primary_key),
         "",
     ]
-    for fk in schema.get("foreignKeys", []):
-        ref = fk["reference"]
+    for fk in entry.foreign_keys:
         lines.append(
-            f"- Foreign key: {', '.join(fk['fields'])} → {ref['resource']} ({', '.join(ref['fields'])})"
+            f"- Foreign key: {', '.join(fk.fields)} → {fk.resource} ({', '.join(fk.reference_fields)})"
         )
-    if schema.get("foreignKeys"):
+    if entry.foreign_keys:
         lines.append("")
     lines += ["| name | type | required | description | constraints |", "|---|---|---|---|---|"]
-    for spec in schema["fields"]:
-        required = "yes" if spec.get("constraints", {}).get("required") else "no"
+    for spec in entry.fields:
+        required = "yes" if spec.required else "no"
         lines.append(
-            f"| `{spec['name']}` | {spec['type']} | {required} | "
-            f"{_cell(spec.get('description', ''))} | {_cell(_constraints_text(spec))} |"
+            f"| `{spec.name}` | {spec.type} | {required} | "
+            f"{_cell(spec.description)} | {_cell(_constraints_text(spec))} |"
         )
     return [*lines, ""]
 
 
-def data_dictionary(metadata: dict[str, Any], schemas: dict[str, dict[str, Any]]) -> str:
-    """``docs/data-dictionary.md``: every table and field, from package.yaml and the schemas."""
+def data_dictionary(model: Model) -> str:
+    """``docs/data-dictionary.md``: every table and field, from the metadata model."""
     lines = [
-        f"# Data dictionary: {metadata['title']}",
+        f"# Data dictionary: {model.package.title}",
         "",
-        f"Version {metadata['version']}, released {release_date(metadata)}. Generated from "
+        f"Version {model.package.version}, released {model.package.release_date}. Generated from "
         "`schemas/package.yaml` and the Table Schemas in `schemas/`; edit those, not this file.",
         "",
     ]
-    for entry in metadata["resources"]:
-        if entry["name"] in schemas:
-            lines += _table_section(entry, schemas[entry["name"]])
+    for entry in model.resources:
+        lines += _table_section(entry)
     return "\n".join(lines).rstrip("\n") + "\n"

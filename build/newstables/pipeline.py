@@ -1,7 +1,11 @@
-"""The build: read -> resolve evidence -> build tables -> validate -> publish.
+"""The build: load the model -> read -> resolve evidence -> build tables -> validate -> publish.
 
 Each stage is one module with one entry function; this module only wires them together.
-Nothing is written outside a staging folder until every check has passed.
+The metadata model (``core.model``) is loaded and checked first, once, and handed to
+every stage. Checks return findings; the build collects them, writes the report (every
+row says what really happened, passed or failed) and raises them as one ``ErrorList``
+for the command line to print. Nothing is written outside a staging folder until every
+check has passed.
 """
 
 from __future__ import annotations
@@ -10,25 +14,18 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from newstables.core.model import Model, load_model
 from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_regions
 from newstables.gate import CheckResult, failures, run_suites
-from newstables.project import (
-    FAILED_REPORT_DIR,
-    REPORT_DIR,
-    Project,
-    load_metadata,
-    load_schemas,
-    table_names,
-)
+from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
 from newstables.publish import commit_outputs, staging_dir, write_release
 from newstables.read import Annotations, read_annotations, read_article
 from newstables.report import coverage_checks, write_report
 from newstables.tables import Table, build_tables
-from newstables.validate import check_excerpts, check_formats_agree, validate_frictionless
+from newstables.validate import excerpt_findings, format_findings, frictionless_findings
 
 
 @dataclass
@@ -36,8 +33,7 @@ class Inputs:
     """Everything the build reads, loaded and checked."""
 
     project: Project
-    metadata: dict[str, Any]
-    schemas: dict[str, dict[str, Any]]
+    model: Model
     raw: str
     annotations: Annotations
     regions: list[Region]
@@ -47,13 +43,12 @@ class Inputs:
 def load_inputs(project_root: Path) -> Inputs:
     """Read the metadata, schemas, article, annotations and waivers of a project folder."""
     project = Project(project_root.resolve())
-    metadata = load_metadata(project)
-    schemas = load_schemas(project, metadata)
+    model = load_model(project.root)
     raw = read_article(project)
-    annotations = read_annotations(project, table_names(metadata))
+    annotations = read_annotations(project, model.package.table_names)
     regions = resolve_regions(raw, annotations.regions)
     waivers = check_waivers(annotations.waivers)
-    return Inputs(project, metadata, schemas, raw, annotations, regions, waivers)
+    return Inputs(project, model, raw, annotations, regions, waivers)
 
 
 def make_tables(inputs: Inputs) -> dict[str, Table]:
@@ -62,33 +57,50 @@ def make_tables(inputs: Inputs) -> dict[str, Table]:
         inputs.project,
         inputs.raw,
         inputs.regions,
-        inputs.metadata,
-        inputs.schemas,
+        inputs.model,
         inputs.annotations.tables,
         inputs.waivers["formula"],
     )
 
 
-def structural_checks(staging: Path, inputs: Inputs) -> list[CheckResult]:
-    """Frictionless, excerpt and format-agreement checks; each raises on failure."""
-    validate_frictionless(staging)
-    check_excerpts(inputs.raw, staging, inputs.schemas)
-    check_formats_agree(staging, inputs.schemas)
-    why = {
-        "frictionless": "Frictionless accepts datapackage.json and every resource.",
-        "excerpts-match-offsets": "Every excerpt equals raw[char_start:char_end].",
-        "csv-parquet-duckdb-agree": "CSV, Parquet and the DuckDB file hold the same rows.",
+STRUCTURAL_CHECKS = {
+    "frictionless": "Frictionless accepts datapackage.json and every resource.",
+    "excerpts-match-offsets": "Every excerpt equals raw[char_start:char_end].",
+    "csv-parquet-duckdb-agree": "CSV, Parquet and the DuckDB file hold the same rows.",
+}
+
+
+def structural_result(check: str, findings: list[NewstablesError]) -> CheckResult:
+    """A report row for one structural check: passed only when it found nothing."""
+    return CheckResult(
+        "package",
+        check,
+        STRUCTURAL_CHECKS[check],
+        "build",
+        passed=not findings,
+        observed=[e.message for e in findings[:5]] or None,
+        unexpected_count=len(findings),
+    )
+
+
+def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult], list[NewstablesError]]:
+    """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
+    findings = {
+        "frictionless": frictionless_findings(staging),
+        "excerpts-match-offsets": excerpt_findings(inputs.raw, staging, inputs.model.tables),
+        "csv-parquet-duckdb-agree": format_findings(staging, inputs.model.tables),
     }
-    return [CheckResult("package", check, text, "build", True) for check, text in why.items()]
+    rows = [structural_result(check, found) for check, found in findings.items()]
+    return rows, [error for found in findings.values() for error in found]
 
 
 def gate(
     staging: Path, inputs: Inputs, covered: list[CoverageResult]
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures."""
-    checks = structural_checks(staging, inputs)
-    suites = run_suites(inputs.project, staging, inputs.raw, inputs.schemas, inputs.waivers["formula"])
-    errors = coverage_errors(covered) + failures(suites)
+    checks, errors = structural_checks(staging, inputs)
+    suites, suite_errors = run_suites(inputs.model, staging, inputs.raw, inputs.waivers["formula"])
+    errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
 
 
@@ -113,10 +125,10 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
     out = (out_root or inputs.project.root).resolve()
     with staging_dir(out) as staging:
-        outputs = write_release(inputs.project, tables, inputs.metadata, staging)
+        outputs = write_release(inputs.project, tables, inputs.model, staging)
         checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
-        outputs += write_report(staging, inputs.metadata, counts, checks)
+        outputs += write_report(staging, inputs.model.package, counts, checks)
         if errors:
             keep_failed_report(staging, out)
             raise ErrorList(errors)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
-
-from newstables.errors import NewstablesError
 
 RAW_DIR = Path("data/raw")
 ARTICLE = RAW_DIR / "article.txt"
@@ -57,34 +52,12 @@ def schema_path(table: str) -> Path:
 
 
 def load_metadata(project: Project) -> dict[str, Any]:
-    """Load ``schemas/package.yaml``, the one metadata source of the release."""
-    path = project.path(PACKAGE_METADATA)
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for field in ("name", "title", "version", "created", "resources"):
-        if not data.get(field):
-            raise NewstablesError(
-                "metadata-invalid", file=project.rel(path), field=field, detail="is required"
-            )
-    return dict(data)
+    """``schemas/package.yaml`` as plain data, checked by the metadata model."""
+    from newstables.core.model import load_package
+
+    return load_package(project.root).as_dict()
 
 
 def table_names(metadata: dict[str, Any]) -> list[str]:
     """The tables of the release, in publication order."""
     return [r["name"] for r in metadata["resources"]]
-
-
-def load_schema(project: Project, table: str) -> dict[str, Any]:
-    """Load a table's Table Schema, failing clearly when it is missing or not JSON."""
-    path = project.path(schema_path(table))
-    if not path.is_file():
-        raise NewstablesError("schema-missing", file=project.rel(path), table=table)
-    try:
-        schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise NewstablesError("schema-invalid", file=project.rel(path), detail=str(exc)) from exc
-    return schema
-
-
-def load_schemas(project: Project, metadata: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Load every table's schema, keyed by table name, in publication order."""
-    return {table: load_schema(project, table) for table in table_names(metadata)}

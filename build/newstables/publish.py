@@ -1,9 +1,9 @@
 """Stage 5, publish: write CSV, Parquet, DuckDB and ``datapackage.json`` into a staging
 folder, then move them into place only once everything has been validated.
 
-CSV is written by DuckDB (RFC 4180 quoting only where needed, LF line ends, header row),
-Parquet by pyarrow; both are byte-reproducible. The DuckDB file is not byte-reproducible
-(DuckDB does not promise it), so it is left out of ``datapackage.json``.
+CSV and Parquet are written by ``core.formats`` (byte-reproducible), typed from the
+metadata model; the DuckDB file by ``sql`` (one thread, no compression: byte-reproducible
+too, and listed with its size and hash in ``datapackage.json`` like every other file).
 """
 
 from __future__ import annotations
@@ -14,42 +14,22 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from newstables.core.formats import arrow_table, write_csv, write_parquet
+from newstables.core.model import Model
 from newstables.metadata import datapackage_json
 from newstables.project import DUCKDB_FILE, SCHEMAS, Project, csv_path, parquet_path, schema_path
 from newstables.sql import create_database
 from newstables.tables import Table
 
-ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_(), "date": pa.date32()}
+__all__ = ["commit_outputs", "staging_dir", "to_arrow", "write_csv", "write_parquet", "write_release"]
 
 
 def to_arrow(table: Table) -> pa.Table:
-    """The table as an Arrow table typed from its schema (empty strings become nulls)."""
-    fields = table.schema["fields"]
-    columns = {}
-    for spec in fields:
-        values = [row[spec["name"]] for row in table.rows]
-        values = [None if v == "" else v for v in values]
-        columns[spec["name"]] = pa.array(values, ARROW_TYPES[spec["type"]])
-    return pa.table(columns)
-
-
-def write_csv(arrow: pa.Table, path: Path) -> None:
-    """Write a table as UTF-8 CSV with a header, LF line ends and minimal quoting."""
-    con = duckdb.connect()
-    con.register("rows", arrow)
-    con.execute(f"COPY rows TO '{path.as_posix()}' (FORMAT csv, HEADER true, DELIMITER ',')")
-    con.close()
-
-
-def write_parquet(arrow: pa.Table, path: Path) -> None:
-    """Write a table as Parquet with settings that give the same bytes on every run."""
-    pq.write_table(arrow, path, compression="zstd", write_statistics=True)
+    """The table as an Arrow table typed from its model resource (empty strings become nulls)."""
+    return arrow_table(table.resource, table.rows)
 
 
 def write_tables(tables: dict[str, Table], staging: Path) -> dict[str, pa.Table]:
@@ -71,14 +51,12 @@ def copy_schemas(project: Project, tables: dict[str, Table], staging: Path) -> l
     return [schema_path(name) for name in tables]
 
 
-def write_release(
-    project: Project, tables: dict[str, Table], metadata: dict[str, Any], staging: Path
-) -> list[Path]:
+def write_release(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
     """Write all data outputs into ``staging``; return their release-relative paths."""
     schemas = copy_schemas(project, tables, staging)
     arrows = write_tables(tables, staging)
-    create_database(staging / DUCKDB_FILE, tables, arrows, metadata)
-    (staging / "datapackage.json").write_text(datapackage_json(metadata, staging), encoding="utf-8")
+    create_database(staging / DUCKDB_FILE, tables, arrows)
+    (staging / "datapackage.json").write_text(datapackage_json(model, staging), encoding="utf-8")
     outputs = [csv_path(n) for n in tables] + [parquet_path(n) for n in tables]
     return [*schemas, *outputs, DUCKDB_FILE, Path("datapackage.json")]
 

@@ -31,7 +31,6 @@ from newstables.project import (
     REPORT_DIR,
     Project,
     load_metadata,
-    load_schemas,
 )
 from newstables.publish import staging_dir
 from newstables.verify import SUMS, release_files, sha256sums_text, verify_folder
@@ -152,14 +151,16 @@ def copy_raw_inputs(project: Project, folder: Path) -> None:
 
 def write_documents(project: Project, metadata: dict[str, Any], folder: Path) -> None:
     """README, CHANGELOG, CITATION.cff, JSON-LD and the data dictionary, from the metadata."""
+    from newstables.core.model import load_model
+
     descriptor = json.loads((folder / DATAPACKAGE).read_text(encoding="utf-8"))
-    schemas = load_schemas(project, metadata)
+    model = load_model(project.root)
     texts = {
         "README.md": readme(metadata, row_counts(descriptor, folder)) + "\n" + project_readme_body(project),
         CHANGELOG.as_posix(): changelog(project, metadata),
-        "CITATION.cff": citation_cff(metadata),
-        "datapackage.jsonld": jsonld(metadata, descriptor),
-        "docs/data-dictionary.md": data_dictionary(metadata, schemas),
+        "CITATION.cff": citation_cff(model.package),
+        "datapackage.jsonld": jsonld(model.package, descriptor),
+        "docs/data-dictionary.md": data_dictionary(model),
     }
     for relative, text in texts.items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -175,53 +176,32 @@ def normalise_modes(folder: Path) -> None:
 
 def add_changes_to_database(folder: Path, result: Diff, description: str) -> None:
     """Put the ``changes`` table into the release's DuckDB file too."""
-    from newstables.diff import CHANGES, CHANGES_SCHEMA, change_rows
+    from newstables.core.model import CHANGES, changes_resource
+    from newstables.diff import change_rows
     from newstables.publish import to_arrow
     from newstables.sql import add_table
     from newstables.tables import Table
 
-    table = Table(CHANGES, CHANGES_SCHEMA, rows=change_rows(result))
-    add_table(folder / DUCKDB_FILE, table, to_arrow(table), description)
+    table = Table(CHANGES, changes_resource(description), rows=change_rows(result))
+    add_table(folder / DUCKDB_FILE, table, to_arrow(table))
 
 
 def add_changes(folder: Path, previous: Path) -> None:
     """Seal the comparison with ``previous`` into the release: the ``changes`` table (CSV +
     Parquet, listed in ``datapackage.json``) and its summary at the top of the CHANGELOG."""
-    from newstables.diff import CHANGES, diff_paths, markdown, write_changes
-    from newstables.metadata import file_stats
+    from newstables.core.model import changes_resource
+    from newstables.diff import diff_paths, markdown, write_changes
+    from newstables.metadata import csv_resource, file_stats, parquet_resource
 
     result = diff_paths(previous, folder)
-    csv_file, parquet_file, schema_file = write_changes(result, folder)
+    write_changes(result, folder)
     description = f"Rows added, removed or changed since version {result.old_version}."
     add_changes_to_database(folder, result, description)
     descriptor = json.loads((folder / DATAPACKAGE).read_text(encoding="utf-8"))
     database = next(r for r in descriptor["resources"] if r["path"] == DUCKDB_FILE.as_posix())
     database.update(file_stats(folder / DUCKDB_FILE))
-    descriptor["resources"] += [
-        {
-            "name": CHANGES,
-            "type": "table",
-            "path": csv_file.as_posix(),
-            "scheme": "file",
-            "format": "csv",
-            "mediatype": "text/csv",
-            "encoding": "utf-8",
-            "title": "Changes since the previous release",
-            "description": description,
-            **file_stats(folder / csv_file),
-            "schema": schema_file.as_posix(),
-        },
-        {
-            "name": f"{CHANGES}-parquet",
-            "type": "file",
-            "path": parquet_file.as_posix(),
-            "scheme": "file",
-            "format": "parquet",
-            "mediatype": "application/vnd.apache.parquet",
-            "title": "Changes since the previous release (Parquet)",
-            **file_stats(folder / parquet_file),
-        },
-    ]
+    resource = changes_resource(description)
+    descriptor["resources"] += [csv_resource(resource, folder), parquet_resource(resource, folder)]
     (folder / DATAPACKAGE).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", "utf-8")
     changelog_file = folder / CHANGELOG
     title, _, rest = changelog_file.read_text(encoding="utf-8").partition("\n")

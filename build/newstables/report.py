@@ -10,6 +10,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from newstables.core.model import Package
 from newstables.coverage import CoverageResult
 from newstables.gate import CheckResult
 from newstables.project import REPORT_DIR
@@ -47,12 +48,12 @@ def coverage_checks(results: list[CoverageResult]) -> list[CheckResult]:
 
 
 def results_document(
-    metadata: dict[str, Any], row_counts: dict[str, int], checks: list[CheckResult]
+    package: Package, row_counts: dict[str, int], checks: list[CheckResult]
 ) -> dict[str, Any]:
     """The machine-readable results: package, row counts, every check."""
     return {
-        "package": metadata["name"],
-        "version": metadata["version"],
+        "package": package.name,
+        "version": package.version,
         "passed": all(c.passed for c in checks),
         "summary": {"checks": len(checks), "failed": sum(not c.passed for c in checks)},
         "row_counts": row_counts,
@@ -115,12 +116,12 @@ def render_html(document: dict[str, Any], checks: list[CheckResult]) -> str:
 
 
 def write_report(
-    staging: Path, metadata: dict[str, Any], row_counts: dict[str, int], checks: list[CheckResult]
+    staging: Path, package: Package, row_counts: dict[str, int], checks: list[CheckResult]
 ) -> list[Path]:
     """Write results.json and index.html under ``validation/report``; return their paths."""
     folder = staging / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    document = results_document(metadata, row_counts, checks)
+    document = results_document(package, row_counts, checks)
     (folder / "results.json").write_text(
         json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )

@@ -1,68 +1,31 @@
-"""The DuckDB database file: tables with constraints and comments from the schemas,
-plus the convenience views declared in ``schemas/views.sql``."""
+"""The DuckDB database file: tables with the constraints and comments the metadata model
+gives (``Resource.ddl``, ``Resource.comment_sql``), plus the convenience views shipped
+in ``newstables/views.sql``."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from newstables.core.model import quote_literal
 from newstables.tables import Table
 
-SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN", "date": "DATE"}
+__all__ = ["STORAGE_VERSION", "add_table", "create_database", "quote_literal", "views_sql"]
+
 # DuckDB 1.x cannot open files written in DuckDB 2.0's default storage format.
 STORAGE_VERSION = "v1.0.0"
 
 
-def quote_literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def column_sql(spec: dict[str, Any]) -> str:
-    """Column definition: type, NOT NULL and enum CHECK from the field's constraints."""
-    constraints = spec.get("constraints", {})
-    parts = [f'"{spec["name"]}"', SQL_TYPES[spec["type"]]]
-    if constraints.get("required"):
-        parts.append("NOT NULL")
-    if "enum" in constraints:
-        values = ", ".join(quote_literal(v) for v in constraints["enum"])
-        parts.append(f'CHECK ("{spec["name"]}" IN ({values}))')
-    return " ".join(parts)
-
-
 def create_table_sql(table: Table, created: set[str]) -> str:
-    """CREATE TABLE with primary key and the foreign keys DuckDB can enforce.
-
-    DuckDB has no ALTER TABLE ADD FOREIGN KEY and rejects self-references inserted in one
-    statement, so only keys to tables created earlier are declared; the build checks all
-    foreign keys itself before writing anything.
-    """
-    lines = [column_sql(spec) for spec in table.schema["fields"]]
-    lines.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in table.primary_key) + ")")
-    for fk in table.schema.get("foreignKeys", []):
-        target = fk["reference"]["resource"]
-        if target in created and target != table.name:
-            cols = ", ".join(f'"{c}"' for c in fk["fields"])
-            refs = ", ".join(f'"{c}"' for c in fk["reference"]["fields"])
-            lines.append(f"FOREIGN KEY ({cols}) REFERENCES {target} ({refs})")
-    return f"CREATE TABLE {table.name} (\n  " + ",\n  ".join(lines) + "\n)"
-
-
-def comment_sql(table: Table, description: str) -> list[str]:
-    """COMMENT ON statements for the table and each column, from the schema texts."""
-    statements = [f"COMMENT ON TABLE {table.name} IS {quote_literal(description)}"]
-    for spec in table.schema["fields"]:
-        text = f"{spec['title']}: {spec['description']}"
-        statements.append(f'COMMENT ON COLUMN {table.name}."{spec["name"]}" IS {quote_literal(text)}')
-    return statements
+    """CREATE TABLE with keys and constraints, from the model (``Resource.ddl``)."""
+    return table.resource.ddl(created)
 
 
 def _targets(table: Table) -> set[str]:
-    return {fk["reference"]["resource"] for fk in table.schema.get("foreignKeys", [])} - {table.name}
+    return table.resource.targets()
 
 
 def dependency_order(tables: dict[str, Table]) -> list[str]:
@@ -101,12 +64,10 @@ def create_database(
     path: Path,
     tables: dict[str, Table],
     arrows: dict[str, pa.Table],
-    metadata: dict[str, Any],
     with_views: bool = True,
 ) -> None:
     """Write the DuckDB file: every table, its constraints, comments and (unless told
     otherwise, for a partial database) the views."""
-    descriptions = {r["name"]: r["description"] for r in metadata["resources"]}
     con = reproducible_connection()
     con.execute(f"ATTACH {quote_literal(path.as_posix())} AS release (STORAGE_VERSION '{STORAGE_VERSION}')")
     con.execute("USE release")
@@ -116,7 +77,7 @@ def create_database(
         con.register("incoming", arrows[name])
         con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
         con.unregister("incoming")
-        for statement in comment_sql(tables[name], descriptions[name]):
+        for statement in tables[name].resource.comment_sql():
             con.execute(statement)
         created.add(name)
     if with_views:
@@ -126,7 +87,7 @@ def create_database(
     con.close()
 
 
-def add_table(path: Path, table: Table, arrow: pa.Table, description: str) -> None:
+def add_table(path: Path, table: Table, arrow: pa.Table) -> None:
     """Add one table (with its comments) to an existing database file, reproducibly."""
     con = reproducible_connection()
     con.execute(f"ATTACH {quote_literal(path.as_posix())} AS release")
@@ -134,7 +95,7 @@ def add_table(path: Path, table: Table, arrow: pa.Table, description: str) -> No
     con.execute(create_table_sql(table, set()))
     con.register("incoming", arrow)
     con.execute(f"INSERT INTO {table.name} SELECT * FROM incoming")
-    for statement in comment_sql(table, description):
+    for statement in table.resource.comment_sql():
         con.execute(statement)
     con.execute("USE memory")
     con.execute("DETACH release")

@@ -1,14 +1,13 @@
 """Stage 3, build tables: annotation records -> typed, checked, sorted rows.
 
-Every rule here is read from the Table Schemas (types, required, enum, pattern, primary
-and foreign keys) and from ``schemas/package.yaml`` (derived ids), so a schema change is
-a data change. Errors name the annotation file, record, field and line.
+Every rule here comes from the metadata model (``core.model``: field types and
+constraints, primary and foreign keys, derived ids from ``schemas/package.yaml``), so a
+schema change is a data change. The first defect found raises a catalogued error that
+names the annotation file, record, field and line.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pycountry
 
 from newstables.checksums import sha256_file
+from newstables.core.model import Mismatch, Model, Resource
 from newstables.errors import NewstablesError
 from newstables.evidence import Region, locate
 from newstables.project import Project
@@ -26,111 +26,82 @@ COMPUTED_FIELDS = frozenset({"sha256"})
 EXTRA_KEYS = frozenset({"occurrence"})
 EXTERNAL_KINDS = frozenset({"external_reference", "fact_dossier", "original_report"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-_EXPECTED = {
-    "string": "a string (quote values such as NO, yes or 2022)",
-    "integer": "an integer",
-    "boolean": "true or false",
-    "date": "a date string YYYY-MM-DD",
-}
 
 
 @dataclass
 class Table:
-    """A built table: its schema, its rows (sorted by primary key) and their records."""
+    """A built table: its model resource, its rows (sorted by primary key) and their records."""
 
     name: str
-    schema: dict[str, Any]
+    resource: Resource
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
 
     @property
+    def schema(self) -> dict[str, Any]:
+        """The table's Frictionless Table Schema, as a plain descriptor."""
+        return self.resource.descriptor()
+
+    @property
     def columns(self) -> list[str]:
         """Column names in schema order."""
-        return [f["name"] for f in self.schema["fields"]]
+        return self.resource.columns
 
     @property
     def primary_key(self) -> list[str]:
         """The primary-key columns."""
-        return list(self.schema["primaryKey"])
+        return list(self.resource.primary_key)
 
 
 def build_row(
     project: Project,
     raw: str,
     regions: list[Region],
-    table: str,
-    schema: dict[str, Any],
+    resource: Resource,
     record: Record,
-    id_template: str | None,
 ) -> dict[str, Any]:
-    """Turn one annotation record into a typed row of ``table``, with resolved evidence."""
-    fields = {f["name"]: f for f in schema["fields"]}
-    derived_key = schema["primaryKey"][0] if id_template else None
-    _refuse_unknown_keys(record, table, fields, derived_key)
-    row: dict[str, Any] = {name: None for name in fields}
+    """Turn one annotation record into a typed row of ``resource``, with resolved evidence."""
+    derived_key = resource.primary_key[0] if resource.id_template else None
+    _refuse_unknown_keys(record, resource, derived_key)
+    row: dict[str, Any] = {name: None for name in resource.columns}
     for name, value in record.items():
-        if name in fields and value is not None:
-            row[name] = coerce(record, name, value, fields[name]["type"])
+        if resource.has_field(name) and value is not None:
+            row[name] = coerce(record, resource, name, value)
     _attach_evidence(raw, regions, record, row)
-    if id_template and derived_key:
-        row[derived_key] = id_template.format(**row)
-    if row.get("path") is not None and "sha256" in fields:
+    if resource.id_template and derived_key:
+        row[derived_key] = resource.id_template.format(**row)
+    if row.get("path") is not None and resource.has_field("sha256"):
         row["sha256"] = _sha256_of(project, record, row["path"])
-    for name, spec in fields.items():
-        check_constraints(record, name, row[name], spec)
+    for name in resource.columns:
+        check_constraints(record, resource, name, row[name])
     return row
 
 
-def _refuse_unknown_keys(record: Record, table: str, fields: dict[str, Any], derived_key: str | None) -> None:
+def _refuse_unknown_keys(record: Record, resource: Resource, derived_key: str | None) -> None:
     derived = set(COMPUTED_FIELDS) | ({derived_key} if derived_key else set())
-    allowed = (set(fields) - derived) | EXTRA_KEYS
+    allowed = (set(resource.columns) - derived) | EXTRA_KEYS
     for key in record:
         if key not in allowed:
             raise NewstablesError(
-                "unknown-field", **record.where(str(key)), table=table, expected=", ".join(sorted(allowed))
+                "unknown-field",
+                **record.where(str(key)),
+                table=resource.name,
+                expected=", ".join(sorted(allowed)),
             )
 
 
-def coerce(record: Record, name: str, value: Any, type_: str) -> Any:
-    """Check a YAML value against a Table Schema type and return it as a Python value."""
-    if type_ == "date":
-        return _coerce_date(record, name, value)
-    ok = {
-        "string": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "boolean": isinstance(value, bool),
-    }[type_]
-    if not ok:
-        hint = "; YAML reads unquoted NO/yes/on/off as booleans" if isinstance(value, bool) else ""
-        raise NewstablesError(
-            "wrong-type",
-            **record.where(name),
-            value=value,
-            got=type(value).__name__,
-            expected=_EXPECTED[type_],
-            hint=hint,
-        )
-    return value
-
-
-def _coerce_date(record: Record, name: str, value: Any) -> dt.date:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    if not isinstance(value, str):
-        raise NewstablesError(
-            "wrong-type",
-            **record.where(name),
-            value=value,
-            got=type(value).__name__,
-            expected=_EXPECTED["date"],
-            hint="",
-        )
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise NewstablesError("invalid-date", **record.where(name), value=value)
+def coerce(record: Record, resource: Resource, name: str, value: Any) -> Any:
+    """Check a YAML value against its field's type (the model's ``Field.coerce``), naming the
+    record on failure."""
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise NewstablesError("invalid-date", **record.where(name), value=value) from exc
+        return resource.field(name).coerce(value)
+    except Mismatch as mismatch:
+        coordinates = {"value": value, "got": type(value).__name__, "expected": mismatch.expected}
+        if mismatch.error_type == "wrong-type":
+            raise NewstablesError(
+                "wrong-type", **record.where(name), **coordinates, hint=mismatch.hint
+            ) from None
+        raise NewstablesError("invalid-date", **record.where(name), value=value) from None
 
 
 def _attach_evidence(raw: str, regions: list[Region], record: Record, row: dict[str, Any]) -> None:
@@ -152,32 +123,21 @@ def _sha256_of(project: Project, record: Record, path: str) -> str:
     return sha256_file(project.path(path))
 
 
-def check_constraints(record: Record, name: str, value: Any, spec: dict[str, Any]) -> None:
-    """Apply a field's declared constraints (required, enum, pattern, minimum) to a value."""
-    constraints = spec.get("constraints", {})
-    if value is None:
-        if constraints.get("required"):
+def check_constraints(record: Record, resource: Resource, name: str, value: Any) -> None:
+    """Apply a field's declared constraints (the model's ``Field.violation``) to a value."""
+    broken = resource.field(name).violation(value)
+    if broken is not None:
+        error_type, expected = broken
+        if error_type == "missing-field":
             raise NewstablesError("missing-field", **record.where(name))
-        return
-    if "enum" in constraints and value not in constraints["enum"]:
-        raise NewstablesError(
-            "enum-violation", **record.where(name), value=value, expected=", ".join(constraints["enum"])
-        )
-    if "pattern" in constraints and not re.fullmatch(constraints["pattern"], str(value)):
-        raise NewstablesError(
-            "pattern-violation", **record.where(name), value=value, expected=constraints["pattern"]
-        )
-    if "minimum" in constraints and value < constraints["minimum"]:
-        raise NewstablesError(
-            "pattern-violation", **record.where(name), value=value, expected=f">= {constraints['minimum']}"
-        )
-    if name == "iso3" and pycountry.countries.get(alpha_3=value) is None:
+        raise NewstablesError(error_type, **record.where(name), value=value, expected=expected)
+    if value is not None and name == "iso3" and pycountry.countries.get(alpha_3=value) is None:
         raise NewstablesError("unknown-country-code", **record.where(name), value=value)
 
 
 def check_formula_triggers(table: Table, waived: set[str]) -> None:
     """Refuse text cells that a spreadsheet would run as a formula, unless waived."""
-    text_columns = [f["name"] for f in table.schema["fields"] if f["type"] == "string"]
+    text_columns = table.resource.text_columns
     for row, record in zip(table.rows, table.records, strict=True):
         for name in text_columns:
             value = row[name]
@@ -199,32 +159,36 @@ def check_date_order(table: Table) -> None:
 
 
 def check_primary_key(table: Table) -> None:
-    """Refuse two rows with the same primary key, naming both records."""
-    seen: dict[tuple[Any, ...], Record] = {}
-    for row, record in zip(table.rows, table.records, strict=True):
-        key = tuple(row[k] for k in table.primary_key)
-        if key in seen:
-            raise NewstablesError(
-                "duplicate-id",
-                **record.where(table.primary_key[0]),
-                value="/".join(map(str, key)),
-                other=seen[key].label,
-            )
-        seen[key] = record
+    """Refuse two rows with the same primary key (or value of a ``unique`` field), naming both records."""
+    keys = [table.primary_key] + [[f.name] for f in table.resource.fields if f.unique]
+    for columns in keys:
+        seen: dict[tuple[Any, ...], Record] = {}
+        for row, record in zip(table.rows, table.records, strict=True):
+            key = tuple(row[k] for k in columns)
+            if None in key:
+                continue
+            if key in seen:
+                raise NewstablesError(
+                    "duplicate-id",
+                    **record.where(columns[0]),
+                    value="/".join(map(str, key)),
+                    other=seen[key].label,
+                )
+            seen[key] = record
 
 
 def check_foreign_keys(tables: dict[str, Table]) -> None:
     """Refuse references to rows that do not exist, as the schemas' foreignKeys declare."""
     for table in tables.values():
-        for fk in table.schema.get("foreignKeys", []):
-            target = tables[fk["reference"]["resource"]]
-            keys = {tuple(r[k] for k in fk["reference"]["fields"]) for r in target.rows}
+        for fk in table.resource.foreign_keys:
+            target = tables[fk.resource]
+            keys = {tuple(r[k] for k in fk.reference_fields) for r in target.rows}
             for row, record in zip(table.rows, table.records, strict=True):
-                value = tuple(row[k] for k in fk["fields"])
+                value = tuple(row[k] for k in fk.fields)
                 if None not in value and value not in keys:
                     raise NewstablesError(
                         "dangling-reference",
-                        **record.where(fk["fields"][0]),
+                        **record.where(fk.fields[0]),
                         value="/".join(map(str, value)),
                         target=target.name,
                     )
@@ -257,24 +221,20 @@ def build_tables(
     project: Project,
     raw: str,
     regions: list[Region],
-    metadata: dict[str, Any],
-    schemas: dict[str, dict[str, Any]],
+    model: Model,
     records: dict[str, list[Record]],
     formula_waivers: set[str],
 ) -> dict[str, Table]:
-    """Build and check every table; the entry function of this stage."""
-    templates = {r["name"]: r.get("id_template") for r in metadata["resources"]}
+    """Build and check every table of the model; the entry function of this stage."""
     tables: dict[str, Table] = {}
-    for name, schema in schemas.items():
-        table = Table(name, schema, records=list(records.get(name, [])))
-        table.rows = [
-            build_row(project, raw, regions, name, schema, rec, templates[name]) for rec in table.records
-        ]
+    for resource in model.resources:
+        table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
+        table.rows = [build_row(project, raw, regions, resource, rec) for rec in table.records]
         check_primary_key(table)
         check_date_order(table)
         check_formula_triggers(table, formula_waivers)
         sort_rows(table)
-        tables[name] = table
+        tables[resource.name] = table
     check_foreign_keys(tables)
     check_external_rows(tables)
     return tables

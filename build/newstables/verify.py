@@ -19,9 +19,10 @@ from typing import Any
 import duckdb
 
 from newstables.checksums import sha256_file
+from newstables.core.formats import read_csv_sql, read_csv_text_sql
+from newstables.core.model import Resource, parse_schema, read_descriptor
 from newstables.errors import ErrorList, NewstablesError
 from newstables.project import ARTICLE, DATAPACKAGE, DUCKDB_FILE, parquet_path
-from newstables.validate import read_csv_text_sql
 
 SUMS = "SHA256SUMS"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
@@ -164,21 +165,9 @@ def check_sums(root: Path) -> list[NewstablesError]:
 
 
 def load_datapackage(root: Path) -> tuple[dict[str, Any] | None, list[NewstablesError]]:
-    """Read ``datapackage.json``; an error instead when it is missing or not JSON."""
-    path = root / DATAPACKAGE
-    if not path.is_file():
-        return None, [
-            NewstablesError(
-                "not-a-package",
-                file=DATAPACKAGE.as_posix(),
-                detail="no such file; expected a Data Package descriptor",
-            )
-        ]
-    try:
-        descriptor: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return None, [NewstablesError("not-a-package", file=DATAPACKAGE.as_posix(), detail=str(exc))]
-    return descriptor, []
+    """Read ``datapackage.json`` (the model's release-descriptor loader); an error instead
+    when it is missing, not JSON, or its ``resources`` is not a list of objects."""
+    return read_descriptor(root / DATAPACKAGE, DATAPACKAGE.as_posix())
 
 
 def check_resource_file(root: Path, resource: dict[str, Any]) -> list[NewstablesError]:
@@ -205,11 +194,13 @@ def check_resource_file(root: Path, resource: dict[str, Any]) -> list[Newstables
 
 def load_resource_schema(
     root: Path, resource: dict[str, Any]
-) -> tuple[dict[str, Any] | None, list[NewstablesError]]:
-    """The Table Schema of a table resource (inline or a safe relative path)."""
+) -> tuple[Resource | None, list[NewstablesError]]:
+    """The Table Schema of a table resource (inline or a safe relative path), checked by the
+    metadata model."""
     schema = resource.get("schema")
+    entry = {"name": str(resource.get("name", "?")), "title": "", "description": ""}
     if isinstance(schema, dict):
-        return schema, []
+        return _parsed(schema, DATAPACKAGE.as_posix(), entry)
     if not isinstance(schema, str) or is_unsafe(schema):
         return None, [
             NewstablesError(
@@ -222,10 +213,19 @@ def load_resource_schema(
     if not (root / schema).is_file():
         return None, [NewstablesError("schema-missing", file=schema, table=resource.get("name"))]
     try:
-        loaded: dict[str, Any] = json.loads((root / schema).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        loaded = json.loads((root / schema).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return None, [NewstablesError("schema-invalid", file=schema, detail=str(exc))]
-    return loaded, []
+    return _parsed(loaded, schema, entry)
+
+
+def _parsed(
+    descriptor: Any, file: str, entry: dict[str, Any]
+) -> tuple[Resource | None, list[NewstablesError]]:
+    try:
+        return parse_schema(descriptor, file, entry), []
+    except NewstablesError as error:
+        return None, [error]
 
 
 # --- table contents ---------------------------------------------------------------------------
@@ -238,14 +238,14 @@ def csv_header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
 
 
 def check_header(
-    con: duckdb.DuckDBPyConnection, root: Path, path: str, schema: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, root: Path, path: str, schema: Resource
 ) -> list[NewstablesError]:
     """A CSV's header lists exactly the schema's fields, in schema order."""
     try:
         header = csv_header(con, root / path)
     except duckdb.Error as exc:
         return [NewstablesError("frictionless-invalid", file=path, detail=f"unreadable CSV: {exc}")]
-    fields = [f["name"] for f in schema.get("fields", [])]
+    fields = schema.columns
     errors = [NewstablesError("schema-field-missing", file=path, field=f) for f in fields if f not in header]
     errors += [NewstablesError("extra-column", file=path, field=c) for c in header if c not in fields]
     if not errors and header != fields:
@@ -271,10 +271,10 @@ def parquet_rows(root: Path, table: str) -> tuple[int | None, list[NewstablesErr
 
 
 def check_table(
-    con: duckdb.DuckDBPyConnection, root: Path, table: str, path: str, schema: dict[str, Any]
+    con: duckdb.DuckDBPyConnection, root: Path, table: str, path: str, schema: Resource
 ) -> list[NewstablesError]:
     """Header, Parquet, row counts and CSV / Parquet / DuckDB agreement for one table."""
-    from newstables.validate import check_formats_agree, read_csv_sql
+    from newstables.validate import check_formats_agree
 
     errors = check_header(con, root, path, schema)
     count, parquet_errors = parquet_rows(root, table)
@@ -314,7 +314,7 @@ def check_table(
 def check_tables(root: Path, descriptor: dict[str, Any]) -> list[NewstablesError]:
     """Check every resource file, then every CSV table against its schema and copies."""
     errors: list[NewstablesError] = []
-    resources = [r for r in descriptor.get("resources", []) if isinstance(r, dict)]
+    resources = [r for r in descriptor["resources"] if isinstance(r, dict)]
     broken = set()
     for resource in resources:
         found = check_resource_file(root, resource)
@@ -328,7 +328,7 @@ def check_tables(root: Path, descriptor: dict[str, Any]) -> list[NewstablesError
         schema, schema_errors = load_resource_schema(root, resource)
         errors += schema_errors
         if schema is not None:
-            errors += check_table(con, root, resource["name"], resource["path"], schema)
+            errors += check_table(con, root, str(resource["name"]), str(resource["path"]), schema)
     con.close()
     return errors
 
@@ -358,11 +358,11 @@ def check_excerpts_if_article(
     if not article.is_file():
         return []
     schemas = {}
-    for resource in descriptor.get("resources", []):
+    for resource in descriptor["resources"]:
         if resource.get("format") == "csv" and resource.get("path") not in broken_files:
             schema, _ = load_resource_schema(root, resource)
-            if schema and any(f["name"] == "excerpt" for f in schema["fields"]):
-                schemas[resource["name"]] = schema
+            if schema and schema.has_field("excerpt"):
+                schemas[str(resource["name"])] = schema
     try:
         check_excerpts(article.read_text(encoding="utf-8"), root, schemas)
     except NewstablesError as error:

@@ -1,0 +1,69 @@
+"""CSV and Parquet, read and written the same way by publish, verify, diff and query.
+
+CSV is written by DuckDB (RFC 4180 quoting only where needed, LF line ends, header row),
+Parquet by pyarrow with zstd; both are byte-reproducible. CSV is read back by DuckDB with
+the column types of the table's :class:`~newstables.core.model.Resource` (or all as text),
+with a line-size limit taken from the file, so that a long text cell never fails the read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newstables.core.model import Resource, quote_literal
+
+# DuckDB's read_csv refuses lines longer than max_line_size (2 MiB by default).
+DEFAULT_MAX_LINE = 2_097_152
+
+
+def arrow_table(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows as an Arrow table typed from the resource's fields (empty strings become nulls)."""
+    columns = {}
+    for spec in resource.fields:
+        values = [None if row[spec.name] == "" else row[spec.name] for row in rows]
+        columns[spec.name] = pa.array(values, spec.to_arrow())
+    return pa.table(columns)
+
+
+def write_csv(arrow: pa.Table, path: Path) -> None:
+    """Write a table as UTF-8 CSV with a header, LF line ends and minimal quoting."""
+    con = duckdb.connect()
+    con.register("rows", arrow)
+    con.execute(f"COPY rows TO {quote_literal(path.as_posix())} (FORMAT csv, HEADER true, DELIMITER ',')")
+    con.close()
+
+
+def write_parquet(arrow: pa.Table, path: Path) -> None:
+    """Write a table as Parquet with settings that give the same bytes on every run."""
+    pq.write_table(arrow, path, compression="zstd", write_statistics=True)
+
+
+def max_line_size(path: Path) -> int:
+    """A line-size limit no line of ``path`` can exceed: its size (at least DuckDB's default)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    return max(DEFAULT_MAX_LINE, size + 1)
+
+
+def read_csv_sql(path: Path, resource: Resource) -> str:
+    """A DuckDB expression reading a published CSV with the resource's column types."""
+    columns = ", ".join(f"{quote_literal(f.name)}: '{f.to_sql()}'" for f in resource.fields)
+    return (
+        f"read_csv({quote_literal(path.as_posix())}, header=true, auto_detect=false, "
+        f"columns={{{columns}}}, quote='\"', escape='\"', max_line_size={max_line_size(path)})"
+    )
+
+
+def read_csv_text_sql(path: Path) -> str:
+    """A DuckDB expression reading any CSV with every column as text (no type guessing)."""
+    return (
+        f"read_csv({quote_literal(path.as_posix())}, header=true, all_varchar=true, "
+        f"delim=',', quote='\"', escape='\"', max_line_size={max_line_size(path)})"
+    )
