@@ -27,7 +27,9 @@ TYPE_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 def source_texts() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(SOURCE.glob("*.py"))}
+    return {
+        p.relative_to(SOURCE).as_posix(): p.read_text(encoding="utf-8") for p in sorted(SOURCE.rglob("*.py"))
+    }
 
 
 def raised_types() -> dict[str, set[str]]:

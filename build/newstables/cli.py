@@ -1,11 +1,18 @@
-"""The ``newstables`` command line."""
+"""The ``newstables`` command line: the one boundary where findings become messages.
+
+Stages return findings or raise catalogued errors (``NewstablesError``, ``ErrorList``);
+every command runs its action through :func:`run_reporting`, which prints them (text or
+``--json``) and exits 2. Anything else that escapes is a bug: it is printed as a catalogued
+``internal-error`` with a hint to report it (exit 70), never as a traceback.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -28,8 +35,8 @@ def _group() -> None:
 JsonOption = Annotated[bool, typer.Option("--json", help="Print errors as JSON for machines.")]
 
 
-def fail(errors: list[NewstablesError], as_json: bool) -> None:
-    """Print errors (human text or JSON) on stderr and exit non-zero."""
+def print_errors(errors: list[NewstablesError], as_json: bool) -> None:
+    """Print errors (human text or JSON) on stderr."""
     if as_json:
         print(
             json.dumps({"errors": [e.to_dict() for e in errors]}, indent=2, ensure_ascii=False),
@@ -38,18 +45,43 @@ def fail(errors: list[NewstablesError], as_json: bool) -> None:
     else:
         for error in errors:
             print(f"error [{error.type}] {error.title}\n  {error.message}", file=sys.stderr)
+
+
+def fail(errors: list[NewstablesError], as_json: bool) -> NoReturn:
+    """Print errors (human text or JSON) on stderr and exit 2."""
+    print_errors(errors, as_json)
     raise typer.Exit(code=2)
 
 
-def run_reporting(as_json: bool, action: object, *args: object) -> object:
-    """Run ``action``; turn catalogued errors into a clean message and exit code 2."""
+INTERNAL_ERROR_EXIT = 70  # EX_SOFTWARE: a bug, not bad input
+T = TypeVar("T")
+
+
+def internal_error(exc: BaseException) -> NewstablesError:
+    """The catalogued ``internal-error`` for an exception nothing else caught."""
+    first_line = (str(exc).splitlines() or [""])[0][:300]
+    return NewstablesError("internal-error", detail=f"{type(exc).__name__}: {first_line}")
+
+
+def report_internal_error(exc: BaseException, as_json: bool) -> NoReturn:
+    """Print an unexpected exception as a catalogued ``internal-error``; exit 70."""
+    print_errors([internal_error(exc)], as_json)
+    raise typer.Exit(code=INTERNAL_ERROR_EXIT)
+
+
+def run_reporting(as_json: bool, action: Callable[..., T], *args: object) -> T:
+    """Run ``action``; catalogued errors exit 2 with a clean message, anything else is an
+    ``internal-error`` (exit 70). Never a traceback."""
     try:
-        return action(*args)  # type: ignore[operator]
+        return action(*args)
     except NewstablesError as error:
         fail([error], as_json)
     except ErrorList as errors:
         fail(errors.errors, as_json)
-    return None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        report_internal_error(exc, as_json)
 
 
 @app.command()
@@ -67,7 +99,6 @@ def build(
     from newstables.pipeline import build as run_build
 
     tables = run_reporting(as_json, run_build, project, out)
-    assert isinstance(tables, dict), "build returns the built tables"
     for name, table in tables.items():
         typer.echo(f"{name}: {len(table.rows)} rows")
 
@@ -84,7 +115,6 @@ def docs(
     from newstables.docs import write_docs
 
     stale = run_reporting(False, write_docs, project, check)
-    assert isinstance(stale, list), "write_docs returns the stale files"
     for path in stale:
         typer.echo(f"{'stale' if check else 'wrote'} {path}")
     if check and stale:
@@ -114,11 +144,11 @@ def release(
     from newstables.release import release as run_release
     from newstables.release import released_already
 
-    if skip_existing and released_already(project, dist):
-        typer.echo(f"already released: {released_already(project, dist)}")
+    existing = run_reporting(as_json, released_already, project, dist) if skip_existing else None
+    if existing is not None:
+        typer.echo(f"already released: {existing}")
         return
     placed = run_reporting(as_json, run_release, project, dist, previous)
-    assert isinstance(placed, list), "release returns the paths it wrote"
     for path in placed:
         typer.echo(str(path))
 
@@ -154,11 +184,9 @@ def diff(
     from newstables.diff import Diff, diff_paths, markdown
     from newstables.diff import write_changes as run_write_changes
 
-    result = run_reporting(as_json, diff_paths, old, new)
-    assert isinstance(result, Diff), "diff_paths returns a Diff"
+    result: Diff = run_reporting(as_json, diff_paths, old, new)
     if write_changes:
         written = run_reporting(as_json, run_write_changes, result, new)
-        assert isinstance(written, list), "write_changes returns the paths it wrote"
         for path in written:
             typer.echo(f"wrote {new / path}", err=True)
     typer.echo(markdown(result), nl=False)
@@ -183,5 +211,11 @@ def query(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point, with a last resort: no exception escapes as a traceback."""
+    try:
+        app()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        print_errors([internal_error(exc)], "--json" in sys.argv[1:])
+        sys.exit(INTERNAL_ERROR_EXIT)

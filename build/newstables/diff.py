@@ -96,6 +96,10 @@ def read_rows(path: Path, key: list[str], id_maps: dict[str, list[dict[str, str]
             "not-a-package", file=str(path), detail=f"unreadable CSV: {' '.join(str(exc).split())[:200]}"
         ) from exc
     columns = [c[0] for c in relation.description]
+    for name in key:
+        if name not in columns:
+            con.close()
+            raise NewstablesError("schema-field-missing", file=str(path), field=name)
     rows: Rows = {}
     for values in relation.fetchall():
         row = dict(zip(columns, values, strict=True))

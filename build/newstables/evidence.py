@@ -120,7 +120,16 @@ def _find(raw: str, record: Record, excerpt: str, field: str) -> Span:
                 offsets=", ".join(map(str, starts)),
             )
         occurrence = 1
-    if not isinstance(occurrence, int) or isinstance(occurrence, bool) or not 1 <= occurrence <= len(starts):
+    if not isinstance(occurrence, int) or isinstance(occurrence, bool):
+        raise NewstablesError(
+            "wrong-type",
+            **record.where("occurrence"),
+            value=occurrence,
+            got=type(occurrence).__name__,
+            expected=f"an integer from 1 to {len(starts)} (unquoted)",
+            hint="",
+        )
+    if not 1 <= occurrence <= len(starts):
         raise NewstablesError(
             "occurrence-out-of-range", **record.where("occurrence"), value=occurrence, count=len(starts)
         )

@@ -115,11 +115,15 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
         raise NewstablesError("duplicate-key", file=name, line=line, field=exc.problem) from exc
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        if "unhashable" in str(exc.problem):
+            raise NewstablesError("yaml-unhashable-key", file=name, line=line) from exc
         tag = (exc.problem or "").split("tag ")[-1].strip("'\"")
         raise NewstablesError("yaml-unsafe-tag", file=name, line=line, tag=tag) from exc
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise NewstablesError("yaml-syntax", file=name, line=line, detail=exc.problem) from exc
+    except yaml.YAMLError as exc:
+        raise NewstablesError("yaml-syntax", file=name, line=0, detail=" ".join(str(exc).split())) from exc
     if data is None:
         return []
     if not isinstance(data, list):
@@ -130,9 +134,12 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
 
 def _read_utf8(path: Path, name: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise NewstablesError("annotation-not-utf8", file=name, offset=exc.start) from exc
+    if "\x00" in text:
+        raise NewstablesError("file-has-nul", file=name, line=text[: text.index("\x00")].count("\n") + 1)
+    return text
 
 
 def _check_record(item: Any, name: str, index: int) -> Record:

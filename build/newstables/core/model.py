@@ -779,6 +779,15 @@ def load_expected_counts(root: Path, tables: list[str]) -> dict[str, int]:
             raise _invalid(file, lines, table, count, f"a table of {PACKAGE_FILE} ({', '.join(tables)})")
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise _invalid(file, lines, table, count, "a row count (an integer >= 0)")
+    for table in tables:
+        if table not in data:
+            raise NewstablesError(
+                "metadata-invalid",
+                file=file,
+                field=table,
+                line="-",
+                detail="no expected row count for this table",
+            )
     return dict(data)
 
 
@@ -821,7 +830,27 @@ def check_model(project_root: Path) -> tuple[Model | None, list[NewstablesError]
     counts = _collect(found, load_expected_counts, project_root, package.table_names)
     model.expected_counts = counts or {}
     model.story = _collect(found, load_story, project_root) or {}
+    if not found:
+        found += undefined_variables(model)
     return (None if found else model), found
+
+
+def undefined_variables(model: Model) -> list[NewstablesError]:
+    """Story variables a frame's SQL reads (``getvariable('x')``) that story.yaml lacks."""
+    found = []
+    for table, sql in model.frame_sql.items():
+        for name in sorted(set(re.findall(r"getvariable\(\s*'(\w+)'\s*\)", sql or "", re.IGNORECASE))):
+            if name not in model.story:
+                found.append(
+                    NewstablesError(
+                        "metadata-invalid",
+                        file="validation/story.yaml",
+                        field=name,
+                        line="-",
+                        detail=f"validation/{table}.sql reads it; expected a date for it here",
+                    )
+                )
+    return found
 
 
 def load_model(project_root: Path) -> Model:
