@@ -2,7 +2,8 @@
 
 Stages return findings or raise catalogued errors (``NewstablesError``, ``ErrorList``);
 every command runs its action through :func:`run_reporting`, which prints them (text or
-``--json``) and exits 2. Anything else that escapes is a bug: it is printed as a catalogued
+``--json``) and exits 2; a file-system refusal (``OSError``) is a catalogued ``io-error``
+naming the path, also exit 2. Anything else that escapes is a bug: it is printed as a catalogued
 ``internal-error`` with a hint to report it (exit 70), never as a traceback.
 """
 
@@ -63,6 +64,16 @@ def internal_error(exc: BaseException) -> NewstablesError:
     return NewstablesError("internal-error", detail=f"{type(exc).__name__}: {first_line}")
 
 
+def io_error(exc: OSError) -> NewstablesError:
+    """The catalogued ``io-error`` for a file-system refusal (a file where a folder is
+    expected, no permission, a full disk): the environment's problem, not a bug."""
+    return NewstablesError(
+        "io-error",
+        file=str(exc.filename or "-"),
+        detail=exc.strerror or " ".join(str(exc).split()),
+    )
+
+
 def report_internal_error(exc: BaseException, as_json: bool) -> NoReturn:
     """Print an unexpected exception as a catalogued ``internal-error``; exit 70."""
     print_errors([internal_error(exc)], as_json)
@@ -80,6 +91,8 @@ def run_reporting(as_json: bool, action: Callable[..., T], *args: object) -> T:
         fail(errors.errors, as_json)
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except OSError as exc:
+        fail([io_error(exc)], as_json)
     except Exception as exc:
         report_internal_error(exc, as_json)
 
