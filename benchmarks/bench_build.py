@@ -49,15 +49,14 @@ def stage_times(out: Path) -> dict[str, float]:
     tables = timed("build tables", pipeline.make_tables, inputs)
     covered = timed("coverage checks", coverage, inputs.raw, inputs.regions, tables, inputs.waivers)
     with staging_dir(out) as staging:
-        timed("write CSV + Parquet + DuckDB", write_release, inputs.project, tables, inputs.metadata, staging)
+        timed("write CSV + Parquet + DuckDB", write_release, inputs.project, tables, inputs.model, staging)
         timed("frictionless + excerpts + agreement", pipeline.structural_checks, staging, inputs)
         timed(
             "Great Expectations suites",
             run_suites,
-            inputs.project,
+            inputs.model,
             staging,
             inputs.raw,
-            inputs.schemas,
             inputs.waivers["formula"],
         )
     del covered

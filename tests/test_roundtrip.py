@@ -10,6 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newstables.core.model import parse_schema
 from newstables.project import DUCKDB_FILE, Project, csv_path, parquet_path
 from newstables.publish import write_tables
 from newstables.read import load_yaml_records
@@ -24,7 +25,9 @@ SCHEMA = {
     ],
     "primaryKey": ["row_id"],
 }
-METADATA = {"resources": [{"name": "texts", "description": "Round-trip texts."}]}
+RESOURCE = parse_schema(
+    SCHEMA, "schemas/texts.schema.json", {"name": "texts", "description": "Round-trip texts."}
+)
 # Any code point that UTF-8 can carry (no lone surrogates); empty text is published as null.
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).filter(lambda t: t != "")
 SPECIAL = st.sampled_from(
@@ -53,7 +56,7 @@ def _through_yaml(text: str, folder: Path) -> str:
     path = folder / "texts.yaml"
     path.write_text(yaml.safe_dump([{"text": text}]), encoding="utf-8")
     record = load_yaml_records(Project(folder), path)[0]
-    return str(coerce(record, "text", record["text"], "string"))
+    return str(coerce(record, RESOURCE, "text", record["text"]))
 
 
 def _published(folder: Path, table: Table) -> dict[str, list[tuple[str, str]]]:
@@ -61,13 +64,11 @@ def _published(folder: Path, table: Table) -> dict[str, list[tuple[str, str]]]:
     from newstables.publish import to_arrow
 
     (folder / "data").mkdir(exist_ok=True)
-    create_database(
-        folder / DUCKDB_FILE, {"texts": table}, {"texts": to_arrow(table)}, METADATA, with_views=False
-    )
+    create_database(folder / DUCKDB_FILE, {"texts": table}, {"texts": to_arrow(table)}, with_views=False)
     con = duckdb.connect()
     con.execute(f"ATTACH '{folder / DUCKDB_FILE}' AS db (READ_ONLY)")
     reads = {
-        "csv": f"FROM {read_csv_sql(folder / csv_path('texts'), SCHEMA)}",
+        "csv": f"FROM {read_csv_sql(folder / csv_path('texts'), RESOURCE)}",
         "parquet": f"FROM read_parquet('{folder / parquet_path('texts')}')",
         "duckdb": "FROM db.main.texts",
     }
@@ -85,7 +86,7 @@ def test_text_survives_every_format_unchanged(texts: list[str]) -> None:
         loaded = [_through_yaml(t, folder) for t in texts]
         assert loaded == texts, "YAML annotation keeps the text"
         rows = [{"row_id": f"r{i:03d}", "text": t} for i, t in enumerate(texts)]
-        table = Table("texts", SCHEMA, rows=rows)
+        table = Table("texts", RESOURCE, rows=rows)
         expected = [(r["row_id"], r["text"] if r["text"] != "" else None) for r in rows]
         for name, got in _published(folder, table).items():
             assert got == expected, f"{name} changed the text"
