@@ -140,10 +140,17 @@ def test_locate_occurrence_picks_the_nth() -> None:
     assert span.start == RAW.rindex("Sullivan")
 
 
-@pytest.mark.parametrize("occurrence", [0, 3, -1, True, "2"])
+@pytest.mark.parametrize("occurrence", [0, 3, -1])
 def test_locate_occurrence_out_of_range(occurrence: object) -> None:
     error = raises("occurrence-out-of-range", record(excerpt="Sullivan", occurrence=occurrence))
     assert error.coordinates["field"] == "occurrence" and error.coordinates["line"] == 11
+
+
+@pytest.mark.parametrize("occurrence", [True, "2"])
+def test_locate_occurrence_that_is_not_an_integer_is_wrong_type(occurrence: object) -> None:
+    error = raises("wrong-type", record(excerpt="Sullivan", occurrence=occurrence))
+    assert error.coordinates["field"] == "occurrence" and error.coordinates["line"] == 11
+    assert error.coordinates["value"] == occurrence
 
 
 def test_locate_word_boundary() -> None:

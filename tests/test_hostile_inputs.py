@@ -127,7 +127,7 @@ def test_project_commands_refuse_a_corrupted_input(kind: str, how: str, built: P
     assert_clean_refusal(["build", "--project", str(root)])
     if kind in ("package", "schema"):
         assert_clean_refusal(["docs", "--project", str(root), "--check"])
-    if kind in ("package", "schema", "suite", "frame-sql", "expected-counts", "story"):
+    if kind in ("package", "schema", "suite", "expected-counts", "story"):
         # release builds first: the model refuses these before any work is done
         assert_clean_refusal(["release", "--project", str(root), "--dist", str(tmp_path / "dist")])
 

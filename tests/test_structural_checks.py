@@ -17,3 +17,11 @@ def test_a_structural_check_without_findings_passes() -> None:
     for check in STRUCTURAL_CHECKS:
         row = structural_result(check, [])
         assert (row.passed, row.unexpected_count, row.observed) == (True, 0, None)
+
+
+def test_an_expectation_that_could_not_run_says_so() -> None:
+    from newstables.gate import COULD_NOT_RUN, CheckResult, failures
+
+    broken = CheckResult("votes", "voter-is-a-country", "Why.", "expect_x", False, COULD_NOT_RUN + "KeyError")
+    detail = failures([broken])[0].coordinates["detail"]
+    assert "could not run: KeyError" in detail and "offending rows" not in detail

@@ -26,6 +26,8 @@ from newstables.project import DUCKDB_FILE
 from newstables.tables import FORMULA_TRIGGERS
 
 MAX_EXAMPLES = 5
+# Prefix of the observed value of an expectation Great Expectations could not evaluate.
+COULD_NOT_RUN = "could not run: "
 # The same triggers the build refuses in annotations (tables.FORMULA_TRIGGERS), checked
 # again on the published frames: the build names the annotation, the gate the release row.
 FORMULA_REGEX = "^[" + "".join(re.escape(c) for c in FORMULA_TRIGGERS) + "]"
@@ -216,7 +218,7 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
         passed=bool(outcome.success) and not raised,
         observed=result.get("observed_value")
         if not raised
-        else outcome.exception_info.get("exception_message"),
+        else COULD_NOT_RUN + " ".join(str(outcome.exception_info.get("exception_message")).split())[:300],
         unexpected_count=int(result.get("unexpected_count") or 0),
         examples=_examples(df, result.get("unexpected_index_list"), primary_key),
     )
@@ -257,6 +259,15 @@ def run_suites(
     return results, found
 
 
+def _failure_detail(result: CheckResult) -> str:
+    """What went wrong: the offending rows, or why the check could not run at all."""
+    if isinstance(result.observed, str) and result.observed.startswith(COULD_NOT_RUN):
+        return f"{result.why} The check {result.observed}"
+    return f"{result.why} Observed {result.observed!r}; {result.unexpected_count} offending rows" + (
+        f": {', '.join(result.examples)}" if result.examples else ""
+    )
+
+
 def failures(results: list[CheckResult]) -> list[NewstablesError]:
     """One ``expectation-failed`` error per failing check, naming table, check and rows."""
     return [
@@ -264,8 +275,7 @@ def failures(results: list[CheckResult]) -> list[NewstablesError]:
             "expectation-failed",
             table=r.table,
             check=r.check,
-            detail=f"{r.why} Observed {r.observed!r}; {r.unexpected_count} offending rows"
-            + (f": {', '.join(r.examples)}" if r.examples else ""),
+            detail=_failure_detail(r),
             rows=", ".join(r.examples),
         )
         for r in results
