@@ -4,6 +4,7 @@ generate ``datapackage.json``, the data dictionary, ``CITATION.cff`` and the JSO
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,24 @@ def duckdb_resource(staging: Path) -> dict[str, Any]:
     }
 
 
-def datapackage(metadata: dict[str, Any], staging: Path) -> dict[str, Any]:
-    """The Data Package v2 descriptor of the release, with file sizes and hashes."""
+def file_resource(staging: Path, path: Path, **fields: str) -> dict[str, Any]:
+    """A datapackage ``file`` resource (name, format, mediatype, title, description given as
+    keywords) for a file written under ``staging``, with its bytes and hash."""
+    return {
+        "name": fields["name"],
+        "type": "file",
+        "path": path.as_posix(),
+        "scheme": "file",
+        **{k: v for k, v in fields.items() if k != "name"},
+        **file_stats(staging / path),
+    }
+
+
+def datapackage(
+    metadata: dict[str, Any], staging: Path, extra_resources: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """The Data Package v2 descriptor of the release, with file sizes and hashes;
+    ``extra_resources`` (the reader formats: SQLite, Excel, the provenance page) come last."""
     entries = metadata["resources"]
     return {
         "$schema": DATAPACKAGE_PROFILE,
@@ -88,13 +105,16 @@ def datapackage(metadata: dict[str, Any], staging: Path) -> dict[str, Any]:
         "sources": metadata["sources"],
         "resources": [csv_resource(e, staging) for e in entries]
         + [parquet_resource(e, staging) for e in entries]
-        + [duckdb_resource(staging)],
+        + [duckdb_resource(staging)]
+        + list(extra_resources),
     }
 
 
-def datapackage_json(metadata: dict[str, Any], staging: Path) -> str:
+def datapackage_json(
+    metadata: dict[str, Any], staging: Path, extra_resources: Sequence[dict[str, Any]] = ()
+) -> str:
     """``datapackage.json`` text: stable key order, UTF-8, two-space indent, final newline."""
-    return json.dumps(datapackage(metadata, staging), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(datapackage(metadata, staging, extra_resources), indent=2, ensure_ascii=False) + "\n"
 
 
 def release_date(metadata: dict[str, Any]) -> str:
