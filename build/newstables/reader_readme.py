@@ -136,7 +136,9 @@ def opening_section() -> list[str]:
     return [
         "## Open it",
         "",
-        f"### DuckDB ({DUCKDB_VERSIONS})",
+        "### DuckDB",
+        "",
+        f"The database file opens in {DUCKDB_VERSIONS}.",
         "",
         "```sh",
         "duckdb -readonly data/newstables.duckdb",
@@ -242,6 +244,9 @@ def checking_section() -> list[str]:
         "newstables verify .               # or: newstables verify newstables-<version>.zip",
         "```",
         "",
+        "On Windows, `Get-FileHash data\\newstables.xlsx -Algorithm SHA256` in PowerShell prints "
+        "a file's hash to compare with its line in `SHA256SUMS`.",
+        "",
         "`newstables verify` also checks each file's size and hash against `datapackage.json`, "
         "every CSV header against its Table Schema, the row counts, that CSV, Parquet and the "
         "DuckDB file hold the same rows, every excerpt against its offsets in the article, and "
@@ -255,7 +260,7 @@ def checking_section() -> list[str]:
         "Across tool versions the DuckDB, SQLite and Excel bytes may change (each library writes "
         "its own version or layout), so for those the check is by content: the build and "
         "`verify` compare CSV, Parquet and DuckDB row by row, and the test suite compares the "
-        "SQLite file and the workbook with the CSV files.",
+        "SQLite file and the workbook with the DuckDB file.",
         "",
     ]
 

@@ -71,7 +71,9 @@
     head.appendChild(el("span", "id", r.id));
     if (r.corr) { head.appendChild(el("span", "flag", "correction")); }
     if (r.warn) { head.appendChild(el("span", "flag w", "fidelity warning")); }
-    var excerpt = r.fields.excerpt || "";
+    var fields = {};
+    r.fields.forEach(function (pair) { fields[pair[0]] = pair[1]; });
+    var excerpt = fields.excerpt || "";
     head.appendChild(el("div", "preview", excerpt.length > 90 ? excerpt.slice(0, 90) + "…" : excerpt));
     item.appendChild(head);
     var detail = el("div", "detail");
@@ -79,10 +81,10 @@
     detail.appendChild(el("div", "excerpt", excerpt));
     r.notes.forEach(function (note) { detail.appendChild(el("p", "note", note)); });
     var dl = el("dl");
-    Object.keys(r.fields).forEach(function (name) {
-      if (name === "excerpt") { return; }
-      dl.appendChild(el("dt", null, name));
-      dl.appendChild(el("dd", null, r.fields[name]));
+    r.fields.forEach(function (pair) {
+      if (pair[0] === "excerpt") { return; }
+      dl.appendChild(el("dt", null, pair[0]));
+      dl.appendChild(el("dd", null, pair[1]));
     });
     detail.appendChild(dl);
     item.appendChild(detail);

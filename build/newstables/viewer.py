@@ -41,37 +41,59 @@ def plain(value: Any) -> Any:
     return None if value == "" else value
 
 
-def corrections(tables: dict[str, Table]) -> dict[tuple[str, str], str]:
-    """(table, id) -> correction note, for every row that has one."""
-    notes = {}
+def corrections(tables: dict[str, Table]) -> dict[tuple[str, str], dict[str, str]]:
+    """(table, id) -> the row's correction note, canonical name and name as written, for
+    every row that has a correction note."""
+    found = {}
     for table in tables.values():
         if "correction_note" in table.columns:
             for row in table.rows:
                 if row["correction_note"]:
-                    notes[(table.name, row_id(table, row))] = str(row["correction_note"])
-    return notes
+                    found[(table.name, row_id(table, row))] = {
+                        "note": str(row["correction_note"]),
+                        "canonical": str(row.get("canonical_name") or ""),
+                        "written": str(row.get("name_as_written") or ""),
+                    }
+    return found
 
 
-def row_notes(table: Table, row: dict[str, Any], corrected: dict[tuple[str, str], str]) -> dict[str, Any]:
+def garbles(excerpt: str, correction: dict[str, str]) -> bool:
+    """True when an excerpt is one of the wrong forms a correction is about: not part of the
+    canonical name, but quoted in the note or given as the name as written ("Haas", "Shi").
+    A statement by a misnamed speaker is not itself garbled, so its span is not marked."""
+    wrong_forms = correction["note"] + "\n" + correction["written"]
+    return bool(excerpt) and excerpt not in correction["canonical"] and excerpt in wrong_forms
+
+
+def row_notes(
+    table: Table, row: dict[str, Any], corrected: dict[tuple[str, str], dict[str, str]]
+) -> dict[str, Any]:
     """The warnings a reader must see with a row: its own correction or fidelity note, and
-    the corrections of the rows it points to (a mention of a misnamed actor, say)."""
+    the corrections of the rows it points to (a mention of a misnamed actor, say).
+
+    ``corr`` marks the span when the correction is about these very characters (the row's
+    own, or a garbled name of the row it points to); ``warn`` when the quotation's wording
+    differs from the wire's."""
     notes: list[str] = []
+    marked = False
     key = (table.name, row_id(table, row))
+    excerpt = str(row.get("excerpt") or "")
     if key in corrected:
-        notes.append(f"Correction: {corrected[key]}")
+        notes.append(f"Correction: {corrected[key]['note']}")
+        marked = True
     for fk in table.schema.get("foreignKeys", []):
         if len(fk["fields"]) == 1 and row.get(fk["fields"][0]):
             target = (fk["reference"]["resource"] or table.name, str(row[fk["fields"][0]]))
             if target in corrected and target != key:
-                notes.append(f"Correction ({target[0]} {target[1]}): {corrected[target]}")
+                notes.append(f"Correction ({target[0]} {target[1]}): {corrected[target]['note']}")
+                marked = marked or garbles(excerpt, corrected[target])
     fidelity = row.get("fidelity")
-    warning = bool(fidelity and fidelity != FIDELITY_OK)
     if fidelity:
         text = f"Fidelity: {fidelity}"
         if row.get("fidelity_note"):
             text += f" — {row['fidelity_note']}"
         notes.append(text)
-    return {"notes": notes, "warn": warning, "corr": any(n.startswith("Correction") for n in notes)}
+    return {"notes": notes, "warn": bool(fidelity and fidelity != FIDELITY_OK), "corr": marked}
 
 
 def documents(project: Project, tables: dict[str, Table]) -> dict[str, dict[str, str]]:
@@ -107,7 +129,8 @@ def evidence_rows(tables: dict[str, Table]) -> list[dict[str, Any]]:
                     "doc": str(row["evidence_source_id"]),
                     "s": row["char_start"],
                     "e": row["char_end"],
-                    "fields": {c: plain(row[c]) for c in table.columns if plain(row[c]) is not None},
+                    # [name, value] pairs, so that the page shows them in schema order
+                    "fields": [[c, plain(row[c])] for c in table.columns if plain(row[c]) is not None],
                     **row_notes(table, row, corrected),
                 }
             )
