@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: release build test lint typecheck bench clean-venv
+.PHONY: release build test lint typecheck bench clean-venv browser
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ release: $(STAMP)
 build: release
 
 ## make test: the same set-up, then lint, type checks and the whole test suite.
-test: $(STAMP) lint typecheck
+test: $(STAMP) browser lint typecheck
 	$(BIN)/python -m pytest
+
+## make browser: Debian's Chromium and its driver, for the provenance-page tests (installed
+## only when missing; needs root, as on CI).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check build tests benchmarks
@@ -35,6 +42,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_commands.py
+	$(BIN)/python benchmarks/bench_reader_formats.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -18,6 +18,10 @@ REPRODUCIBLE = [
     "validation/report/*",
     "schemas/*.schema.json",
     "data/newstables.duckdb",
+    "data/newstables.sqlite",
+    "data/newstables.xlsx",
+    "viewer/index.html",
+    "datasette/metadata.json",
 ]
 
 
@@ -76,13 +80,13 @@ def test_the_raw_article_is_the_untouched_source_copy() -> None:
     assert sources == [(hashlib.sha256((REPO / "data/raw/article.txt").read_bytes()).hexdigest(),)]
 
 
-def test_the_duckdb_file_is_written_for_duckdb_1x(fresh_release: Path) -> None:
+def test_the_duckdb_file_is_written_for_duckdb_1_2_and_later(fresh_release: Path) -> None:
     con = duckdb.connect()
     con.execute(f"ATTACH '{fresh_release / 'data/newstables.duckdb'}' AS r (READ_ONLY)")
     version = con.execute(
         "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name='r'"
     ).fetchall()
-    assert version == [("v1.0.0+",)], version
+    assert version == [("v1.2.0+",)], version
 
 
 def test_csv_is_lf_terminated_utf8_with_a_header(fresh_release: Path) -> None:

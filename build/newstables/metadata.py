@@ -5,6 +5,7 @@ plus the Table Schemas) generates ``datapackage.json``, the data dictionary,
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +75,24 @@ def duckdb_resource(staging: Path) -> dict[str, Any]:
     }
 
 
-def datapackage(model: Model, staging: Path) -> dict[str, Any]:
-    """The Data Package v2 descriptor of the release, with file sizes and hashes."""
+def file_resource(staging: Path, path: Path, **fields: str) -> dict[str, Any]:
+    """A datapackage ``file`` resource (name, format, mediatype, title, description given as
+    keywords) for a file written under ``staging``, with its bytes and hash."""
+    return {
+        "name": fields["name"],
+        "type": "file",
+        "path": path.as_posix(),
+        "scheme": "file",
+        **{k: v for k, v in fields.items() if k != "name"},
+        **file_stats(staging / path),
+    }
+
+
+def datapackage(
+    model: Model, staging: Path, extra_resources: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """The Data Package v2 descriptor of the release, with file sizes and hashes;
+    ``extra_resources`` (the reader formats: SQLite, Excel, the provenance page) come last."""
     package, entries = model.package, model.resources
     return {
         "$schema": DATAPACKAGE_PROFILE,
@@ -90,13 +107,14 @@ def datapackage(model: Model, staging: Path) -> dict[str, Any]:
         "sources": list(package.sources),
         "resources": [csv_resource(e, staging) for e in entries]
         + [parquet_resource(e, staging) for e in entries]
-        + [duckdb_resource(staging)],
+        + [duckdb_resource(staging)]
+        + list(extra_resources),
     }
 
 
-def datapackage_json(model: Model, staging: Path) -> str:
+def datapackage_json(model: Model, staging: Path, extra_resources: Sequence[dict[str, Any]] = ()) -> str:
     """``datapackage.json`` text: stable key order, UTF-8, two-space indent, final newline."""
-    return json.dumps(datapackage(model, staging), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(datapackage(model, staging, extra_resources), indent=2, ensure_ascii=False) + "\n"
 
 
 def release_date(package: Package | dict[str, Any]) -> str:

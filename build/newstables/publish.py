@@ -19,10 +19,14 @@ import pyarrow as pa
 
 from newstables.core.formats import arrow_table, write_csv, write_parquet
 from newstables.core.model import Model
+from newstables.examples import load_queries
 from newstables.metadata import datapackage_json
 from newstables.project import DUCKDB_FILE, SCHEMAS, Project, csv_path, parquet_path, schema_path
+from newstables.publish_sqlite import write_sqlite
+from newstables.publish_xlsx import write_xlsx
 from newstables.sql import create_database
 from newstables.tables import Table
+from newstables.viewer import write_viewer
 
 __all__ = ["commit_outputs", "staging_dir", "to_arrow", "write_csv", "write_parquet", "write_release"]
 
@@ -56,9 +60,17 @@ def write_release(project: Project, tables: dict[str, Table], model: Model, stag
     schemas = copy_schemas(project, tables, staging)
     arrows = write_tables(tables, staging)
     create_database(staging / DUCKDB_FILE, tables, arrows)
-    (staging / "datapackage.json").write_text(datapackage_json(model, staging), encoding="utf-8")
+    # The reader formats (issue 10), each listed in datapackage.json with its bytes and hash.
+    metadata = model.package.as_dict()
+    extras = [
+        *write_sqlite(tables, metadata, load_queries(project), staging),
+        *write_xlsx(tables, metadata, staging),
+        *write_viewer(project, tables, metadata, staging),
+    ]
+    (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
     outputs = [csv_path(n) for n in tables] + [parquet_path(n) for n in tables]
-    return [*schemas, *outputs, DUCKDB_FILE, Path("datapackage.json")]
+    extra_paths = [Path(resource["path"]) for resource in extras]
+    return [*schemas, *outputs, DUCKDB_FILE, *extra_paths, Path("datapackage.json")]
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from typing import Any
 from newstables.checksums import sha256_file
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
+from newstables.examples import load_queries
 from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
 from newstables.project import (
     DATAPACKAGE,
@@ -33,6 +34,7 @@ from newstables.project import (
     load_metadata,
 )
 from newstables.publish import staging_dir
+from newstables.reader_readme import reader_readme
 from newstables.verify import SUMS, release_files, sha256sums_text, verify_folder
 
 FILE_MODE = 0o644
@@ -68,54 +70,6 @@ def row_counts(descriptor: dict[str, Any], folder: Path) -> dict[str, int]:
     return counts
 
 
-def readme(metadata: dict[str, Any], counts: dict[str, int]) -> str:
-    """README.md of the release: what it is, its tables and files, how to check and cite it."""
-    lines = [
-        f"# {metadata['title']}",
-        "",
-        f"Version {metadata['version']}, released {release_date(metadata)}.",
-        "",
-        " ".join(str(metadata.get("description", "")).split()),
-        "",
-        "## Tables",
-        "",
-        "| table | rows | description |",
-        "|---|---|---|",
-    ]
-    for entry in metadata["resources"]:
-        lines.append(
-            f"| [{entry['name']}](data/{entry['name']}.csv) | {counts.get(entry['name'], 0)} "
-            f"| {entry['description']} |"
-        )
-    lines += [
-        "",
-        "## Files",
-        "",
-        "- `data/<table>.csv`: UTF-8 CSV with a header row; `data/parquet/<table>.parquet`: the "
-        "same rows, typed.",
-        f"- `{DUCKDB_FILE.as_posix()}`: every table with keys, comments and convenience views "
-        "(open read-only with DuckDB 1.x or later).",
-        "- `datapackage.json` (Data Package v2) and `schemas/`: the Table Schemas; "
-        "`docs/data-dictionary.md`: every field explained.",
-        "- `datapackage.jsonld`: schema.org Dataset metadata; `CITATION.cff`: how to cite.",
-        f"- `{SUMS}`: SHA-256 of every other file; check with `sha256sum -c {SUMS}` or "
-        "`newstables verify .`.",
-        "",
-    ]
-    licenses = ", ".join(f"{lic['name']} ({lic.get('path', '')})" for lic in metadata.get("licenses", []))
-    if licenses:
-        lines += ["## Licence", "", licenses, ""]
-    return "\n".join(lines)
-
-
-def project_readme_body(project: Project) -> str:
-    """The project README from its caveats on (sources, example queries, data dictionary),
-    so that a downloaded release explains itself without the repository."""
-    path, marker = project.path("README.md"), "## Where the data comes from"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return text[text.index(marker) :] if marker in text else ""
-
-
 def changelog(project: Project, metadata: dict[str, Any]) -> str:
     """The project's CHANGELOG.md, or a stub entry for this version when it has none."""
     path = project.path(CHANGELOG)
@@ -137,6 +91,9 @@ def copy_build_outputs(built: Path, folder: Path) -> None:
     shutil.copyfile(built / DATAPACKAGE, folder / DATAPACKAGE)
     if (built / REPORT_DIR).is_dir():
         shutil.copytree(built / REPORT_DIR, folder / REPORT_DIR)
+    for reader_folder in ("viewer", "datasette"):  # the provenance page, Datasette's metadata
+        if (built / reader_folder).is_dir():
+            shutil.copytree(built / reader_folder, folder / reader_folder)
 
 
 def copy_raw_inputs(project: Project, folder: Path) -> None:
@@ -156,7 +113,13 @@ def write_documents(project: Project, metadata: dict[str, Any], folder: Path) ->
     descriptor = json.loads((folder / DATAPACKAGE).read_text(encoding="utf-8"))
     model = load_model(project.root)
     texts = {
-        "README.md": readme(metadata, row_counts(descriptor, folder)) + "\n" + project_readme_body(project),
+        "README.md": reader_readme(
+            model.package.as_dict(),
+            {resource.name: resource.descriptor() for resource in model.resources},
+            descriptor,
+            row_counts(descriptor, folder),
+            load_queries(project),
+        ),
         CHANGELOG.as_posix(): changelog(project, metadata),
         "CITATION.cff": citation_cff(model.package),
         "datapackage.jsonld": jsonld(model.package, descriptor),

@@ -25,6 +25,12 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}.muted{color:#666}
 """
 
+# The provenance page (viewer/index.html), relative to validation/report/index.html.
+PROVENANCE_LINK = (
+    "<p>See where every row comes from in the article: "
+    '<a href="../../viewer/index.html">the provenance page</a>.</p>'
+)
+
 
 def coverage_checks(results: list[CoverageResult]) -> list[CheckResult]:
     """Coverage results in the report's check form (table: the raw article)."""
@@ -110,7 +116,7 @@ def render_html(document: dict[str, Any], checks: list[CheckResult]) -> str:
     return (
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{CSS}</style><h1>{html.escape(title)}</h1><p><strong>{verdict}</strong> "
-        f"({document['summary']['checks']} checks).</p><h2>Row counts</h2><table>"
+        f"({document['summary']['checks']} checks).</p>{PROVENANCE_LINK}<h2>Row counts</h2><table>"
         f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}</html>\n"
     )
 

@@ -281,6 +281,8 @@ class Package:
     contributors: tuple[dict[str, Any], ...]
     sources: tuple[dict[str, Any], ...]
     entries: tuple[dict[str, Any], ...]
+    caveats: tuple[str, ...] = ()
+    rights: str = ""
 
     @property
     def table_names(self) -> list[str]:
@@ -306,6 +308,8 @@ class Package:
             "contributors": [dict(x) for x in self.contributors],
             "sources": [dict(x) for x in self.sources],
             "resources": [dict(x) for x in self.entries],
+            "caveats": list(self.caveats),
+            "rights": self.rights,
         }
 
 
@@ -427,6 +431,8 @@ def load_package(project_root: Path) -> Package:
         contributors=tuple(data.get("contributors") or []),
         sources=tuple(data.get("sources") or []),
         entries=tuple(data["resources"]),
+        caveats=tuple(str(c) for c in _text_list(data, "caveats")),
+        rights=str(data.get("rights") or ""),
     )
 
 

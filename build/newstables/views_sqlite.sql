@@ -1,0 +1,79 @@
+-- The convenience views of views.sql, ported to SQLite (3.31+) for data/newstables.sqlite.
+-- Same names, same columns, same rows (tests/test_sqlite.py compares each view with DuckDB's).
+-- Booleans are 0/1 and dates ISO text in SQLite.
+
+-- Who said what, through which channel, with the speaker's canonical and written names.
+CREATE VIEW statements_by_speaker AS
+SELECT s.statement_id,
+       a.canonical_name AS speaker,
+       a.name_as_written AS speaker_as_written,
+       a.actor_type AS speaker_type,
+       s.statement_type,
+       s.excerpt AS text,
+       ch.title AS channel,
+       s.date_start,
+       s.date_basis,
+       s.fidelity,
+       s.char_start,
+       s.char_end
+FROM statements s
+JOIN actors a ON a.actor_id = s.speaker_id
+LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;
+
+-- The story's timeline: one row per event, with its participants listed (ordered by name,
+-- then role, as in DuckDB: SQLite before 3.44 has no ORDER BY inside group_concat, so the
+-- list is built from an ordered subquery).
+CREATE VIEW timeline AS
+SELECT e.event_id,
+       e.date_start,
+       e.date_end,
+       e.date_precision,
+       e.date_basis,
+       e.event_type,
+       e.status,
+       e.title,
+       e.location,
+       (SELECT group_concat(label, '; ')
+        FROM (SELECT a.canonical_name || ' (' || p.role || ')' AS label
+              FROM event_participants p
+              JOIN actors a ON a.actor_id = p.actor_id
+              WHERE p.event_id = e.event_id
+              ORDER BY a.canonical_name, p.role)) AS participants
+FROM events e;
+
+-- Every row, or group of columns, that rests on an external reference rather than on the
+-- article text: whole rows flagged is_external, plus corrected names/roles, resolved dates
+-- and fidelity notes that cite a source. One row per (table, row, columns, source).
+CREATE VIEW external_facts AS
+WITH claims AS (
+    SELECT 'sources' AS table_name, source_id AS row_id, '*' AS columns, evidence_source_id AS source_id
+    FROM sources WHERE is_external
+    UNION ALL SELECT 'actors', actor_id, '*', evidence_source_id FROM actors WHERE is_external
+    UNION ALL SELECT 'actors', actor_id, 'canonical_name, role_title, affiliation_id', canonical_source_id
+    FROM actors WHERE canonical_source_id IS NOT NULL
+    UNION ALL SELECT 'actor_mentions', mention_id, '*', evidence_source_id FROM actor_mentions WHERE is_external
+    UNION ALL SELECT 'statements', statement_id, '*', evidence_source_id FROM statements WHERE is_external
+    UNION ALL SELECT 'statements', statement_id, 'date_start, date_end', date_source_id
+    FROM statements WHERE date_source_id IS NOT NULL
+    UNION ALL SELECT 'statements', statement_id, 'fidelity_note', fidelity_source_id
+    FROM statements WHERE fidelity_source_id IS NOT NULL
+    UNION ALL SELECT 'events', event_id, '*', evidence_source_id FROM events WHERE is_external
+    UNION ALL SELECT 'events', event_id, 'date_start, date_end', date_source_id
+    FROM events WHERE date_source_id IS NOT NULL
+    UNION ALL SELECT 'event_participants', event_id || '/' || actor_id || '/' || role, '*', evidence_source_id
+    FROM event_participants WHERE is_external
+    UNION ALL SELECT 'statement_events', statement_id || '/' || event_id || '/' || relation, '*',
+           evidence_source_id
+    FROM statement_events WHERE is_external
+    UNION ALL SELECT 'votes', vote_id, '*', evidence_source_id FROM votes WHERE is_external
+    UNION ALL SELECT 'votes', vote_id, 'document_symbol, motion_title, vote_date, outcome', document_source_id
+    FROM votes WHERE document_source_id IS NOT NULL
+    UNION ALL SELECT 'sources', source_id, 'url, publisher_name, derived_from_id', metadata_source_id
+    FROM sources WHERE metadata_source_id IS NOT NULL AND metadata_source_id <> source_id
+)
+SELECT c.table_name, c.row_id, c.columns, c.source_id, src.kind AS source_kind,
+       src.title AS source_title, src.url AS source_url
+FROM claims c
+JOIN sources src ON src.source_id = c.source_id
+WHERE src.kind IN ('external_reference', 'fact_dossier', 'original_report')
+ORDER BY c.table_name, c.row_id, c.columns;
