@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newstables.core.staging import commit, staging_area
 from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_regions
@@ -24,7 +25,7 @@ from newstables.project import (
     load_schemas,
     table_names,
 )
-from newstables.publish import commit_outputs, staging_dir, write_release
+from newstables.publish import write_release
 from newstables.read import Annotations, read_annotations, read_article
 from newstables.report import coverage_checks, write_report
 from newstables.tables import Table, build_tables
@@ -112,7 +113,7 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     tables = make_tables(inputs)
     covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
     out = (out_root or inputs.project.root).resolve()
-    with staging_dir(out) as staging:
+    with staging_area(out) as staging:
         outputs = write_release(inputs.project, tables, inputs.metadata, staging)
         checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
@@ -120,6 +121,6 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         if errors:
             keep_failed_report(staging, out)
             raise ErrorList(errors)
-        commit_outputs(staging, out, outputs)
+        commit(out, staging, outputs)
         shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     return tables

@@ -1,5 +1,5 @@
 """Stage 5, publish: write CSV, Parquet, DuckDB and ``datapackage.json`` into a staging
-folder, then move them into place only once everything has been validated.
+folder; ``core.staging.commit`` moves them into place once everything has been validated.
 
 CSV is written by DuckDB (RFC 4180 quoting only where needed, LF line ends, header row),
 Parquet by pyarrow; both are byte-reproducible. The DuckDB file is not byte-reproducible
@@ -8,11 +8,7 @@ Parquet by pyarrow; both are byte-reproducible. The DuckDB file is not byte-repr
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,23 +77,3 @@ def write_release(
     (staging / "datapackage.json").write_text(datapackage_json(metadata, staging), encoding="utf-8")
     outputs = [csv_path(n) for n in tables] + [parquet_path(n) for n in tables]
     return [*schemas, *outputs, DUCKDB_FILE, Path("datapackage.json")]
-
-
-@contextmanager
-def staging_dir(out: Path, prefix: str = ".staging-") -> Iterator[Path]:
-    """A fresh staging folder inside ``out`` (so the final rename stays on one file system),
-    removed afterwards whatever happens."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def commit_outputs(staging: Path, out: Path, relative_paths: list[Path]) -> None:
-    """Move validated outputs from staging into place, each with an atomic rename."""
-    for relative in relative_paths:
-        target = out / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / relative, target)

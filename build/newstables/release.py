@@ -1,7 +1,8 @@
 """A versioned data release: ``dist/<name>-<version>/`` plus byte-reproducible archives.
 
 The build runs into a staging folder inside ``dist/``; the release folder is assembled,
-verified, archived, and only then moved into place with ``os.replace``. Nothing in the
+verified, archived, and only then moved into place by ``core.staging.commit`` (one journal,
+then renames: archives first, the folder last). Nothing in the
 release reads the clock: archive timestamps are the ``created`` field of package.yaml.
 
 The DuckDB file is byte-reproducible too: the build writes it with one thread and no
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import shutil
 import tarfile
 import zipfile
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from newstables.checksums import sha256_file
+from newstables.core.staging import commit, recover, staging_area
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
 from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
@@ -33,7 +34,6 @@ from newstables.project import (
     load_metadata,
     load_schemas,
 )
-from newstables.publish import staging_dir
 from newstables.verify import SUMS, release_files, sha256sums_text, verify_folder
 
 FILE_MODE = 0o644
@@ -325,6 +325,7 @@ def _same_file(target: Path, staged: Path | None) -> bool:
 def released_already(project_root: Path, dist: Path) -> Path | None:
     """The existing release folder of the project's current version, if there is one."""
     metadata = load_metadata(Project(project_root.resolve()))
+    recover(dist)
     folder = dist / release_name(metadata)
     return folder if folder.exists() else None
 
@@ -344,9 +345,9 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     metadata = load_metadata(project)
     base, version = release_name(metadata), str(metadata["version"])
     dist = dist.resolve()
-    if (dist / base).exists():
-        raise NewstablesError("release-exists", file=str(dist / base), value=version)
-    with staging_dir(dist, prefix=".release-") as staging:
+    with staging_area(dist, prefix=".release-") as staging:
+        if (dist / base).exists():
+            raise NewstablesError("release-exists", file=str(dist / base), value=version)
         build(project.root, out_root=staging / "build")
         assemble(project, metadata, staging / "build", staging / base, previous)
         errors, _ = verify_folder(staging / base)
@@ -357,6 +358,5 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
         write_tar_gz(staging / base, staging / f"{base}.tar.gz", mtime)
         refuse_existing(dist, base, version, staged=staging)
         placed = targets(dist, base)
-        for target in placed:
-            os.replace(staging / target.name, target)
+        commit(dist, staging, [Path(target.name) for target in placed])
     return placed

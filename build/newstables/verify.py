@@ -390,6 +390,9 @@ def verify_folder(root: Path) -> tuple[list[NewstablesError], int]:
 
 
 def _verify(path: Path) -> tuple[list[NewstablesError], int]:
+    from newstables.core.staging import recover_around
+
+    recover_around(path)
     if path.is_dir():
         return verify_folder(path)
     if not path.is_file() or not path.name.endswith(ARCHIVE_SUFFIXES):
