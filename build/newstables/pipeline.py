@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newstables.core.paths import refuse_input_symlinks, refuse_published_target
 from newstables.core.staging import commit, staging_area
 from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
 from newstables.errors import ErrorList, NewstablesError
@@ -48,6 +49,7 @@ class Inputs:
 def load_inputs(project_root: Path) -> Inputs:
     """Read the metadata, schemas, article, annotations and waivers of a project folder."""
     project = Project(project_root.resolve())
+    refuse_input_symlinks(project.root)
     metadata = load_metadata(project)
     schemas = load_schemas(project, metadata)
     raw = read_article(project)
@@ -113,6 +115,8 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     tables = make_tables(inputs)
     covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
     out = (out_root or inputs.project.root).resolve()
+    if out_root is not None:
+        refuse_published_target(out)
     with staging_area(out) as staging:
         outputs = write_release(inputs.project, tables, inputs.metadata, staging)
         checks, errors = gate(staging, inputs, covered)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from newstables.checksums import sha256_file
+from newstables.core.paths import check_release_identity, refuse_older_version
 from newstables.core.staging import commit, recover, staging_area
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
@@ -42,8 +43,10 @@ CHANGELOG = Path("CHANGELOG.md")
 
 
 def release_name(metadata: dict[str, Any]) -> str:
-    """``<name>-<version>``, the release folder's and the archives' base name."""
-    return f"{metadata['name']}-{metadata['version']}"
+    """``<name>-<version>``, the release folder's and the archives' base name (both checked
+    against strict patterns first: this becomes a path)."""
+    name, version = check_release_identity(metadata)
+    return f"{name}-{version}"
 
 
 def fixed_mtime(metadata: dict[str, Any]) -> int:
@@ -145,7 +148,9 @@ def copy_raw_inputs(project: Project, folder: Path) -> None:
     and ``id-map.yaml`` (old -> new ids) when a version had to change an id."""
     from newstables.diff import ID_MAP
 
-    shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR)
+    # Links are copied as links, never followed: verify then refuses them (and the build
+    # already refused any symlink in the inputs).
+    shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR, symlinks=True)
     if project.path(ID_MAP).is_file():
         shutil.copyfile(project.path(ID_MAP), folder / ID_MAP)
 
@@ -325,8 +330,8 @@ def _same_file(target: Path, staged: Path | None) -> bool:
 def released_already(project_root: Path, dist: Path) -> Path | None:
     """The existing release folder of the project's current version, if there is one."""
     metadata = load_metadata(Project(project_root.resolve()))
-    recover(dist)
     folder = dist / release_name(metadata)
+    recover(dist)
     return folder if folder.exists() else None
 
 
@@ -348,6 +353,7 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     with staging_area(dist, prefix=".release-") as staging:
         if (dist / base).exists():
             raise NewstablesError("release-exists", file=str(dist / base), value=version)
+        refuse_older_version(dist, str(metadata["name"]), version)
         build(project.root, out_root=staging / "build")
         assemble(project, metadata, staging / "build", staging / base, previous)
         errors, _ = verify_folder(staging / base)
