@@ -22,7 +22,7 @@ from typing import Any
 
 from newstables.checksums import sha256_file
 from newstables.core.paths import check_release_identity, refuse_older_version
-from newstables.core.staging import commit, recover, staging_area
+from newstables.core.staging import RELEASE_PREFIX, commit, recover, staging_area
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
 from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
@@ -331,7 +331,7 @@ def released_already(project_root: Path, dist: Path) -> Path | None:
     """The existing release folder of the project's current version, if there is one."""
     metadata = load_metadata(Project(project_root.resolve()))
     folder = dist / release_name(metadata)
-    recover(dist)
+    recover(dist.absolute(), clean=True)
     return folder if folder.exists() else None
 
 
@@ -350,7 +350,7 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     metadata = load_metadata(project)
     base, version = release_name(metadata), str(metadata["version"])
     dist = dist.resolve()
-    with staging_area(dist, prefix=".release-") as staging:
+    with staging_area(dist, prefix=RELEASE_PREFIX) as staging:
         if (dist / base).exists():
             raise NewstablesError("release-exists", file=str(dist / base), value=version)
         refuse_older_version(dist, str(metadata["name"]), version)

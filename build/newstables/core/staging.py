@@ -5,7 +5,8 @@ How (the design, in order):
 
 1. ``staging_area(out)`` locks ``out`` (an exclusive ``flock`` on the folder itself, no
    lock file), finishes what a killed run left (``recover_locked``) and yields a fresh
-   staging folder ``out/.staging-*`` (``dist/.release-*`` for releases) on the same file
+   staging folder ``out/.staging-newstables-*`` (``dist/.release-newstables-*`` for
+   releases) on the same file
    system as the targets.
 2. Everything is written and checked inside the staging folder.
 3. ``commit`` writes a journal ``out/.newstables-commit.json`` listing every move
@@ -37,7 +38,10 @@ from pathlib import Path
 from newstables.errors import NewstablesError
 
 JOURNAL = ".newstables-commit.json"
-STAGING_PREFIXES = (".staging-", ".release-")
+STAGING_PREFIX = ".staging-newstables-"
+RELEASE_PREFIX = ".release-newstables-"
+# Only folders with these (our own) prefixes are ever removed as leftovers.
+STAGING_PREFIXES = (STAGING_PREFIX, RELEASE_PREFIX)
 # Folders (relative to ``out``) where staging leftovers can sit: the staging folders at the
 # top, and cross-file-system copies next to their targets.
 LEFTOVER_DIRS = (".", "data", "data/parquet", "schemas", "validation", "validation/report")
@@ -176,15 +180,29 @@ def recover_locked(out: Path) -> None:
         remove(path)
 
 
-def recover(folder: Path) -> None:
-    """For readers: when a killed run left a journal in ``folder``, wait for the lock and
-    roll it forward, so that what is read is the complete new state.
+def recover(folder: Path, clean: bool = False) -> None:
+    """For readers: finish what a killed run left in ``folder`` before reading it.
+
+    A leftover journal is rolled forward (waiting for the lock, so a live commit ends
+    first): what is read is then the complete new state. With ``clean``, stale staging
+    folders are removed too when no other run holds the folder.
 
     Example: ``recover(Path("."))`` before reading ``data/newstables.duckdb``.
     """
-    if folder.is_dir() and (folder / JOURNAL).is_file():
+    if not folder.is_dir():
+        return
+    if (folder / JOURNAL).is_file():
         with locked(folder, wait=True):
-            roll_forward(folder)
+            try:
+                roll_forward(folder)
+            except OSError as exc:
+                raise unwritable(exc, folder) from exc
+    if clean and leftovers(folder):
+        try:
+            with locked(folder):
+                recover_locked(folder)
+        except (NewstablesError, OSError):
+            pass  # a live run owns them, or the folder is read-only: nothing to finish
 
 
 def recover_around(path: Path) -> None:
@@ -199,7 +217,7 @@ def recover_around(path: Path) -> None:
 
 
 @contextmanager
-def staging_area(out: Path, prefix: str = ".staging-") -> Iterator[Path]:
+def staging_area(out: Path, prefix: str = STAGING_PREFIX) -> Iterator[Path]:
     """Lock ``out``, clean up after killed runs and yield a fresh staging folder inside it.
 
     The staging folder is removed afterwards whatever happens. An OSError about the outputs
