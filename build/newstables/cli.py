@@ -114,8 +114,9 @@ def release(
     from newstables.release import release as run_release
     from newstables.release import released_already
 
-    if skip_existing and released_already(project, dist):
-        typer.echo(f"already released: {released_already(project, dist)}")
+    existing = run_reporting(as_json, released_already, project, dist) if skip_existing else None
+    if existing:
+        typer.echo(f"already released: {existing}")
         return
     placed = run_reporting(as_json, run_release, project, dist, previous)
     assert isinstance(placed, list), "release returns the paths it wrote"
