@@ -93,7 +93,7 @@ def unwritable(exc: OSError, out: Path) -> NewstablesError:
         "output-unwritable",
         file=str(exc.filename or out),
         detail=reason,
-        code=errno.errorcode.get(exc.errno or 0, ""),
+        code=errno.errorcode.get(exc.errno or 0, "no errno"),
     )
 
 
