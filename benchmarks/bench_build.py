@@ -33,9 +33,10 @@ def cold_build(out: Path) -> tuple[float, float]:
 def stage_times(out: Path) -> dict[str, float]:
     """Seconds per stage of one in-process build (Great Expectations already imported)."""
     from newstables import pipeline
+    from newstables.core.staging import staging_area
     from newstables.coverage import coverage
     from newstables.gate import run_suites
-    from newstables.publish import staging_dir, write_release
+    from newstables.publish import write_release
 
     times: dict[str, float] = {}
 
@@ -48,7 +49,7 @@ def stage_times(out: Path) -> dict[str, float]:
     inputs = timed("read + resolve evidence", pipeline.load_inputs, ROOT)
     tables = timed("build tables", pipeline.make_tables, inputs)
     covered = timed("coverage checks", coverage, inputs.raw, inputs.regions, tables, inputs.waivers)
-    with staging_dir(out) as staging:
+    with staging_area(out) as staging:
         timed("write CSV + Parquet + DuckDB", write_release, inputs.project, tables, inputs.model, staging)
         timed("frictionless + excerpts + agreement", pipeline.structural_checks, staging, inputs)
         timed(

@@ -247,6 +247,10 @@ def diff_paths(old_root: Path, new_root: Path) -> Diff:
 
     Example: ``diff_paths(Path("dist/x-0.1.0"), Path("dist/x-0.2.0")).bump`` -> ``"minor"``.
     """
+    from newstables.core.staging import recover_around
+
+    recover_around(old_root)
+    recover_around(new_root)
     id_map = load_id_map(new_root)
     return compare(load_package(old_root, id_map), load_package(new_root))
 

@@ -91,6 +91,8 @@ def locate(raw: str, record: Record, regions: list[Region], field: str = "excerp
             expected="a non-empty string",
             hint="",
         )
+    if excerpt != excerpt.strip():
+        raise NewstablesError("excerpt-untrimmed", **record.where(field), value=excerpt)
     if "char_start" in record or "char_end" in record:
         span = _check_offsets(raw, record, excerpt)
     else:
@@ -169,8 +171,15 @@ def _refuse_boilerplate(record: Record, span: Span, regions: list[Region], field
 
 def resolve_regions(raw: str, records: list[Record]) -> list[Region]:
     """Resolve the regions file (headline and boilerplate) to spans."""
-    regions = []
+    regions: list[Region] = []
+    seen: dict[str, Record] = {}
     for record in records:
+        region_id = str(record.get("region_id"))
+        if region_id in seen:
+            raise NewstablesError(
+                "duplicate-id", **record.where("region_id"), value=region_id, other=seen[region_id].label
+            )
+        seen[region_id] = record
         kind = record.get("kind")
         if kind not in REGION_KINDS:
             raise NewstablesError(

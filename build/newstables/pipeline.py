@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newstables.core.model import Model, load_model
+from newstables.core.paths import refuse_input_symlinks, refuse_published_target
+from newstables.core.staging import commit, staging_area
 from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_regions
 from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
-from newstables.publish import commit_outputs, staging_dir, write_release
+from newstables.publish import write_release
 from newstables.read import Annotations, read_annotations, read_article
 from newstables.report import coverage_checks, write_report
 from newstables.tables import Table, build_tables
@@ -43,6 +45,7 @@ class Inputs:
 def load_inputs(project_root: Path) -> Inputs:
     """Read the metadata, schemas, article, annotations and waivers of a project folder."""
     project = Project(project_root.resolve())
+    refuse_input_symlinks(project.root)
     model = load_model(project.root)
     raw = read_article(project)
     annotations = read_annotations(project, model.package.table_names)
@@ -124,7 +127,9 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     tables = make_tables(inputs)
     covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
     out = (out_root or inputs.project.root).resolve()
-    with staging_dir(out) as staging:
+    if out_root is not None:
+        refuse_published_target(out)
+    with staging_area(out) as staging:
         outputs = write_release(inputs.project, tables, inputs.model, staging)
         checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
@@ -132,6 +137,6 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         if errors:
             keep_failed_report(staging, out)
             raise ErrorList(errors)
-        commit_outputs(staging, out, outputs)
+        commit(out, staging, outputs)
         shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     return tables

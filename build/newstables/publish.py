@@ -1,5 +1,5 @@
 """Stage 5, publish: write CSV, Parquet, DuckDB and ``datapackage.json`` into a staging
-folder, then move them into place only once everything has been validated.
+folder; ``core.staging.commit`` moves them into place once everything has been validated.
 
 CSV and Parquet are written by ``core.formats`` (byte-reproducible), typed from the
 metadata model; the DuckDB file by ``sql`` (one thread, no compression: byte-reproducible
@@ -8,11 +8,7 @@ too, and listed with its size and hash in ``datapackage.json`` like every other 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,7 +24,7 @@ from newstables.sql import create_database
 from newstables.tables import Table
 from newstables.viewer import write_viewer
 
-__all__ = ["commit_outputs", "staging_dir", "to_arrow", "write_csv", "write_parquet", "write_release"]
+__all__ = ["to_arrow", "write_csv", "write_parquet", "write_release"]
 
 
 def to_arrow(table: Table) -> pa.Table:
@@ -71,23 +67,3 @@ def write_release(project: Project, tables: dict[str, Table], model: Model, stag
     outputs = [csv_path(n) for n in tables] + [parquet_path(n) for n in tables]
     extra_paths = [Path(resource["path"]) for resource in extras]
     return [*schemas, *outputs, DUCKDB_FILE, *extra_paths, Path("datapackage.json")]
-
-
-@contextmanager
-def staging_dir(out: Path, prefix: str = ".staging-") -> Iterator[Path]:
-    """A fresh staging folder inside ``out`` (so the final rename stays on one file system),
-    removed afterwards whatever happens."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out))
-    try:
-        yield staging
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def commit_outputs(staging: Path, out: Path, relative_paths: list[Path]) -> None:
-    """Move validated outputs from staging into place, each with an atomic rename."""
-    for relative in relative_paths:
-        target = out / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / relative, target)

@@ -1,5 +1,11 @@
 """Run SQL against the release's DuckDB file, read-only, and print the result as an
-aligned text table, CSV or JSON."""
+aligned text table, CSV or JSON.
+
+The query runs in a sandbox: exactly one SELECT (or EXPLAIN) statement, on a connection
+opened read-only with DuckDB's external access disabled (no file, URL or other database
+can be read or written), no extension installed or loaded, and the configuration locked
+so that the SQL cannot switch any of this back on.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,22 @@ from typing import Any
 
 import duckdb
 
+from newstables.core.staging import recover_around
 from newstables.errors import NewstablesError
 
 MAX_CELL = 60
+# Statement types a query may be (SELECT covers WITH, FROM-first, VALUES, DESCRIBE, SHOW and
+# SUMMARIZE); everything else (COPY, EXPORT, ATTACH, INSTALL, LOAD, SET, PRAGMA, CALL,
+# CREATE, INSERT, ...) is refused before it reaches the engine.
+ALLOWED_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+# The connection's settings; ``lock_configuration`` comes last in effect: SET is refused.
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
 
 
 @dataclass
@@ -25,19 +44,43 @@ class Result:
     rows: list[tuple[Any, ...]]
 
 
-def run_query(db: Path, sql: str) -> Result:
-    """Open ``db`` read-only and run ``sql``; errors name the file and DuckDB's message."""
-    if not db.is_file():
-        raise NewstablesError("database-missing", file=str(db))
+def check_statement(db: Path, sql: str) -> None:
+    """Refuse empty SQL, several statements, and any statement that is not a SELECT or EXPLAIN."""
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise NewstablesError("query-failed", file=str(db), detail=" ".join(str(exc).split())) from exc
+    if not statements:
+        raise NewstablesError("query-empty", file=str(db))
+    if len(statements) > 1:
+        raise NewstablesError("query-several-statements", file=str(db), count=len(statements))
+    kind = statements[0].type
+    if kind not in ALLOWED_STATEMENTS:
+        raise NewstablesError("query-not-allowed", file=str(db), statement=kind.name)
+
+
+def sandboxed_connection(db: Path) -> duckdb.DuckDBPyConnection:
+    """``db`` opened read-only, without external access or extensions, configuration locked."""
+    try:
+        return duckdb.connect(str(db), read_only=True, config=dict(SANDBOX))
     except duckdb.Error as exc:
         raise NewstablesError("query-failed", file=str(db), detail=str(exc).splitlines()[0]) from exc
+
+
+def run_query(db: Path, sql: str) -> Result:
+    """Run one read-only statement on ``db`` in the sandbox; errors name the file and the reason."""
+    recover_around(db.parent)
+    if not db.is_file():
+        raise NewstablesError("database-missing", file=str(db))
+    check_statement(db, sql)
+    con = sandboxed_connection(db)
     try:
         relation = con.execute(sql)
         if relation.description is None:
             return Result([], [])
         return Result([c[0] for c in relation.description], relation.fetchall())
+    except duckdb.PermissionException as exc:
+        raise NewstablesError("query-refused", file=str(db), detail=" ".join(str(exc).split())) from exc
     except duckdb.Error as exc:
         raise NewstablesError("query-failed", file=str(db), detail=" ".join(str(exc).split())) from exc
     finally:

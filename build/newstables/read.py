@@ -31,6 +31,10 @@ def read_article(project: Project) -> str:
         raise NewstablesError("article-has-bom", file=name, line=1)
     if "\r\n" in text:
         raise NewstablesError("article-crlf", file=name, line=text[: text.index("\r\n")].count("\n") + 1)
+    for char, error in (("\r", "article-lone-cr"), ("\x00", "article-nul")):
+        if char in text:
+            offset = text.index(char)
+            raise NewstablesError(error, file=name, line=text[:offset].count("\n") + 1, offset=offset)
     if not text.strip():
         raise NewstablesError("article-empty", file=name)
     return text
@@ -59,8 +63,52 @@ class Record(dict[str, Any]):
         return f"{self.index} ({ids[0]})" if ids else str(self.index)
 
 
+# A YAML file is a graph: an alias re-uses a node, so nine levels of nine aliases (the
+# "billion laughs") expand to 10^9 values from a few hundred bytes. The composed graph is
+# measured with every alias expanded, before anything is constructed.
+MAX_EXPANDED_NODES = 200_000
+
+
+class _TooLarge(Exception):
+    """The document expands (through aliases) to more nodes than allowed."""
+
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__("too many nodes")
+        self.node = node
+
+
+def expanded_size(root: yaml.Node, limit: int = MAX_EXPANDED_NODES) -> int:
+    """Number of nodes of ``root`` with every alias expanded; raises _TooLarge past ``limit``."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, path: frozenset[int]) -> int:
+        if id(node) in path:  # a recursive alias expands without end
+            raise _TooLarge(node)
+        if id(node) not in sizes:
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            inner = path | {id(node)}
+            sizes[id(node)] = 1 + sum(size(child, inner) for child in children)
+        if sizes[id(node)] > limit:
+            raise _TooLarge(node)
+        return sizes[id(node)]
+
+    return size(root, frozenset())
+
+
 class _RecordLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping and key."""
+    """A safe loader that remembers the line of every mapping and key and refuses documents
+    that alias expansion would blow up."""
+
+    def get_single_node(self) -> yaml.Node | None:
+        """Compose the document, then measure it before anything is constructed."""
+        node = super().get_single_node()
+        if node is not None:
+            expanded_size(node)
+        return node
 
 
 class _DuplicateKey(yaml.MarkedYAMLError):
@@ -110,6 +158,18 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
     name = project.rel(path)
     try:
         data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+    except _TooLarge as exc:
+        line = exc.node.start_mark.line + 1
+        raise NewstablesError("yaml-too-large", file=name, line=line, limit=MAX_EXPANDED_NODES) from exc
+    except RecursionError as exc:
+        raise NewstablesError("yaml-too-large", file=name, line="-", limit=MAX_EXPANDED_NODES) from exc
+    except yaml.reader.ReaderError as exc:
+        line = _line_of_offset(path, exc.position)
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        detail = (
+            f"character {char} at offset {exc.position} is not allowed in YAML (no NUL or control characters)"
+        )
+        raise NewstablesError("yaml-syntax", file=name, line=line, detail=detail) from exc
     except _DuplicateKey as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise NewstablesError("duplicate-key", file=name, line=line, field=exc.problem) from exc
@@ -142,13 +202,25 @@ def _read_utf8(path: Path, name: str) -> str:
     return text
 
 
+def _line_of_offset(path: Path, offset: int) -> int:
+    return path.read_text(encoding="utf-8", errors="replace")[:offset].count("\n") + 1
+
+
 def _check_record(item: Any, name: str, index: int) -> Record:
     if not isinstance(item, Record):
         raise NewstablesError(
             "record-not-a-mapping", file=name, record=index, line="-", got=type(item).__name__
         )
     item.file, item.index = name, index
+    _refuse_nul(item)
     return item
+
+
+def _refuse_nul(record: Record) -> None:
+    """A NUL character (written ``"\\0"`` in YAML) truncates text in C-based readers; refuse it."""
+    for key, value in record.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise NewstablesError("nul-byte", **record.where(key), offset=value.index("\x00"))
 
 
 def read_annotations(project: Project, tables: list[str]) -> Annotations:

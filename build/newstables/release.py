@@ -1,7 +1,8 @@
 """A versioned data release: ``dist/<name>-<version>/`` plus byte-reproducible archives.
 
 The build runs into a staging folder inside ``dist/``; the release folder is assembled,
-verified, archived, and only then moved into place with ``os.replace``. Nothing in the
+verified, archived, and only then moved into place by ``core.staging.commit`` (one journal,
+then renames: archives first, the folder last). Nothing in the
 release reads the clock: archive timestamps are the ``created`` field of package.yaml.
 
 The DuckDB file is byte-reproducible too: the build writes it with one thread and no
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import shutil
 import tarfile
 import zipfile
@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from newstables.checksums import sha256_file
+from newstables.core.paths import check_release_identity, refuse_older_version
+from newstables.core.staging import RELEASE_PREFIX, commit, recover, staging_area
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
 from newstables.examples import load_queries
@@ -33,7 +35,6 @@ from newstables.project import (
     Project,
     load_metadata,
 )
-from newstables.publish import staging_dir
 from newstables.reader_readme import reader_readme
 from newstables.verify import SUMS, release_files, sha256sums_text, verify_folder
 
@@ -43,8 +44,10 @@ CHANGELOG = Path("CHANGELOG.md")
 
 
 def release_name(metadata: dict[str, Any]) -> str:
-    """``<name>-<version>``, the release folder's and the archives' base name."""
-    return f"{metadata['name']}-{metadata['version']}"
+    """``<name>-<version>``, the release folder's and the archives' base name (both checked
+    against strict patterns first: this becomes a path)."""
+    name, version = check_release_identity(metadata)
+    return f"{name}-{version}"
 
 
 def fixed_mtime(metadata: dict[str, Any]) -> int:
@@ -101,7 +104,9 @@ def copy_raw_inputs(project: Project, folder: Path) -> None:
     and ``id-map.yaml`` (old -> new ids) when a version had to change an id."""
     from newstables.diff import ID_MAP
 
-    shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR)
+    # Links are copied as links, never followed: verify then refuses them (and the build
+    # already refused any symlink in the inputs).
+    shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR, symlinks=True)
     if project.path(ID_MAP).is_file():
         shutil.copyfile(project.path(ID_MAP), folder / ID_MAP)
 
@@ -269,6 +274,7 @@ def released_already(project_root: Path, dist: Path) -> Path | None:
     """The existing release folder of the project's current version, if there is one."""
     metadata = load_metadata(Project(project_root.resolve()))
     folder = dist / release_name(metadata)
+    recover(dist.absolute(), clean=True)
     return folder if folder.exists() else None
 
 
@@ -287,9 +293,10 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     metadata = load_metadata(project)
     base, version = release_name(metadata), str(metadata["version"])
     dist = dist.resolve()
-    if (dist / base).exists():
-        raise NewstablesError("release-exists", file=str(dist / base), value=version)
-    with staging_dir(dist, prefix=".release-") as staging:
+    with staging_area(dist, prefix=RELEASE_PREFIX) as staging:
+        if (dist / base).exists():
+            raise NewstablesError("release-exists", file=str(dist / base), value=version)
+        refuse_older_version(dist, str(metadata["name"]), version)
         build(project.root, out_root=staging / "build")
         assemble(project, metadata, staging / "build", staging / base, previous)
         errors, _ = verify_folder(staging / base)
@@ -300,6 +307,5 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
         write_tar_gz(staging / base, staging / f"{base}.tar.gz", mtime)
         refuse_existing(dist, base, version, staged=staging)
         placed = targets(dist, base)
-        for target in placed:
-            os.replace(staging / target.name, target)
+        commit(dist, staging, [Path(target.name) for target in placed])
     return placed

@@ -236,5 +236,26 @@ def build_tables(
         sort_rows(table)
         tables[resource.name] = table
     check_foreign_keys(tables)
+    check_affiliation_chains(tables)
     check_external_rows(tables)
     return tables
+
+
+def check_affiliation_chains(tables: dict[str, Table], field_name: str = "affiliation_id") -> None:
+    """Refuse an actor affiliated with itself, directly or through a chain (a -> b -> a)."""
+    actors = tables.get("actors")
+    if actors is None or field_name not in actors.columns:
+        return
+    parent = {row["actor_id"]: row[field_name] for row in actors.rows if row.get(field_name)}
+    for row, record in zip(actors.rows, actors.records, strict=True):
+        chain, current = [row["actor_id"]], parent.get(row["actor_id"])
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parent.get(current)
+        if current == row["actor_id"]:
+            raise NewstablesError(
+                "affiliation-cycle",
+                **record.where(field_name),
+                value=row[field_name],
+                detail=" -> ".join([*chain, current]),
+            )

@@ -9,6 +9,7 @@ agreement and Frictionless on the whole package.
 from __future__ import annotations
 
 import json
+import os
 import stat
 import tarfile
 import tempfile
@@ -26,6 +27,11 @@ from newstables.project import ARTICLE, DATAPACKAGE, DUCKDB_FILE, parquet_path
 
 SUMS = "SHA256SUMS"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
+# Limits checked on the archive's own listing BEFORE anything is extracted (a release is a
+# few MB; these leave room for a hundred times that while refusing archive bombs).
+MAX_MEMBER_BYTES = 512 * 2**20
+MAX_TOTAL_BYTES = 2 * 2**30
+MAX_MEMBERS = 10_000
 
 
 def is_unsafe(path: str) -> bool:
@@ -48,9 +54,42 @@ def _zip_member_ok(info: zipfile.ZipInfo) -> bool:
     return not is_unsafe(info.filename) and not (mode and stat.S_ISLNK(mode))
 
 
+class _SizeBudget:
+    """Counts members and bytes of an archive's listing against the limits."""
+
+    def __init__(self, archive: Path) -> None:
+        self.archive, self.members, self.total = archive, 0, 0
+
+    def refusal(self, name: str, size: int) -> NewstablesError | None:
+        """The error for the member that breaks a limit, or None while all is within them."""
+        self.members, self.total = self.members + 1, self.total + size
+        limits = [
+            (size > MAX_MEMBER_BYTES, "member size", size, MAX_MEMBER_BYTES),
+            (self.total > MAX_TOTAL_BYTES, "total size", self.total, MAX_TOTAL_BYTES),
+            (self.members > MAX_MEMBERS, "member count", self.members, MAX_MEMBERS),
+        ]
+        for broken, what, found, limit in limits:
+            if broken:
+                return NewstablesError(
+                    "archive-too-large",
+                    file=self.archive.name,
+                    value=name,
+                    what=what,
+                    found=found,
+                    limit=limit,
+                )
+        return None
+
+
 def _extract_zip(archive: Path, target: Path) -> list[NewstablesError]:
-    """Extract a zip's plain files and folders; refuse unsafe members before writing any."""
+    """Extract a zip's plain files and folders; refuse unsafe or oversized members before
+    writing any (zipfile never inflates a member past its listed size)."""
     with zipfile.ZipFile(archive) as zf:
+        budget = _SizeBudget(archive)
+        for info in zf.infolist():
+            too_large = budget.refusal(info.filename, info.file_size)
+            if too_large is not None:
+                return [too_large]
         bad = [i.filename for i in zf.infolist() if not _zip_member_ok(i)]
         if bad:
             return [NewstablesError("unsafe-archive-member", file=archive.name, value=b) for b in bad]
@@ -58,14 +97,30 @@ def _extract_zip(archive: Path, target: Path) -> list[NewstablesError]:
     return []
 
 
+def _tar_members(tf: tarfile.TarFile, archive: Path) -> tuple[list[tarfile.TarInfo], list[NewstablesError]]:
+    """The members of a tar, read header by header: the listing stops at the first member
+    over a limit, so a huge member is never decompressed, let alone written."""
+    budget = _SizeBudget(archive)
+    members: list[tarfile.TarInfo] = []
+    while (member := tf.next()) is not None:
+        too_large = budget.refusal(member.name, member.size)
+        if too_large is not None:
+            return members, [too_large]
+        members.append(member)
+    return members, []
+
+
 def _extract_tar(archive: Path, target: Path) -> list[NewstablesError]:
-    """Extract a tar's regular files and folders; refuse unsafe members before writing any."""
+    """Extract a tar's regular files and folders; refuse unsafe or oversized members before
+    writing any."""
     with tarfile.open(archive, "r:*") as tf:
-        members = tf.getmembers()
+        members, too_large = _tar_members(tf, archive)
+        if too_large:
+            return too_large
         bad = [m.name for m in members if is_unsafe(m.name) or not (m.isfile() or m.isdir())]
         if bad:
             return [NewstablesError("unsafe-archive-member", file=archive.name, value=b) for b in bad]
-        tf.extractall(target, filter="data")
+        tf.extractall(target, members=members, filter="data")
     return []
 
 
@@ -373,8 +428,27 @@ def check_excerpts_if_article(
 # --- entry points -----------------------------------------------------------------------------
 
 
+def check_no_symlinks(root: Path) -> list[NewstablesError]:
+    """A release holds no symbolic link (one could point at any file of the reader's machine).
+
+    ``root`` itself may be a link (``dist/latest``); what it points to is checked."""
+    from newstables.core.paths import symlinks_under
+
+    real = root.resolve()
+    return [
+        NewstablesError("symlink-refused", file=link.relative_to(real).as_posix(), target=os.readlink(link))
+        for link in symlinks_under(real)
+    ]
+
+
 def verify_folder(root: Path) -> tuple[list[NewstablesError], int]:
-    """Run every check on a release folder; return all problems and the number of files."""
+    """Run every check on a release folder; return all problems and the number of files.
+
+    A folder with a symbolic link is refused before any file is read (nothing is followed).
+    """
+    links = check_no_symlinks(root)
+    if links:
+        return links, 0
     errors = check_sums(root)
     descriptor, package_errors = load_datapackage(root)
     errors += package_errors
@@ -390,6 +464,9 @@ def verify_folder(root: Path) -> tuple[list[NewstablesError], int]:
 
 
 def _verify(path: Path) -> tuple[list[NewstablesError], int]:
+    from newstables.core.staging import recover_around
+
+    recover_around(path)
     if path.is_dir():
         return verify_folder(path)
     if not path.is_file() or not path.name.endswith(ARCHIVE_SUFFIXES):

@@ -1,2 +1,1 @@
-"""The core layer every stage builds on: the typed metadata model (``core.model``) and the
-CSV / Parquet readers and writers shared by publish, verify and diff (``core.formats``)."""
+"""The core layer shared by every stage: metadata model, formats, staging and atomic commit."""
