@@ -25,6 +25,8 @@ from newstables.sql import quote_literal
 from newstables.tables import FORMULA_TRIGGERS
 
 MAX_EXAMPLES = 5
+ROW_COUNT_CHECK = "row-count-as-expected"
+EXPECTED_COUNTS = "expected_counts.yaml"
 # The same triggers the build refuses in annotations (tables.FORMULA_TRIGGERS), checked
 # again on the published frames: the build names the annotation, the gate the release row.
 FORMULA_REGEX = "^[" + "".join(re.escape(c) for c in FORMULA_TRIGGERS) + "]"
@@ -66,7 +68,7 @@ def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> 
                 "type": "expect_table_row_count_to_equal",
                 "kwargs": {"value": expected_rows},
                 "meta": {
-                    "check": "row-count-as-expected",
+                    "check": ROW_COUNT_CHECK,
                     "why": "Row counts match validation/expected_counts.yaml: a change is deliberate.",
                 },
             }
@@ -163,15 +165,16 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
     meta = outcome.expectation_config.meta or {}
     result = outcome.result or {}
     raised = bool(outcome.exception_info and outcome.exception_info.get("raised_exception"))
+    observed = result.get("observed_value") if not raised else outcome.exception_info.get("exception_message")
+    if meta.get("check") == ROW_COUNT_CHECK and not raised:
+        observed = {"rows": observed, "expected": outcome.expectation_config.kwargs["value"]}
     return CheckResult(
         table=table,
         check=meta.get("check", outcome.expectation_config.type),
         why=meta.get("why", ""),
         kind=outcome.expectation_config.type,
         passed=bool(outcome.success) and not raised,
-        observed=result.get("observed_value")
-        if not raised
-        else outcome.exception_info.get("exception_message"),
+        observed=observed,
         unexpected_count=int(result.get("unexpected_count") or 0),
         examples=_examples(df, result.get("unexpected_index_list"), primary_key),
     )
@@ -196,10 +199,26 @@ def run_suites(
     return results
 
 
+def row_count_error(result: CheckResult) -> NewstablesError:
+    """A changed row count, with the command that accepts it when the change is deliberate."""
+    return NewstablesError(
+        "row-count-changed",
+        file=(VALIDATION / EXPECTED_COUNTS).as_posix(),
+        table=result.table,
+        check=result.check,
+        found=result.observed["rows"],
+        expected=result.observed["expected"],
+        rows="",
+    )
+
+
 def failures(results: list[CheckResult]) -> list[NewstablesError]:
-    """One ``expectation-failed`` error per failing check, naming table, check and rows."""
+    """One error per failing check, naming table, check and rows; a changed row count
+    names ``newstables counts --accept`` as the fix."""
     return [
-        NewstablesError(
+        row_count_error(r)
+        if r.check == ROW_COUNT_CHECK and isinstance(r.observed, dict)
+        else NewstablesError(
             "expectation-failed",
             table=r.table,
             check=r.check,

@@ -26,9 +26,18 @@ from newstables.project import (
 )
 from newstables.publish import commit_outputs, staging_dir, write_release
 from newstables.read import Annotations, read_annotations, read_article
-from newstables.report import coverage_checks, write_report
+from newstables.report import coverage_checks, summary_text, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import check_excerpts, check_formats_agree, validate_frictionless
+
+
+class GateBlocked(ErrorList):
+    """The gate's failures, with the plain-language summary and the kept report's path."""
+
+    def __init__(self, errors: list[NewstablesError], summary: str, report: Path) -> None:
+        super().__init__(errors)
+        self.summary = summary
+        self.report = report
 
 
 @dataclass
@@ -119,7 +128,7 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         outputs += write_report(staging, inputs.metadata, counts, checks)
         if errors:
             keep_failed_report(staging, out)
-            raise ErrorList(errors)
+            raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
         commit_outputs(staging, out, outputs)
         shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     return tables
