@@ -127,7 +127,7 @@ def test_diff_refuses_an_unsafe_archive_through_verify_extraction(
 
 # --- query --full ---------------------------------------------------------------------------------
 
-LONG_SQL = "SELECT excerpt FROM statements ORDER BY length(excerpt) DESC LIMIT 1"
+LONG_SQL = "SELECT string_agg(excerpt, ' ' ORDER BY char_start) AS excerpt FROM actor_mentions"
 
 
 def test_query_cuts_cells_at_60_characters_unless_full(releases: Releases, cli: Cli) -> None:
@@ -335,3 +335,31 @@ def test_annotations_doc_covers_every_file_and_key_and_is_linked() -> None:
             assert f"`{spec['name']}`" in doc, f"{resource['name']}.{spec['name']}"
     for key in ("regions.yaml", "waivers.yaml", "occurrence", "is_external", "counts --accept", "--bump"):
         assert key in doc, key
+
+
+# --- the validation report: failing checks first, plain-language summary ------------------------
+
+
+def test_the_report_lists_failing_checks_first_with_a_plain_summary() -> None:
+    from newstables.gate import CheckResult
+    from newstables.report import render_html, results_document, summary_text
+
+    checks = [
+        CheckResult("actors", "unique-ids", "Ids are unique.", "k", True),
+        CheckResult("votes", "vote-date-matches-event", "Dates agree.", "k", False, examples=["v1"]),
+        CheckResult("actors", "row-count-as-expected", "Counts.", "k", False, {"rows": 7, "expected": 6}),
+    ]
+    summary = summary_text(checks)
+    assert summary == (
+        "2 of 3 checks failed: vote-date-matches-event (votes), row-count-as-expected (actors)."
+    )
+    assert summary_text(checks[:1]) == "The 1 check passed."
+    assert summary_text([checks[0], checks[0]]) == "All 2 checks passed."
+    document = results_document({"name": "x", "version": "1.0.0"}, {"actors": 7}, checks)
+    assert [c["passed"] for c in document["checks"]] == [False, False, True]
+    assert document["summary"]["text"] == summary
+    html = render_html(document, checks)
+    assert "1 checks failed" not in html and summary in html
+    assert html.index("Failed checks") < html.index("Row counts") < html.index("<h2>actors</h2>")
+    actors = html[html.index("<h2>actors</h2>") :]
+    assert actors.index("row-count-as-expected") < actors.index("unique-ids"), "failing first per table"

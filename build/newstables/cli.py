@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -129,22 +130,27 @@ def build(
     \b
     Example: newstables build --project . --out /tmp/release
     """
-    tables = run_reporting(as_json, build_summarising_failures, project, out)
+    from newstables.pipeline import build as run_build
+
+    tables = run_reporting(as_json, summarising_gate(run_build), project, out)
     assert isinstance(tables, dict), "build returns the built tables"
     counts = {name: len(table.rows) for name, table in tables.items()}
     emit(as_json, {"tables": counts}, [f"{name}: {n} rows" for name, n in counts.items()])
 
 
-def build_summarising_failures(project: Path, out: Path | None) -> object:
-    """Run the build; a blocked one ends its errors with the plain-language summary."""
+def summarising_gate(action: Callable[..., object]) -> Callable[..., object]:
+    """``action`` (a build, or a release that builds) whose blocked build ends its errors
+    with the plain-language summary ("2 of 129 checks failed: ...") and the report's path."""
     from newstables.pipeline import GateBlocked
-    from newstables.pipeline import build as run_build
 
-    try:
-        return run_build(project, out)
-    except GateBlocked as blocked:
-        summary = NewstablesError("build-blocked", file=str(blocked.report), summary=blocked.summary)
-        raise ErrorList([*blocked.errors, summary]) from blocked
+    def run(*args: object) -> object:
+        try:
+            return action(*args)
+        except GateBlocked as blocked:
+            summary = NewstablesError("build-blocked", file=str(blocked.report), summary=blocked.summary)
+            raise ErrorList([*blocked.errors, summary]) from blocked
+
+    return run
 
 
 @app.command()
@@ -209,7 +215,8 @@ def release(
     from newstables.release import released_already
 
     if bump is not None:
-        bumped = run_reporting(as_json, _release_with_bump, project, dist, previous, bump.value, date, note)
+        action = summarising_gate(_release_with_bump)
+        bumped = run_reporting(as_json, action, project, dist, previous, bump.value, date, note)
         assert isinstance(bumped, tuple), "release_with_bump returns the bump and the paths"
         result, placed = bumped
         lines = [f"version {result.old_version} -> {result.new_version}, released {result.date}"]
@@ -222,7 +229,7 @@ def release(
     if existing:
         emit(as_json, {"already_released": str(existing), "paths": []}, [f"already released: {existing}"])
         return
-    placed = run_reporting(as_json, run_release, project, dist, previous)
+    placed = run_reporting(as_json, summarising_gate(run_release), project, dist, previous)
     assert isinstance(placed, list), "release returns the paths it wrote"
     emit(as_json, {"paths": [str(p) for p in placed]}, [str(p) for p in placed])
 
