@@ -180,15 +180,9 @@ def test_a_new_row_blocks_the_build_until_counts_are_accepted(mini_project: Path
     assert "row-count-changed" in blocked.stderr and "newstables counts --accept" in blocked.stderr
     last = blocked.stderr.strip().splitlines()[-1]
     assert re.search(r"1 of \d+ checks failed: row-count-as-expected \(statements\)\.", last), last
-    errors = stderr_errors(cli("build", "--project", mini_project, "--json"))
-    assert (errors[0]["type"], errors[0]["table"], errors[0]["found"], errors[0]["expected"]) == (
-        "row-count-changed",
-        "statements",
-        2,
-        1,
-    )
-    assert errors[-1]["type"] == "build-blocked"
-    assert errors[-1]["file"].endswith("validation/report-failed/index.html")
+    assert "error [row-count-changed]" in blocked.stderr
+    assert "table statements has 2 rows; expected 1" in blocked.stderr
+    assert "error [build-blocked]" in blocked.stderr and "validation/report-failed/index.html" in last
 
     shown = cli("counts", "--project", mini_project)
     assert shown.exit_code == 1 and "statements: 1 -> 2" in shown.output
@@ -363,3 +357,11 @@ def test_the_report_lists_failing_checks_first_with_a_plain_summary() -> None:
     assert html.index("Failed checks") < html.index("Row counts") < html.index("<h2>actors</h2>")
     actors = html[html.index("<h2>actors</h2>") :]
     assert actors.index("row-count-as-expected") < actors.index("unique-ids"), "failing first per table"
+
+
+def test_counts_refuses_a_malformed_counts_file_as_json(mini_project: Path, cli: Cli) -> None:
+    counts_file = mini_project / "validation/expected_counts.yaml"
+    counts_file.write_text("votes: many\n", encoding="utf-8")
+    (error,) = stderr_errors(cli("counts", "--project", mini_project, "--accept", "--json"))
+    assert (error["type"], error["file"]) == ("metadata-invalid", "validation/expected_counts.yaml")
+    assert counts_file.read_text(encoding="utf-8") == "votes: many\n", "nothing accepted over an error"
