@@ -316,6 +316,10 @@ def test_an_ambiguous_excerpt_names_the_occurrence_key(mini_project: Path) -> No
     mentions.write_text(text[: match.start()] + "}" + text[match.end() :], encoding="utf-8")
     (error, *_) = stderr_errors(CliRunner().invoke(app, ["build", "--project", str(mini_project), "--json"]))
     assert error["type"] == "excerpt-ambiguous" and "'occurrence: N'" in error["message"]
+    mentions.write_text(text[: match.start()] + ", occurrence: 9}" + text[match.end() :], encoding="utf-8")
+    (error, *_) = stderr_errors(CliRunner().invoke(app, ["build", "--project", str(mini_project), "--json"]))
+    assert (error["type"], error["field"]) == ("occurrence-out-of-range", "occurrence")
+    assert "field 'occurrence' = 9; expected a whole number from 1 to 2" in error["message"]
 
 
 def test_annotations_doc_covers_every_file_and_key_and_is_linked() -> None:
