@@ -12,28 +12,89 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from newstables.errors import ErrorList, NewstablesError
 
+# Plain (click-style) help: typer 0.29's rich help panel prints a type column for every
+# option, flags included ("--json <bool>"), while the plain formatter leaves flags bare.
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="Turn a news article into a versioned, validated data release.",
+    rich_markup_mode=None,
 )
 
 ProjectOption = Annotated[Path, typer.Option("--project", "-p", help="Project folder (inputs).")]
 
 
+def package_version() -> str:
+    """The installed newstables version (package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newstables")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"newstables {package_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _group() -> None:
-    """Turn a news article into a versioned, validated data release."""
+def _group(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Turn a news article into a versioned, validated data release.
+
+    \b
+    Example: newstables build && newstables release --bump minor --date 2026-12-05
+    """
 
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print errors as JSON for machines.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the result, or the errors, as JSON for machines.")
+]
+
+
+class Level(StrEnum):
+    """A semantic-version bump."""
+
+    patch = "patch"
+    minor = "minor"
+    major = "major"
+
+
+DateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="Release date (required with a bump). Never read from the clock, so that the same "
+        "inputs give the same bytes.",
+    ),
+]
+NoteOption = Annotated[
+    str | None, typer.Option("--note", help="One line saying what changed, for the CHANGELOG entry.")
+]
+
+
+def emit(as_json: bool, data: dict[str, Any], lines: list[str]) -> None:
+    """Print a command's result: one JSON document on stdout, or lines of text."""
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        for line in lines:
+            typer.echo(line)
 
 
 def print_errors(errors: list[NewstablesError], as_json: bool) -> None:
@@ -107,29 +168,54 @@ def build(
 ) -> None:
     """Build, validate and publish the tables.
 
+    A blocked build names every failing check, then sums up (e.g. "2 of 129 checks failed:
+    ..."); the report, failing checks first, is in validation/report-failed/index.html.
+
+    \b
     Example: newstables build --project . --out /tmp/release
     """
     from newstables.pipeline import build as run_build
 
-    tables = run_reporting(as_json, run_build, project, out)
-    for name, table in tables.items():
-        typer.echo(f"{name}: {len(table.rows)} rows")
+    tables = run_reporting(as_json, summarising_gate(run_build), project, out)
+    assert isinstance(tables, dict), "build returns the built tables"
+    counts = {name: len(table.rows) for name, table in tables.items()}
+    emit(as_json, {"tables": counts}, [f"{name}: {n} rows" for name, n in counts.items()])
+
+
+def summarising_gate(action: Callable[..., object]) -> Callable[..., object]:
+    """``action`` (a build, or a release that builds) whose blocked build ends its errors
+    with the plain-language summary ("2 of 129 checks failed: ...") and the report's path."""
+    from newstables.pipeline import GateBlocked
+
+    def run(*args: object) -> object:
+        try:
+            return action(*args)
+        except GateBlocked as blocked:
+            summary = NewstablesError("build-blocked", file=str(blocked.report), summary=blocked.summary)
+            raise ErrorList([*blocked.errors, summary]) from blocked
+
+    return run
 
 
 @app.command()
 def docs(
     project: ProjectOption = Path("."),
     check: Annotated[bool, typer.Option("--check", help="Only report stale files; exit 1 if any.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Regenerate the data dictionary (docs/ and the README section) from the schemas.
+    """Regenerate the data dictionary (docs/ and the README section) and CITATION.cff from
+    the schemas and schemas/package.yaml.
 
+    \b
     Example: newstables docs --check
     """
     from newstables.docs import write_docs
 
-    stale = run_reporting(False, write_docs, project, check)
-    for path in stale:
-        typer.echo(f"{'stale' if check else 'wrote'} {path}")
+    stale = run_reporting(as_json, write_docs, project, check)
+    assert isinstance(stale, list), "write_docs returns the stale files"
+    paths = [p.as_posix() for p in stale]
+    data = {"stale": paths} if check else {"written": paths}
+    emit(as_json, data, [f"{'stale' if check else 'wrote'} {path}" for path in paths])
     if check and stale:
         raise typer.Exit(code=1)
 
@@ -148,22 +234,148 @@ def release(
     skip_existing: Annotated[
         bool, typer.Option("--skip-existing", help="Exit 0 without writing when this version exists.")
     ] = False,
+    bump: Annotated[
+        Level | None,
+        typer.Option(
+            "--bump",
+            help="First bump the version (patch, minor or major) with --date, as `newstables bump` does.",
+        ),
+    ] = None,
+    date: DateOption = None,
+    note: NoteOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build and publish a versioned release folder with .zip and .tar.gz archives.
 
-    Example: newstables release --dist dist --previous dist/newstables-rome-meeting-2022-0.1.0
+    With --bump and --date, first set the new version and release date in
+    schemas/package.yaml and regenerate CITATION.cff, the data dictionary and a dated
+    CHANGELOG entry; if the release then fails, the bump is undone. The date is never read
+    from the clock (same inputs, same bytes): you give it.
+
+    \b
+    Example: newstables release --bump minor --date 2026-12-05 --previous dist/x-0.1.0
     """
     from newstables.release import release as run_release
     from newstables.release import released_already
 
+    if bump is not None:
+        action = summarising_gate(_release_with_bump)
+        bumped = run_reporting(as_json, action, project, dist, previous, bump.value, date, note)
+        assert isinstance(bumped, tuple), "release_with_bump returns the bump and the paths"
+        result, placed = bumped
+        lines = [f"version {result.old_version} -> {result.new_version}, released {result.date}"]
+        paths = [str(p) for p in placed]
+        emit(as_json, {**result.to_dict(), "paths": paths}, lines + paths)
+        return
+    if date is not None or note is not None:
+        fail([_needs_bump("--date" if date is not None else "--note")], as_json)
     existing = run_reporting(as_json, released_already, project, dist) if skip_existing else None
     if existing is not None:
-        typer.echo(f"already released: {existing}")
+        emit(as_json, {"already_released": str(existing), "paths": []}, [f"already released: {existing}"])
         return
-    placed = run_reporting(as_json, run_release, project, dist, previous)
-    for path in placed:
-        typer.echo(str(path))
+    placed = run_reporting(as_json, summarising_gate(run_release), project, dist, previous)
+    assert isinstance(placed, list), "release returns the paths it wrote"
+    emit(as_json, {"paths": [str(p) for p in placed]}, [str(p) for p in placed])
+
+
+def _release_with_bump(
+    project: Path, dist: Path, previous: Path | None, level: str, date: str | None, note: str | None
+) -> object:
+    from newstables.bump import release_with_bump
+
+    if date is None:
+        raise _date_missing()
+    return release_with_bump(project, dist, previous, level, date, note)
+
+
+def _date_missing() -> NewstablesError:
+    return NewstablesError(
+        "bump-invalid",
+        file="schemas/package.yaml",
+        field="created",
+        value=None,
+        detail="give the release date with --date YYYY-MM-DD (it is never read from the clock)",
+    )
+
+
+def _needs_bump(option: str) -> NewstablesError:
+    return NewstablesError(
+        "bump-invalid",
+        file="schemas/package.yaml",
+        field="version",
+        value=option,
+        detail=f"{option} is used only with --bump patch|minor|major",
+    )
+
+
+@app.command("bump")
+def bump_command(
+    level: Annotated[Level, typer.Argument(help="Which part of MAJOR.MINOR.PATCH to increase.")],
+    date: DateOption = None,
+    note: NoteOption = None,
+    project: ProjectOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Set a new version and release date in schemas/package.yaml (its comments and layout
+    kept), then regenerate CITATION.cff, the data dictionary and a dated CHANGELOG entry.
+
+    The date is never read from the clock (same inputs, same bytes): you give it with
+    --date, and it may not be earlier than the previous release. Bump rules: major for a
+    removed or renamed field or changed type, minor for added rows or fields, patch for
+    corrected values (`newstables diff` proposes one).
+
+    \b
+    Example: newstables bump minor --date 2026-12-05 --note "Adds the Reuters follow-up."
+    """
+    from newstables.bump import BumpResult
+    from newstables.bump import bump as run_bump
+
+    def action() -> object:
+        if date is None:
+            raise _date_missing()
+        return run_bump(project, level.value, date, note)
+
+    result = run_reporting(as_json, action)
+    assert isinstance(result, BumpResult), "bump returns a BumpResult"
+    lines = [f"version {result.old_version} -> {result.new_version}, released {result.date}"]
+    emit(as_json, result.to_dict(), lines + [f"wrote {p.as_posix()}" for p in result.written])
+
+
+@app.command()
+def counts(
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Write the built counts into validation/expected_counts.yaml.")
+    ] = False,
+    project: ProjectOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Compare each table's row count, as the annotations build it, with
+    validation/expected_counts.yaml; exit 1 when they differ.
+
+    The gate blocks a build whose counts differ, so that no row appears or disappears by
+    accident. After a deliberate change, --accept writes the new counts (comments kept) and
+    prints each change as "table: old -> new"; commit it with the annotations.
+
+    \b
+    Example: newstables counts --accept
+    """
+    from newstables.counts import CountReport
+    from newstables.counts import counts as run_counts
+
+    report = run_reporting(as_json, run_counts, project, accept)
+    assert isinstance(report, CountReport), "counts returns a CountReport"
+    if report.written:
+        lines = [f"accepted {c.text()}" for c in report.changes]
+        lines.append("wrote validation/expected_counts.yaml")
+    elif report.changes:
+        lines = [c.text() for c in report.changes]
+        lines.append("row counts differ; if the change is deliberate, run `newstables counts --accept`")
+    else:
+        total = sum(report.actual.values())
+        lines = [f"row counts as expected ({total} rows in {len(report.actual)} tables)"]
+    emit(as_json, report.to_dict(), lines)
+    if report.changes and not report.written:
+        raise typer.Exit(code=1)
 
 
 @app.command()
@@ -173,18 +385,19 @@ def verify(
 ) -> None:
     """Check a release: SHA256SUMS, hashes, schemas, formats and Frictionless.
 
+    \b
     Example: newstables verify dist/newstables-rome-meeting-2022-0.1.0.zip
     """
     from newstables.verify import verify as run_verify
 
     count = run_reporting(as_json, run_verify, path)
-    typer.echo(f"OK {count} files verified")
+    emit(as_json, {"ok": True, "path": str(path), "files": count}, [f"OK {count} files verified"])
 
 
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(help="The earlier release folder (or build output).")],
-    new: Annotated[Path, typer.Argument(help="The later release folder (or build output).")],
+    old: Annotated[Path, typer.Argument(help="The earlier release: folder, .zip or .tar.gz.")],
+    new: Annotated[Path, typer.Argument(help="The later release: folder, .zip or .tar.gz.")],
     write_changes: Annotated[
         bool, typer.Option("--write-changes", help="Write the changes table into NEW/data and its schema.")
     ] = False,
@@ -192,17 +405,32 @@ def diff(
 ) -> None:
     """Compare two releases by primary key and propose a semantic-version bump.
 
-    Example: newstables diff dist/x-0.1.0 dist/x-0.2.0 --write-changes
+    Prints a CHANGELOG-ready Markdown summary, or with --json the rows added, removed and
+    changed per table and the proposed bump. Archives are extracted safely to a temporary
+    folder, as `newstables verify` does.
+
+    \b
+    Example: newstables diff dist/x-0.1.0.zip dist/x-0.2.0 --write-changes
     """
-    from newstables.diff import Diff, diff_paths, markdown
+    from newstables.diff import Diff, diff_dict, diff_paths, is_archive, markdown
     from newstables.diff import write_changes as run_write_changes
 
-    result: Diff = run_reporting(as_json, diff_paths, old, new)
+    if write_changes and is_archive(new):
+        fail([NewstablesError("changes-need-folder", file=str(new))], as_json)
+    result = run_reporting(as_json, diff_paths, old, new)
+    assert isinstance(result, Diff), "diff_paths returns a Diff"
+    written: list[Path] = []
     if write_changes:
-        written = run_reporting(as_json, run_write_changes, result, new)
-        for path in written:
-            typer.echo(f"wrote {new / path}", err=True)
-    typer.echo(markdown(result), nl=False)
+        paths = run_reporting(as_json, run_write_changes, result, new)
+        assert isinstance(paths, list), "write_changes returns the paths it wrote"
+        written = [new / path for path in paths]
+        if not as_json:
+            for path in written:
+                typer.echo(f"wrote {path}", err=True)
+    if as_json:
+        emit(True, {**diff_dict(result), "written": [str(p) for p in written]}, [])
+    else:
+        typer.echo(markdown(result), nl=False)
 
 
 @app.command()
@@ -210,16 +438,26 @@ def query(
     sql: Annotated[str, typer.Argument(help="The SQL to run (read-only).")],
     db: Annotated[Path, typer.Option("--db", help="The DuckDB file.")] = Path("data/newstables.duckdb"),
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
-    as_json_rows: Annotated[bool, typer.Option("--json", help="Print a JSON array of rows.")] = False,
+    as_json_rows: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array of rows (errors as JSON too).")
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Show whole cells in the table (default: cut at 60 characters)."),
+    ] = False,
 ) -> None:
     """Run SQL on the release's DuckDB file and print the result.
 
-    Example: newstables query "SELECT speaker, text FROM statements_by_speaker" --csv
+    The table view puts each cell on one line and cuts it at 60 characters; --full shows
+    whole cells, --csv and --json give the text verbatim.
+
+    \b
+    Example: newstables query "SELECT speaker, subject, text FROM who_said_what_about_whom" --full
     """
     from newstables.query import query as run_query
 
     output = "csv" if as_csv else "json" if as_json_rows else "table"
-    text = run_reporting(False, run_query, db, sql, output)
+    text = run_reporting(as_json_rows, run_query, db, sql, output, full)
     typer.echo(text, nl=False)
 
 

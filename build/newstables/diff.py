@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +22,9 @@ import yaml
 
 from newstables.core.formats import arrow_table, read_csv_text_sql, write_csv, write_parquet
 from newstables.core.model import CHANGES, changes_resource, changes_schema_text, read_descriptor
-from newstables.errors import NewstablesError
+from newstables.errors import ErrorList, NewstablesError
 from newstables.project import DATAPACKAGE, csv_path, parquet_path, schema_path
+from newstables.verify import ARCHIVE_SUFFIXES, extract_archive
 
 ID_MAP = Path("id-map.yaml")
 BUMP_ORDER = ("none", "patch", "minor", "major")
@@ -242,17 +246,38 @@ def compare(old: Package, new: Package) -> Diff:
     return Diff(old.version, new.version, [compare_table(n, old, new) for n in names])
 
 
-def diff_paths(old_root: Path, new_root: Path) -> Diff:
-    """Compare two releases; NEW's ``id-map.yaml`` renames OLD's ids before comparing.
+def is_archive(path: Path) -> bool:
+    """True for a file named like a release archive (``.zip``, ``.tar.gz``, ``.tgz``)."""
+    return path.is_file() and path.name.endswith(ARCHIVE_SUFFIXES)
 
-    Example: ``diff_paths(Path("dist/x-0.1.0"), Path("dist/x-0.2.0")).bump`` -> ``"minor"``.
+
+@contextmanager
+def opened_release(path: Path) -> Iterator[Path]:
+    """The release folder to read: ``path`` itself, or, for an archive, the folder it holds,
+    extracted by verify's safe extraction into a temporary folder removed afterwards."""
+    if not is_archive(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="newstables-diff-") as tmp:
+        root, errors = extract_archive(path, Path(tmp))
+        if errors:
+            raise ErrorList(errors)
+        yield root
+
+
+def diff_paths(old_root: Path, new_root: Path) -> Diff:
+    """Compare two releases (folders or their .zip / .tar.gz archives); NEW's
+    ``id-map.yaml`` renames OLD's ids before comparing.
+
+    Example: ``diff_paths(Path("dist/x-0.1.0.zip"), Path("dist/x-0.2.0")).bump`` -> ``"minor"``.
     """
     from newstables.core.staging import recover_around
 
-    recover_around(old_root)
-    recover_around(new_root)
-    id_map = load_id_map(new_root)
-    return compare(load_package(old_root, id_map), load_package(new_root))
+    with opened_release(old_root) as old, opened_release(new_root) as new:
+        recover_around(old)
+        recover_around(new)
+        id_map = load_id_map(new)
+        return compare(load_package(old, id_map), load_package(new))
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -289,6 +314,40 @@ def markdown(diff: Diff) -> str:
     ]
     body = [line for table in diff.tables for line in _table_lines(table)]
     return "\n".join(lines + (body or ["- No changes."])) + "\n"
+
+
+def row_totals(diff: Diff) -> dict[str, int]:
+    """Rows added, removed and changed over all tables."""
+    return {kind: sum(len(getattr(t, kind)) for t in diff.tables) for kind in ("added", "removed", "changed")}
+
+
+def table_dict(table: TableDiff) -> dict[str, Any]:
+    """One table's changes as JSON-ready data."""
+    return {
+        "name": table.name,
+        "bump": table.bump,
+        "rows": {"added": len(table.added), "removed": len(table.removed), "changed": len(table.changed)},
+        "added": table.added,
+        "removed": table.removed,
+        "changed": [{"key": key, "columns": columns} for key, columns in table.changed],
+        "table_added": table.table_added,
+        "table_removed": table.table_removed,
+        "key_changed": table.key_changed,
+        "fields_added": table.fields_added,
+        "fields_removed": table.fields_removed,
+        "types_changed": [{"field": f, "old": a, "new": b} for f, a, b in table.types_changed],
+    }
+
+
+def diff_dict(diff: Diff) -> dict[str, Any]:
+    """The whole comparison as JSON-ready data: versions, proposed bump, totals, tables."""
+    return {
+        "old_version": diff.old_version,
+        "new_version": diff.new_version,
+        "bump": diff.bump,
+        "rows": row_totals(diff),
+        "tables": [table_dict(t) for t in diff.tables],
+    }
 
 
 def change_rows(diff: Diff) -> list[dict[str, Any]]:

@@ -22,12 +22,14 @@ import pandas as pd
 
 from newstables.core.model import Model, Resource, Suite, quote_literal
 from newstables.errors import NewstablesError
-from newstables.project import DUCKDB_FILE
+from newstables.project import DUCKDB_FILE, VALIDATION
 from newstables.tables import FORMULA_TRIGGERS
 
 MAX_EXAMPLES = 5
 # Prefix of the observed value of an expectation Great Expectations could not evaluate.
 COULD_NOT_RUN = "could not run: "
+ROW_COUNT_CHECK = "row-count-as-expected"
+EXPECTED_COUNTS = "expected_counts.yaml"
 # The same triggers the build refuses in annotations (tables.FORMULA_TRIGGERS), checked
 # again on the published frames: the build names the annotation, the gate the release row.
 FORMULA_REGEX = "^[" + "".join(re.escape(c) for c in FORMULA_TRIGGERS) + "]"
@@ -56,7 +58,7 @@ def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> 
                 "type": "expect_table_row_count_to_equal",
                 "kwargs": {"value": expected_rows},
                 "meta": {
-                    "check": "row-count-as-expected",
+                    "check": ROW_COUNT_CHECK,
                     "why": "Row counts match validation/expected_counts.yaml: a change is deliberate.",
                 },
             }
@@ -210,15 +212,20 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
     meta = outcome.expectation_config.meta or {}
     result = outcome.result or {}
     raised = bool(outcome.exception_info and outcome.exception_info.get("raised_exception"))
+    observed = (
+        result.get("observed_value")
+        if not raised
+        else COULD_NOT_RUN + " ".join(str(outcome.exception_info.get("exception_message")).split())[:300]
+    )
+    if meta.get("check") == ROW_COUNT_CHECK and not raised:
+        observed = {"rows": observed, "expected": outcome.expectation_config.kwargs["value"]}
     return CheckResult(
         table=table,
         check=meta.get("check", outcome.expectation_config.type),
         why=meta.get("why", ""),
         kind=outcome.expectation_config.type,
         passed=bool(outcome.success) and not raised,
-        observed=result.get("observed_value")
-        if not raised
-        else COULD_NOT_RUN + " ".join(str(outcome.exception_info.get("exception_message")).split())[:300],
+        observed=observed,
         unexpected_count=int(result.get("unexpected_count") or 0),
         examples=_examples(df, result.get("unexpected_index_list"), primary_key),
     )
@@ -268,10 +275,26 @@ def _failure_detail(result: CheckResult) -> str:
     )
 
 
+def row_count_error(result: CheckResult) -> NewstablesError:
+    """A changed row count, with the command that accepts it when the change is deliberate."""
+    return NewstablesError(
+        "row-count-changed",
+        file=(VALIDATION / EXPECTED_COUNTS).as_posix(),
+        table=result.table,
+        check=result.check,
+        found=result.observed["rows"],
+        expected=result.observed["expected"],
+        rows="",
+    )
+
+
 def failures(results: list[CheckResult]) -> list[NewstablesError]:
-    """One ``expectation-failed`` error per failing check, naming table, check and rows."""
+    """One error per failing check, naming table, check and rows; a changed row count
+    names ``newstables counts --accept`` as the fix."""
     return [
-        NewstablesError(
+        row_count_error(r)
+        if r.check == ROW_COUNT_CHECK and isinstance(r.observed, dict)
+        else NewstablesError(
             "expectation-failed",
             table=r.table,
             check=r.check,

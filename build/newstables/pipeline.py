@@ -25,9 +25,18 @@ from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
 from newstables.publish import write_release
 from newstables.read import Annotations, read_annotations, read_article
-from newstables.report import coverage_checks, write_report
+from newstables.report import coverage_checks, summary_text, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import excerpt_findings, format_findings, frictionless_findings
+
+
+class GateBlocked(ErrorList):
+    """The gate's failures, with the plain-language summary and the kept report's path."""
+
+    def __init__(self, errors: list[NewstablesError], summary: str, report: Path) -> None:
+        super().__init__(errors)
+        self.summary = summary
+        self.report = report
 
 
 @dataclass
@@ -136,7 +145,7 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         outputs += write_report(staging, inputs.model.package, counts, checks)
         if errors:
             keep_failed_report(staging, out)
-            raise ErrorList(errors)
+            raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
         commit(out, staging, outputs)
         shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     return tables

@@ -98,13 +98,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _clip(text: str, width: int) -> str:
+def _clip(text: str, width: int | None) -> str:
+    # Line breaks and runs of spaces would break the alignment: one space each.
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
-def format_table(result: Result, max_cell: int = MAX_CELL) -> str:
-    """An aligned plain-text table with a header rule and a row count."""
+def format_table(result: Result, max_cell: int | None = MAX_CELL) -> str:
+    """An aligned plain-text table with a header rule and a row count; cells longer than
+    ``max_cell`` characters are cut with "…" (``None``: never cut)."""
     cells = [[_clip(_text(v), max_cell) for v in row] for row in result.rows]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(result.columns)]
     numeric = [
@@ -150,11 +152,12 @@ def format_json(result: Result) -> str:
     return json.dumps(records, indent=2, ensure_ascii=False, default=_text) + "\n"
 
 
-def query(db: Path, sql: str, output: str = "table") -> str:
-    """Run ``sql`` on ``db`` and format the result (``table``, ``csv`` or ``json``).
+def query(db: Path, sql: str, output: str = "table", full: bool = False) -> str:
+    """Run ``sql`` on ``db`` and format the result (``table``, ``csv`` or ``json``); with
+    ``full`` the table shows whole cells instead of cutting them at 60 characters.
 
     Example: ``query(Path("data/newstables.duckdb"), "SELECT * FROM timeline", "csv")``.
     """
     result = run_query(db, sql)
     formatter = {"table": format_table, "csv": format_csv, "json": format_json}[output]
-    return formatter(result)
+    return format_table(result, max_cell=None) if full and output == "table" else formatter(result)

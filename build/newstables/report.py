@@ -53,17 +53,43 @@ def coverage_checks(results: list[CoverageResult]) -> list[CheckResult]:
     ]
 
 
+def check_label(check: CheckResult) -> str:
+    """A check named for people: ``<check> (<table>)``."""
+    return f"{check.check} ({check.table})"
+
+
+def failing_first(checks: list[CheckResult]) -> list[CheckResult]:
+    """The checks with the failing ones first, each group in its original order."""
+    return [c for c in checks if not c.passed] + [c for c in checks if c.passed]
+
+
+def summary_text(checks: list[CheckResult]) -> str:
+    """A plain-language verdict naming every failing check, e.g.
+    ``2 of 129 checks failed: row-count-as-expected (actors), coverage:name (article).``"""
+    failed = [check_label(c) for c in checks if not c.passed]
+    total = len(checks)
+    if not failed:
+        return f"All {total} checks passed." if total != 1 else "The 1 check passed."
+    verb = "check failed" if total == 1 else "checks failed"
+    return f"{len(failed)} of {total} {verb}: {', '.join(failed)}."
+
+
 def results_document(
     package: Package, row_counts: dict[str, int], checks: list[CheckResult]
 ) -> dict[str, Any]:
-    """The machine-readable results: package, row counts, every check."""
+    """The machine-readable results: package, row counts, every check (failing first)."""
     return {
         "package": package.name,
         "version": package.version,
         "passed": all(c.passed for c in checks),
-        "summary": {"checks": len(checks), "failed": sum(not c.passed for c in checks)},
+        "summary": {
+            "checks": len(checks),
+            "failed": sum(not c.passed for c in checks),
+            "failed_checks": [check_label(c) for c in checks if not c.passed],
+            "text": summary_text(checks),
+        },
         "row_counts": row_counts,
-        "checks": [asdict(c) for c in checks],
+        "checks": [asdict(c) for c in failing_first(checks)],
     }
 
 
@@ -83,7 +109,7 @@ def merge_column_checks(checks: list[CheckResult]) -> list[CheckResult]:
     return merged
 
 
-def _row(check: CheckResult) -> str:
+def _row(check: CheckResult, with_table: bool = False) -> str:
     status = '<span class="pass">pass</span>' if check.passed else '<span class="fail">FAIL</span>'
     examples = html.escape(", ".join(check.examples)) or '<span class="muted">—</span>'
     observed = (
@@ -92,31 +118,46 @@ def _row(check: CheckResult) -> str:
         else html.escape(json.dumps(check.observed, ensure_ascii=False, default=str))
     )
     return (
-        f"<tr><td>{status}</td><td><code>{html.escape(check.check)}</code><br>"
+        f"<tr><td>{status}</td><td>{html.escape(check.table) + ': ' if with_table else ''}"
+        f"<code>{html.escape(check.check)}</code><br>"
         f"<span class=muted>{html.escape(check.why)}</span></td><td>{observed}</td>"
         f"<td>{check.unexpected_count}</td><td>{examples}</td></tr>"
     )
 
 
+HEADER_ROW = "<tr><th>status</th><th>check</th><th>observed</th><th>offending</th><th>examples</th></tr>"
+
+
+def _failed_section(checks: list[CheckResult]) -> str:
+    """The failing checks, listed before anything else (empty when every check passed)."""
+    failed = [c for c in merge_column_checks(checks) if not c.passed]
+    if not failed:
+        return ""
+    rows = "".join(_row(c, with_table=True) for c in failed)
+    return f"<h2>Failed checks</h2><table>{HEADER_ROW}{rows}</table>"
+
+
 def render_html(document: dict[str, Any], checks: list[CheckResult]) -> str:
-    """The human report: a summary, row counts and one table of checks per data table."""
+    """The human report: a plain-language summary, the failing checks, row counts and one
+    table of checks per data table (failing checks first)."""
     title = f"Validation report — {document['package']} {document['version']}"
-    verdict = "All checks passed" if document["passed"] else f"{document['summary']['failed']} checks failed"
+    verdict = (
+        f"<strong>All checks passed</strong> ({len(checks)} checks)."
+        if document["passed"]
+        else f"<strong>Build blocked.</strong> {html.escape(summary_text(checks))}"
+    )
     counts = "".join(
         f"<tr><td>{html.escape(t)}</td><td>{n}</td></tr>" for t, n in document["row_counts"].items()
     )
     sections = []
     ordered = sorted(checks, key=lambda c: (c.table, c.check.split(":")[0]))
     for table, group in groupby(merge_column_checks(ordered), key=lambda c: c.table):
-        rows = "".join(_row(c) for c in group)
-        sections.append(
-            f"<h2>{html.escape(table)}</h2><table><tr><th>status</th><th>check</th>"
-            f"<th>observed</th><th>offending</th><th>examples</th></tr>{rows}</table>"
-        )
+        rows = "".join(_row(c) for c in failing_first(list(group)))
+        sections.append(f"<h2>{html.escape(table)}</h2><table>{HEADER_ROW}{rows}</table>")
     return (
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<style>{CSS}</style><h1>{html.escape(title)}</h1><p><strong>{verdict}</strong> "
-        f"({document['summary']['checks']} checks).</p>{PROVENANCE_LINK}<h2>Row counts</h2><table>"
+        f"<style>{CSS}</style><h1>{html.escape(title)}</h1><p>{verdict}</p>{PROVENANCE_LINK}"
+        f"{_failed_section(ordered)}<h2>Row counts</h2><table>"
         f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}</html>\n"
     )
 

@@ -73,6 +73,54 @@ JOIN sources src ON src.source_id = c.source_id
 WHERE src.kind IN ('external_reference', 'fact_dossier', 'original_report')
 ORDER BY c.table_name, c.row_id, c.columns;
 
+-- Who said what about whom: one row per statement and each actor or event it is about.
+-- An actor is a subject when the statement's own words name it (a mention lying inside the
+-- statement's excerpt; the speaker naming itself does not count); an event is one when the
+-- statement is linked to it as `about` or `denies`. A statement about nothing recorded still
+-- appears once, with empty subject columns. Portable SQL (no DuckDB-only functions).
+CREATE VIEW who_said_what_about_whom AS
+WITH named AS (
+    SELECT s.statement_id, m.actor_id, m.excerpt, m.char_start,
+           row_number() OVER (PARTITION BY s.statement_id, m.actor_id ORDER BY m.char_start) AS nth
+    FROM statements s
+    JOIN actor_mentions m
+      ON m.char_start >= s.char_start AND m.char_end <= s.char_end AND m.actor_id <> s.speaker_id
+),
+subjects AS (
+    SELECT statement_id, 'actor' AS subject_type, actor_id AS subject_id, 'mentions' AS relation,
+           excerpt AS subject_excerpt, char_start AS subject_char_start
+    FROM named WHERE nth = 1
+    UNION ALL
+    SELECT statement_id, 'event', event_id, relation, excerpt, char_start
+    FROM statement_events WHERE relation IN ('about', 'denies')
+)
+SELECT s.statement_id,
+       sp.canonical_name AS speaker,
+       s.speaker_id,
+       s.statement_type,
+       sub.relation,
+       sub.subject_type,
+       sub.subject_id,
+       coalesce(a.canonical_name, e.title) AS subject,
+       s.excerpt AS text,
+       ch.title AS channel,
+       s.channel_source_id,
+       s.date_start,
+       s.fidelity,
+       s.evidence_source_id,
+       s.char_start,
+       s.char_end,
+       s.is_external,
+       sub.subject_excerpt,
+       sub.subject_char_start
+FROM statements s
+JOIN actors sp ON sp.actor_id = s.speaker_id
+LEFT JOIN subjects sub ON sub.statement_id = s.statement_id
+LEFT JOIN actors a ON sub.subject_type = 'actor' AND a.actor_id = sub.subject_id
+LEFT JOIN events e ON sub.subject_type = 'event' AND e.event_id = sub.subject_id
+LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;
+
 COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date and fidelity warning.';
 COMMENT ON VIEW timeline IS 'The story''s timeline: one row per event with its dates, how each date is known (date_basis) and its participants.';
 COMMENT ON VIEW external_facts IS 'Every row or value that rests on an external reference rather than on the article, with the reference.';
+COMMENT ON VIEW who_said_what_about_whom IS 'Who said what about whom: each statement with its speaker, channel and evidence, once per actor its words name and per event it is about or denies.';

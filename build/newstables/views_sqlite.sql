@@ -77,3 +77,47 @@ FROM claims c
 JOIN sources src ON src.source_id = c.source_id
 WHERE src.kind IN ('external_reference', 'fact_dossier', 'original_report')
 ORDER BY c.table_name, c.row_id, c.columns;
+
+-- Who said what about whom: each statement once per actor its words name (a mention inside the
+-- statement's excerpt, the speaker excluded) and per event it is about or denies.
+CREATE VIEW who_said_what_about_whom AS
+WITH named AS (
+    SELECT s.statement_id, m.actor_id, m.excerpt, m.char_start,
+           row_number() OVER (PARTITION BY s.statement_id, m.actor_id ORDER BY m.char_start) AS nth
+    FROM statements s
+    JOIN actor_mentions m
+      ON m.char_start >= s.char_start AND m.char_end <= s.char_end AND m.actor_id <> s.speaker_id
+),
+subjects AS (
+    SELECT statement_id, 'actor' AS subject_type, actor_id AS subject_id, 'mentions' AS relation,
+           excerpt AS subject_excerpt, char_start AS subject_char_start
+    FROM named WHERE nth = 1
+    UNION ALL
+    SELECT statement_id, 'event', event_id, relation, excerpt, char_start
+    FROM statement_events WHERE relation IN ('about', 'denies')
+)
+SELECT s.statement_id,
+       sp.canonical_name AS speaker,
+       s.speaker_id,
+       s.statement_type,
+       sub.relation,
+       sub.subject_type,
+       sub.subject_id,
+       coalesce(a.canonical_name, e.title) AS subject,
+       s.excerpt AS text,
+       ch.title AS channel,
+       s.channel_source_id,
+       s.date_start,
+       s.fidelity,
+       s.evidence_source_id,
+       s.char_start,
+       s.char_end,
+       s.is_external,
+       sub.subject_excerpt,
+       sub.subject_char_start
+FROM statements s
+JOIN actors sp ON sp.actor_id = s.speaker_id
+LEFT JOIN subjects sub ON sub.statement_id = s.statement_id
+LEFT JOIN actors a ON sub.subject_type = 'actor' AND a.actor_id = sub.subject_id
+LEFT JOIN events e ON sub.subject_type = 'event' AND e.event_id = sub.subject_id
+LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;

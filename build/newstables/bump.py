@@ -1,0 +1,214 @@
+"""Cut a new version in one step: set ``version`` and ``created`` in ``schemas/package.yaml``
+(only those two lines change: comments and layout are kept), then regenerate
+``CITATION.cff``, the data dictionary (``docs/`` and the README section) and add a dated
+``CHANGELOG.md`` entry.
+
+The release date is never read from the clock (same inputs, same bytes): the person cutting
+the release gives it. If any step fails, every file is put back as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newstables.errors import NewstablesError
+from newstables.project import PACKAGE_METADATA, Project, load_metadata
+
+LEVELS = ("patch", "minor", "major")
+CHANGELOG = Path("CHANGELOG.md")
+GENERATED = (Path("CITATION.cff"), Path("docs/data-dictionary.md"), Path("README.md"))
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+
+@dataclass
+class BumpResult:
+    """What a bump changed: the versions, the release date and the files written."""
+
+    level: str
+    old_version: str
+    new_version: str
+    date: str
+    written: list[Path] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "level": self.level,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "date": self.date,
+            "written": [p.as_posix() for p in self.written],
+        }
+
+
+def _invalid(field_name: str, value: Any, detail: str) -> NewstablesError:
+    return NewstablesError(
+        "bump-invalid", file=PACKAGE_METADATA.as_posix(), field=field_name, value=value, detail=detail
+    )
+
+
+def next_version(version: str, level: str) -> str:
+    """The semantic version after a ``patch``, ``minor`` or ``major`` bump."""
+    match = _VERSION.fullmatch(version)
+    if not match:
+        raise _invalid("version", version, "expected MAJOR.MINOR.PATCH to bump it")
+    if level not in LEVELS:
+        raise _invalid("version", version, f"bump {level!r} is not one of {', '.join(LEVELS)}")
+    major, minor, patch = (int(g) for g in match.groups())
+    if level == "major":
+        return f"{major + 1}.0.0"
+    if level == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def parse_date(text: str, previous: str) -> str:
+    """A release date ``YYYY-MM-DD``: a real calendar day, not before the previous release."""
+    try:
+        day = dt.date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise _invalid("created", text, "expected a real calendar date YYYY-MM-DD (given with --date)")
+    if text < previous:
+        raise _invalid("created", text, f"is before the previous release date {previous}")
+    return text
+
+
+def set_scalar(text: str, key: str, value: str) -> str:
+    """``text`` with the top-level ``key: value`` line's value replaced (quoted), keeping
+    the line's trailing comment and everything else byte for byte."""
+    pattern = re.compile(
+        rf"^({re.escape(key)}[ \t]*:[ \t]*)(\"[^\"\n]*\"|'[^'\n]*'|[^\s#][^#\n]*?)([ \t]*(?:#[^\n]*)?)$",
+        re.M,
+    )
+    matches = list(pattern.finditer(text))
+    if len(matches) != 1:
+        raise _invalid(key, None, f"expected exactly one top-level line '{key}: ...' to edit")
+    match = matches[0]
+    return text[: match.start(2)] + f'"{value}"' + text[match.end(2) :]
+
+
+def bumped_package_text(text: str, version: str, created: str) -> str:
+    """``package.yaml`` with the new version and ``created``, checked by parsing it back."""
+    edited = set_scalar(set_scalar(text, "version", version), "created", created)
+    parsed = yaml.safe_load(edited)
+    if str(parsed.get("version")) != version or str(parsed.get("created")) != created:
+        raise _invalid("version", version, "the edited file does not read back as the new version")
+    return edited
+
+
+def changelog_entry(
+    result: BumpResult, tables: list[str], counts: dict[str, int], note: str | None = None
+) -> str:
+    """A dated CHANGELOG entry: version, date, bump, the note and the accepted row counts."""
+    lines = [
+        f"## {result.new_version} — {result.date}",
+        "",
+        f"{result.level.capitalize()} release (from {result.old_version}).",
+        "",
+    ]
+    if note:
+        lines.append(f"- {' '.join(note.split())}")
+    listed = [f"`{t}` ({counts[t]})" for t in tables if t in counts]
+    if listed:
+        lines.append("- Tables (rows): " + ", ".join(listed) + ".")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def with_entry(changelog: str, entry: str, version: str) -> str:
+    """The CHANGELOG with ``entry`` above the newest one (or at the end when there is none)."""
+    if re.search(rf"^## {re.escape(version)}\b", changelog, flags=re.M):
+        raise NewstablesError(
+            "bump-invalid",
+            file=CHANGELOG.as_posix(),
+            field="version",
+            value=version,
+            detail="CHANGELOG.md already has an entry for this version",
+        )
+    match = re.search(r"^## ", changelog, flags=re.M)
+    if match is None:
+        return changelog.rstrip("\n") + "\n\n" + entry
+    return changelog[: match.start()] + entry + "\n" + changelog[match.start() :]
+
+
+@contextmanager
+def restoring(paths: list[Path]) -> Iterator[None]:
+    """Put every file of ``paths`` back as it was (or remove it) if the block fails."""
+    saved = {p: p.read_bytes() if p.is_file() else None for p in paths}
+    try:
+        yield
+    except BaseException:
+        for path, data in saved.items():
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(data)
+        raise
+
+
+def touched_files(project: Project) -> list[Path]:
+    """Every file a bump may write."""
+    return [project.path(p) for p in (PACKAGE_METADATA, CHANGELOG, *GENERATED)]
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def bump(project_root: Path, level: str, date: str, note: str | None = None) -> BumpResult:
+    """Bump the version (``patch``/``minor``/``major``) with release date ``date``
+    (``YYYY-MM-DD``, never the clock); regenerate the citation, the dictionary and add a
+    dated CHANGELOG entry. Returns what changed; on failure nothing is changed.
+
+    Example: ``bump(Path("."), "minor", "2026-12-05")`` turns 0.1.0 into 0.2.0.
+    """
+    from newstables.counts import read_expected
+    from newstables.docs import write_docs
+    from newstables.metadata import release_date
+    from newstables.project import table_names
+
+    project = Project(project_root.resolve())
+    metadata = load_metadata(project)
+    old = str(metadata["version"])
+    result = BumpResult(level, old, next_version(old, level), parse_date(date, release_date(metadata)))
+    package_path = project.path(PACKAGE_METADATA)
+    package_text = bumped_package_text(
+        package_path.read_text(encoding="utf-8"), result.new_version, f"{result.date}T00:00:00Z"
+    )
+    changelog_path = project.path(CHANGELOG)
+    changelog = changelog_path.read_text(encoding="utf-8") if changelog_path.is_file() else "# Changelog\n"
+    entry = changelog_entry(result, table_names(metadata), read_expected(project), note)
+    changelog = with_entry(changelog, entry, result.new_version)
+    with restoring(touched_files(project)):
+        _write(package_path, package_text)
+        regenerated = write_docs(project.root)
+        _write(changelog_path, changelog)
+    result.written = [PACKAGE_METADATA, *regenerated, CHANGELOG]
+    return result
+
+
+def release_with_bump(
+    project_root: Path, dist: Path, previous: Path | None, level: str, date: str, note: str | None = None
+) -> tuple[BumpResult, list[Path]]:
+    """Bump, then release the new version; if the release fails the bump is undone.
+
+    Example: ``release_with_bump(Path("."), Path("dist"), None, "patch", "2026-12-05")``.
+    """
+    from newstables.release import release
+
+    project = Project(project_root.resolve())
+    with restoring(touched_files(project)):
+        result = bump(project.root, level, date, note)
+        placed = release(project.root, dist, previous)
+    return result, placed
