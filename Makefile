@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: release build test lint typecheck bench clean-venv
+.PHONY: release build test lint typecheck bench bench-drafter clean-venv
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_commands.py
+
+## make bench-drafter: the drafter's precision and recall on the seed (benchmarks/results/drafter.json).
+bench-drafter: $(STAMP)
+	$(BIN)/python benchmarks/bench_drafter.py
 
 clean-venv:
 	rm -rf $(VENV)
