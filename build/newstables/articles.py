@@ -275,7 +275,14 @@ def open_document(project: Project, document_id: str) -> Document:
             detail=f"{published!r} is not YYYY-MM-DD",
         ) from exc
     digest = meta.get("sha256")
-    return Document(document_id, folder / "article.txt", day, str(digest) if digest else None, meta_path)
+    if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise NewstablesError(
+            "draft-meta-invalid",
+            file=project.rel(meta_path),
+            field="sha256",
+            detail=f"{digest!r} is not the 64-hex-digit SHA-256 that `newstables add` records",
+        )
+    return Document(document_id, folder / "article.txt", day, digest, meta_path)
 
 
 def read_document(project: Project, document: Document) -> str:

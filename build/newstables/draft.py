@@ -26,6 +26,7 @@ import yaml
 WORD = re.compile(r"[^\W\d_][\w’'.&-]*")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = tuple(calendar.month_name)[1:]
+BOILERPLATE_MAX_WORDS = 30
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 PAST_VERB = re.compile(
     r"\b(?:\w{3,}ed|was|were|had|did|struck|met|said|told|took|made|came|went|began|spoke|wrote"
@@ -149,7 +150,7 @@ def boilerplate_regions(raw: str) -> list[Region]:
     lines = list(paragraphs(raw))
     for index, (start, end) in enumerate(lines):
         text = raw[start:end]
-        kind = _boilerplate_kind(text, cue["boilerplate_line_starts"])
+        kind, prefix = _boilerplate_kind(text, cue["boilerplate_line_starts"])
         if kind is None:
             if index == 0:
                 regions.extend(_headline(raw, start, end, cue["section_label_max_chars"]))
@@ -160,20 +161,26 @@ def boilerplate_regions(raw: str) -> list[Region]:
                 kind, previous.char_start, end, raw[previous.char_start : end], previous.reason
             )
         else:
-            reason = f"paragraph starts with a {kind.replace('_', ' ')} cue"
+            reason = f"paragraph starts with {prefix!r} (a {kind.replace('_', ' ')} cue)"
             regions.append(Region(kind, start, end, text, reason))
     return regions
 
 
-def _boilerplate_kind(text: str, starts: dict[str, list[str]]) -> str | None:
+def _boilerplate_kind(text: str, starts: dict[str, list[str]]) -> tuple[str | None, str]:
+    if len(text.split()) > BOILERPLATE_MAX_WORDS:
+        return None, ""  # a long paragraph is article text, whatever its first word
     folded = text.replace("\u00a0", " ").casefold()
     for kind, prefixes in starts.items():
         for prefix in prefixes:
-            if folded.startswith(prefix.casefold()) and (
-                len(folded) == len(prefix) or not folded[len(prefix)].isalnum() or prefix.endswith(" ")
-            ):
-                return str(kind)
-    return None
+            if not folded.startswith(prefix.casefold()):
+                continue
+            rest = folded[len(prefix) :]
+            if rest[:1].isalnum() and not prefix.endswith(" "):
+                continue  # "Commentary", not "Comments"
+            if " " not in prefix.strip() and not prefix.endswith(":") and len(rest.split()) > 3:
+                continue  # a one-word cue ("Comments") only labels a short line, never a sentence
+            return str(kind), prefix
+    return None, ""
 
 
 def _headline(raw: str, start: int, end: int, max_label: int) -> list[Region]:
