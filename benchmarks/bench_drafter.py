@@ -128,7 +128,7 @@ def score_quotations(raw: str, candidates: list[Candidate]) -> dict[str, Any]:
     statements = load("statements")
     gold = [s for s in statements if s["statement_type"] in ("direct_quote", "partial_quote")]
     all_spans = [locate(raw, s["excerpt"], s.get("occurrence", 1)) for s in statements]
-    found = right_speaker = exact = 0
+    found = right_speaker = exact = same_type = 0
     missed, wrong_speaker = [], []
     for statement in gold:
         where = locate(raw, statement["excerpt"], statement.get("occurrence", 1))
@@ -138,6 +138,7 @@ def score_quotations(raw: str, candidates: list[Candidate]) -> dict[str, Any]:
             continue
         found += 1
         exact += any(cspan(c) == where for c in matching)
+        same_type += matching[0].label == statement["statement_type"]
         speaker = matching[0].speaker
         if speaker is not None and any(
             overlaps((speaker.char_start, speaker.char_end), s)
@@ -157,6 +158,8 @@ def score_quotations(raw: str, candidates: list[Candidate]) -> dict[str, Any]:
         "quotation_exact_span_recall": ratio(exact, len(gold)),
         "quotation_precision": ratio(len(precise), len(quotes)),
         "speaker_accuracy": ratio(right_speaker, len(gold)),
+        "statement_type_agreement": ratio(same_type, found),
+        "curated_statements_not_quotations": len(statements) - len(gold),
         "missed": missed,
         "wrong_speaker": wrong_speaker,
     }
@@ -269,7 +272,16 @@ def main() -> None:
         target = TARGETS[key]
         met = value <= target if key == "boilerplate_candidates" else value >= target
         print(f"  {key:<32} {value:>7} (target {target}) {'met' if met else 'NOT MET'}")
-    extra_keys = ("people_organizations_precision", "quotation_precision", "date_precision", "date_recall")
+    extra_keys = (
+        "people_recall",
+        "organizations_recall",
+        "people_organizations_precision",
+        "quotation_exact_span_recall",
+        "quotation_precision",
+        "statement_type_agreement",
+        "date_precision",
+        "date_recall",
+    )
     for section in ("actors", "quotations", "dates"):
         for key in extra_keys:
             if key in figures[section]:

@@ -132,6 +132,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str, dict[str, Any]]] = {
     "folder": (lambda t: t, "add-path-is-folder", {}),
     "symlink": (symlink, "add-path-is-symlink", {}),
     "missing": (lambda t: t / "nope.txt", "add-path-missing", {}),
+    "fifo": (lambda t: (os.mkfifo(t / "pipe.txt"), t / "pipe.txt")[1], "add-path-not-a-file", {}),
 }
 
 
@@ -184,3 +185,12 @@ def test_an_interrupted_add_leaves_nothing(project: Path, monkeypatch: pytest.Mo
 def test_add_help_has_an_example() -> None:
     result = CliRunner().invoke(app, ["add", "--help"])
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_a_symlinked_corpus_folder_is_refused(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project / "data/articles").symlink_to(elsewhere)
+    error = error_of(add(project, GAZETTE))
+    assert (error["type"], error["file"]) == ("corpus-path-is-symlink", "data/articles")
+    assert list(elsewhere.iterdir()) == []

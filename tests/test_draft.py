@@ -316,3 +316,14 @@ def test_a_long_paragraph_is_never_boilerplate() -> None:
     )
     found = draft_candidates(raw, date(2026, 1, 7), None)
     assert "Piotr Nowak" in {c.excerpt for c in found}
+
+
+def test_a_symlinked_draft_folder_is_refused(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (project / "data/articles/nordic-wire/draft").symlink_to(elsewhere)
+    result = run("draft", "nordic-wire", "--json", "--project", str(project))
+    assert result.exit_code == 2
+    error = json.loads(result.stderr)["errors"][0]
+    assert error["type"] == "corpus-path-is-symlink" and error["file"].endswith("nordic-wire/draft")
+    assert list(elsewhere.iterdir()) == []

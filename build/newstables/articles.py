@@ -96,6 +96,8 @@ def _check_path(path: Path) -> Path:
         raise NewstablesError("add-path-is-symlink", file=name)
     if path.is_dir():
         raise NewstablesError("add-path-is-folder", file=name)
+    if path.exists() and not path.is_file():
+        raise NewstablesError("add-path-not-a-file", file=name)
     if not path.is_file():
         raise NewstablesError("add-path-missing", file=name)
     size = path.stat().st_size
@@ -183,6 +185,8 @@ def add_article(
         raise NewstablesError("add-duplicate-article", file=str(source), sha256=digest, other=existing)
     doc_id = check_document_id(document_id if document_id is not None else default_id(outlet, day, digest))
     folder = project.path(ARTICLES)
+    if folder.is_symlink():
+        raise NewstablesError("corpus-path-is-symlink", file=project.rel(folder))
     target = folder / doc_id
     if doc_id == SEED_ID or target.exists() or target.is_symlink():
         raise NewstablesError("add-id-exists", field="--id", value=doc_id, file=project.rel(target))

@@ -256,8 +256,9 @@ def _dump(records: list[dict[str, Any]]) -> str:
 def _replace_folder(folder: Path, files: dict[str, str]) -> list[Path]:
     """Write the draft files into a fresh folder, then swap it in place of the old one."""
     parent = folder.parent
-    if parent.is_symlink() or folder.is_symlink():
-        raise NewstablesError("draft-unsafe-path", file=str(folder))
+    for path in (parent.parent, parent, folder):
+        if path.is_symlink():
+            raise NewstablesError("corpus-path-is-symlink", file=str(path))
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".draft-", dir=parent))
     old = parent / f".draft-old-{os.getpid()}"
