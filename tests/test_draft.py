@@ -327,3 +327,19 @@ def test_a_symlinked_draft_folder_is_refused(project: Path, tmp_path: Path) -> N
     error = json.loads(result.stderr)["errors"][0]
     assert error["type"] == "corpus-path-is-symlink" and error["file"].endswith("nordic-wire/draft")
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_curated_draft_record_builds(tmp_path: Path) -> None:
+    """Curating = moving a draft record into the curated file and deleting status and reason."""
+    root = assemble(tmp_path / "mini", "mini")
+    assert run("draft", "article", "--project", str(root)).exit_code == 0
+    drafted = yaml.safe_load((root / "data/articles/article/draft/actor_mentions.yaml").read_text("utf-8"))
+    (record,) = [r for r in drafted if r["excerpt"] == "Jake Sullivan"]
+    assert (record["actor_id"], record["mention_type"]) == ("jake-sullivan", "full_name")  # from the registry
+    del record["status"], record["reason"]
+    curated_path = root / "data/annotations/actor_mentions.yaml"
+    curated = yaml.safe_load(curated_path.read_text(encoding="utf-8"))
+    curated = [record if c["excerpt"] == "Jake Sullivan" else c for c in curated]
+    curated_path.write_text(yaml.safe_dump(curated, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    result = run("build", "--project", str(root), "--json")
+    assert result.exit_code == 0, result.output

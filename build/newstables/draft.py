@@ -99,6 +99,7 @@ class KnownName:
     name: str
     actor_id: str
     actor_type: str
+    mention_type: str = "name"
 
 
 @dataclass(frozen=True)
@@ -400,7 +401,8 @@ def actor_candidates(ctx: _Context, registry: Registry | None) -> list[Candidate
                 end = start + len(known.name)
                 if free(start, end):
                     label = _issue_type(known.actor_type)
-                    add(start, end, label, "name", f"registry: {known.actor_id} ({known.actor_type})")
+                    reason = f"registry: {known.actor_id} ({known.actor_type})"
+                    add(start, end, label, known.mention_type, reason)
     for start, end in _media(raw):
         if free(start, end):
             add(start, end, "media", "name", "known media outlet or platform (cue list)")

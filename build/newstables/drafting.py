@@ -62,14 +62,19 @@ def load_registry(project: Project, raw: str) -> Registry:
     for mention in _records(folder / "actor_mentions.yaml"):
         actor_id = str(mention.get("actor_id"))
         if isinstance(mention.get("excerpt"), str) and actor_id in types:
-            names.add(KnownName(mention["excerpt"], actor_id, types[actor_id]))
+            kind = str(mention.get("mention_type") or "name")
+            names.add(KnownName(mention["excerpt"], actor_id, types[actor_id], kind))
     regions = []
     for region in _records(folder / "regions.yaml"):
         excerpt = region.get("excerpt")
         if region.get("kind") != "headline" and isinstance(excerpt, str) and excerpt in raw:
             start = raw.index(excerpt)
             regions.append((start, start + len(excerpt)))
-    return Registry(tuple(sorted(names, key=lambda k: (k.name, k.actor_id))), tuple(sorted(regions)))
+    # One known name per (name, actor): a curated mention's type wins over the generic "name".
+    unique: dict[tuple[str, str], KnownName] = {}
+    for known in sorted(names, key=lambda k: (k.name, k.actor_id, k.mention_type == "name", k.mention_type)):
+        unique.setdefault((known.name, known.actor_id), known)
+    return Registry(tuple(unique.values()), tuple(sorted(regions)))
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
