@@ -351,6 +351,12 @@ def _classify(raw: str, start: int, end: int, persons: set[str]) -> tuple[str, s
     if re.search("(?:" + "|".join(re.escape(t) for t in cue["person_titles"]) + r")\s+$", before):
         return "person", "full_name" if len(words) > 1 else "surname", "follows a title"
     if len(words) > 1:
+        if re.search(r"\bthe\s+$", before):
+            return (
+                "organization",
+                "name",
+                "several capitalized words after 'the' (a person's name takes no article)",
+            )
         if text.isupper():
             return "organization", "acronym", "upper-case name"
         return "person", "full_name", "two or more capitalized words with no organization cue"
@@ -633,7 +639,7 @@ def _date_pattern() -> re.Pattern[str]:
         rf"|(?P<monthyear>(?:{month})\s+\d{{4}})"
         rf"|(?P<weekday>(?:[Oo]n\s+|[Ll]ast\s+|[Nn]ext\s+|[Tt]his\s+)?(?:{weekday}))"
         rf"|(?P<relative>(?:[Ll]ast|[Nn]ext|[Tt]his)\s+(?:week|month|year))"
-        rf"|(?P<ago>(?:\d+|{numbers})\s+{unit}\s+(?:ago|later|earlier|before|after))"
+        rf"|(?P<ago>(?:\d+|(?i:{numbers}))\s+{unit}\s+(?:ago|later|earlier|before|after))"
         rf"|(?P<vague>(?:[Dd]ays|[Ww]eeks|[Mm]onths|[Yy]ears)\s+(?:before|after|earlier|later|ago))"
         r"|(?P<deictic>[Yy]esterday|[Tt]oday|[Tt]omorrow)"
         rf"|(?P<month>(?:[Ii]n\s+)?(?:{month}))"
@@ -800,7 +806,7 @@ def _relative(lowered: str, published: date) -> DateResolution:
 
 
 def _ago(lowered: str, published: date) -> DateResolution | None:
-    count_text, unit, direction = lowered.split()
+    count_text, unit, direction = lowered.split()[-3:]
     if direction not in ("ago", "later"):
         return None  # "two days before the vote" is anchored on another event
     words: dict[str, int] = cues()["number_words"]
