@@ -15,20 +15,22 @@ its candidates with the curated annotations:
   leave the date empty;
 - boilerplate: candidates inside the curated boilerplate regions (must be zero).
 
-Prints the figures and writes ``benchmarks/results/drafter.json`` (no clock in it). Run with
+Prints the figures and writes ``benchmarks/results/drafter.json`` (the quality figures are
+deterministic; the last one is the wall time to draft about 1 MB of text). Run with
 ``make bench-drafter``. Asserts nothing: the targets are printed next to the figures.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from newstables.draft import Candidate
+from newstables.draft import Candidate, draft_candidates
 from newstables.drafting import run_draft
 from newstables.evidence import occurrences
 from newstables.project import Project
@@ -244,6 +246,19 @@ def score_boilerplate(raw: str, candidates: list[Candidate], proposed: list[Span
     }
 
 
+def speed() -> dict[str, float]:
+    """Seconds to draft about 1 MB of text (the test articles repeated): the drafter must stay linear."""
+    text = "\n\n".join(
+        (ROOT / f"tests/fixtures/articles/{name}.txt").read_text(encoding="utf-8")
+        for name in ("harbour-gazette", "nordic-wire", "city-desk")
+    )
+    big = text * (1_000_000 // len(text) + 1)
+    started = time.perf_counter()
+    draft_candidates(big, date(2026, 5, 20), None)
+    seconds = time.perf_counter() - started
+    return {"characters": len(big), "seconds": round(seconds, 2)}
+
+
 def main() -> None:
     """Draft the seed from the text alone, score it, print and write the figures."""
     result = run_draft(Project(ROOT), "article", use_registry=False, write=False)
@@ -286,6 +301,8 @@ def main() -> None:
         for key in extra_keys:
             if key in figures[section]:
                 print(f"  {key:<32} {figures[section][key]:>7}")
+    timing = figures["speed_1mb"] = speed()
+    print(f"  seconds to draft {timing['characters']} characters: {timing['seconds']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}")

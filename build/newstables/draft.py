@@ -11,6 +11,7 @@ nothing here is published as is.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import functools
 import re
@@ -27,6 +28,7 @@ WORD = re.compile(r"[^\W\d_][\w’'.&-]*")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = tuple(calendar.month_name)[1:]
 BOILERPLATE_MAX_WORDS = 30
+BLANKS = re.compile(r"[\n\r \t\u00a0]*")
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 PAST_VERB = re.compile(
     r"\b(?:\w{3,}ed|was|were|had|did|struck|met|said|told|took|made|came|went|began|spoke|wrote"
@@ -202,20 +204,40 @@ def _headline(raw: str, start: int, end: int, max_label: int) -> list[Region]:
 
 @dataclass
 class _Context:
+    """The text being drafted, with indexes that keep every lookup near-linear in its length."""
+
     raw: str
     published: date
     skip: list[tuple[int, int]]
     persons: list[Span] = field(default_factory=list)
+    skip_mask: bytearray = field(default_factory=bytearray)
+    sentence_starts: list[int] = field(default_factory=list)
+    person_starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.skip_mask = bytearray(len(self.raw))
+        for start, end in self.skip:
+            self.skip_mask[start:end] = b"\x01" * (end - start)
+        self.sentence_starts = [0] + [m.end() for m in SENTENCE_END.finditer(self.raw)]
 
     def skipped(self, start: int, end: int) -> bool:
-        return any(start < e and s < end for s, e in self.skip)
+        """True when [start, end) touches a skipped (boilerplate) region."""
+        return any(self.skip_mask[start:end])
 
+    def set_persons(self, persons: list[Span]) -> None:
+        """Record the person mentions (sorted by start) for speaker lookups."""
+        self.persons = sorted(persons, key=lambda p: (p.char_start, p.char_end))
+        self.person_starts = [p.char_start for p in self.persons]
 
-def _sentence_start(raw: str, position: int) -> int:
-    start = 0
-    for match in SENTENCE_END.finditer(raw, 0, position):
-        start = match.end()
-    return start
+    def persons_within(self, low: int, high: int) -> list[Span]:
+        """Person mentions lying inside [low, high), in text order."""
+        first = bisect.bisect_left(self.person_starts, low)
+        last = bisect.bisect_left(self.person_starts, high)
+        return [p for p in self.persons[first:last] if p.char_end <= high]
+
+    def sentence_start(self, position: int) -> int:
+        """Where the sentence holding ``position`` starts."""
+        return self.sentence_starts[bisect.bisect_right(self.sentence_starts, position) - 1]
 
 
 def _name_sequences(raw: str) -> Iterator[tuple[int, int]]:
@@ -308,7 +330,8 @@ def _split_leading(raw: str, start: int, end: int) -> list[tuple[int, int, str]]
                 break
         if changed:
             continue
-        for country in sorted(country_names(), key=len, reverse=True):
+        first_word = text.split(" ", 1)[0]
+        for country in _countries_by_first_word().get(first_word, ()):
             if text.startswith(country + " ") and not _has_org_cue(text[len(country) + 1 :]):
                 parts.append((start, start + len(country), "country"))
                 start += len(country) + 1
@@ -348,7 +371,7 @@ def _classify(raw: str, start: int, end: int, persons: set[str]) -> tuple[str, s
         return "government", "metonym", "capital city named as an actor (metonym for its government)"
     if text in cue["places"]:
         return "place", "name", "place name (cue list)"
-    if re.search("(?:" + "|".join(re.escape(t) for t in cue["person_titles"]) + r")\s+$", before):
+    if _title_before().search(before):
         return "person", "full_name" if len(words) > 1 else "surname", "follows a title"
     if len(words) > 1:
         if re.search(r"\bthe\s+$", before):
@@ -370,10 +393,29 @@ def _classify(raw: str, start: int, end: int, persons: set[str]) -> tuple[str, s
 
 
 def _speech_verb_at(text: str) -> str | None:
-    for verb in sorted(cues()["speech_verbs"], key=len, reverse=True):
-        if re.match(re.escape(verb) + r"\b", text):
-            return str(verb)
-    return None
+    match = _speech_verb_start().match(text)
+    return match.group() if match else None
+
+
+@functools.cache
+def _speech_verb_start() -> re.Pattern[str]:
+    verbs = "|".join(re.escape(v) for v in sorted(cues()["speech_verbs"], key=len, reverse=True))
+    return re.compile(r"(?:" + verbs + r")\b")
+
+
+@functools.cache
+def _title_before() -> re.Pattern[str]:
+    titles = "|".join(re.escape(t) for t in sorted(cues()["person_titles"], key=len, reverse=True))
+    return re.compile(r"(?:" + titles + r")\s+$")
+
+
+@functools.cache
+def _countries_by_first_word() -> dict[str, tuple[str, ...]]:
+    """Country names by their first word, longest first ("United States" before "United")."""
+    index: dict[str, list[str]] = {}
+    for name in sorted(country_names(), key=lambda n: (-len(n), n)):
+        index.setdefault(name.split(" ", 1)[0], []).append(name)
+    return {word: tuple(names) for word, names in index.items()}
 
 
 def _media(raw: str) -> Iterator[tuple[int, int]]:
@@ -392,13 +434,13 @@ def actor_candidates(ctx: _Context, registry: Registry | None) -> list[Candidate
     """Actor mentions: registry names, known outlets and capitalized name sequences, typed from cues."""
     raw = ctx.raw
     found: list[Candidate] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(raw))
 
     def free(start: int, end: int) -> bool:
-        return not ctx.skipped(start, end) and not any(start < e and s < end for s, e in taken)
+        return not ctx.skipped(start, end) and not any(taken[start:end])
 
     def add(start: int, end: int, label: str, mention: str, reason: str) -> None:
-        taken.append((start, end))
+        taken[start:end] = b"\x01" * (end - start)
         found.append(Candidate("actor", start, end, raw[start:end], label, reason, mention_type=mention))
 
     if registry is not None:
@@ -435,7 +477,7 @@ def actor_candidates(ctx: _Context, registry: Registry | None) -> list[Candidate
         if proposed is not None:
             add(start, end, *proposed)
     found.sort(key=lambda c: (c.char_start, c.char_end))
-    ctx.persons = [Span(c.char_start, c.char_end, c.excerpt) for c in found if c.label == "person"]
+    ctx.set_persons([Span(c.char_start, c.char_end, c.excerpt) for c in found if c.label == "person"])
     return found
 
 
@@ -481,9 +523,9 @@ def quote_pairs(raw: str) -> list[_Quote]:
     while index < len(raw):
         char = raw[index]
         if char == "\n" and stack:
-            rest = raw[index:].lstrip("\n\r \t\u00a0")
-            if stack[0][0] == "“" and rest.startswith("“"):
-                index = len(raw) - len(rest) + 1  # the quote goes on in the next paragraph
+            resume = BLANKS.match(raw, index).end()  # type: ignore[union-attr]
+            if stack[0][0] == "“" and raw.startswith("“", resume):
+                index = resume + 1  # the quote goes on in the next paragraph
                 continue
             stack.clear()  # an unclosed quotation ends with its paragraph
         elif char == "“":
@@ -558,17 +600,19 @@ def propose_speaker(ctx: _Context, open_at: int, close_end: int) -> tuple[Span |
         verb = None
     if verb is not None:
         verb_at = close_end + verb[0]
-        named = [p for p in ctx.persons if close_end <= p.char_start and p.char_end <= verb_at]
+        named = ctx.persons_within(close_end, verb_at)
         if named:
             return named[-1], f"name before the speech verb {verb[1]!r} after the quotation"
-        following = [p for p in ctx.persons if verb_at <= p.char_start < verb_at + len(verb[1]) + 3]
+        following = [
+            p for p in ctx.persons_within(verb_at, verb_at + 200) if p.char_start < verb_at + len(verb[1]) + 3
+        ]
         if following:
             return following[0], f"name after the speech verb {verb[1]!r} after the quotation"
         pronoun = _pronoun_before(raw, close_end, verb_at)
         if pronoun is not None:
             resolved = _resolve_pronoun(ctx, close_end)
             return resolved, f"pronoun {pronoun!r} with {verb[1]!r}, resolved to the last named person"
-    sentence = _sentence_start(raw, open_at)
+    sentence = ctx.sentence_start(open_at)
     before = raw[sentence:open_at]
     verbs = list(_all_verbs(before))
     if verbs:
@@ -576,9 +620,9 @@ def propose_speaker(ctx: _Context, open_at: int, close_end: int) -> tuple[Span |
         pronoun = _pronoun_before(raw, sentence, verb_at)
         if pronoun is not None:
             return _resolve_pronoun(ctx, verb_at), f"pronoun {pronoun!r} resolved to the last named person"
-        named = [p for p in ctx.persons if sentence <= p.char_start and p.char_end <= verb_at]
+        named = ctx.persons_within(sentence, verb_at)
         if verb_text == "according to":
-            named = [p for p in ctx.persons if verb_at < p.char_start < verb_at + len(verb_text) + 3]
+            named = [p for p in ctx.persons_within(verb_at + 1, verb_at + 200) if p.char_start < verb_at + 15]
         if named:
             return named[-1], f"name before the speech verb {verb_text!r} before the quotation"
     last = _last_person(ctx, open_at, paragraphs_back=2)
@@ -608,7 +652,7 @@ def _resolve_pronoun(ctx: _Context, position: int) -> Span | None:
     """The person a pronoun stands for: the last speaker named in the paragraph, else the last person."""
     raw = ctx.raw
     paragraph = raw.rfind("\n", 0, position) + 1
-    for person in reversed([p for p in ctx.persons if paragraph <= p.char_start and p.char_end <= position]):
+    for person in reversed(ctx.persons_within(paragraph, position)):
         if _speech_verb_at(raw[person.char_end : person.char_end + 30].lstrip(" ,")) is not None:
             return person
     return _last_person(ctx, position, paragraphs_back=3)
@@ -620,7 +664,7 @@ def _last_person(ctx: _Context, position: int, paragraphs_back: int) -> Span | N
         floor = max(0, ctx.raw.rfind("\n\n", 0, floor))
         if floor == 0:
             break
-    earlier = [p for p in ctx.persons if floor <= p.char_start and p.char_end <= position]
+    earlier = ctx.persons_within(floor, position)
     return earlier[-1] if earlier else None
 
 
@@ -657,7 +701,7 @@ def date_candidates(ctx: _Context) -> list[Candidate]:
         if ctx.skipped(start, end) or _is_part_of_name(raw, match):
             continue
         kind = str(match.lastgroup)
-        future = _future_tense(raw[_sentence_start(raw, start) : start])
+        future = _future_tense(raw[ctx.sentence_start(start) : start])
         resolved = resolve_date(match.group(), kind, ctx.published, future)
         if resolved is None:
             found.append(
@@ -849,8 +893,10 @@ def draft_candidates(raw: str, published: date, registry: Registry | None) -> li
         skip.extend(registry.regions)
     ctx = _Context(raw, published, sorted(skip))
     found = actor_candidates(ctx, registry) + quotation_candidates(ctx) + date_candidates(ctx)
-    dates = [c for c in found if c.kind == "date"]
-    found = [c for c in found if c.kind != "actor" or not _inside_any(c, dates)]
+    in_dates = bytearray(len(raw) + 1)
+    for date_candidate in (c for c in found if c.kind == "date"):
+        in_dates[date_candidate.char_start : date_candidate.char_end] = b"\x01" * len(date_candidate.excerpt)
+    found = [c for c in found if c.kind != "actor" or not all(in_dates[c.char_start : c.char_end])]
     for candidate in found:
         assert raw[candidate.char_start : candidate.char_end] == candidate.excerpt, candidate
         assert candidate.speaker is None or (
@@ -859,7 +905,3 @@ def draft_candidates(raw: str, published: date, registry: Registry | None) -> li
         assert not ctx.skipped(candidate.char_start, candidate.char_end), candidate
     order = {"actor": 0, "quotation": 1, "date": 2}
     return sorted(found, key=lambda c: (c.char_start, c.char_end, order[c.kind], c.excerpt))
-
-
-def _inside_any(candidate: Candidate, others: list[Candidate]) -> bool:
-    return any(o.char_start <= candidate.char_start and candidate.char_end <= o.char_end for o in others)

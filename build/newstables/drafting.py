@@ -10,6 +10,8 @@ inputs give the same bytes.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import os
 import re
 import shutil
@@ -117,11 +119,18 @@ def slug(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", ascii_text)) or "unnamed"
 
 
-def _occurrence(raw: str, start: int, excerpt: str) -> int:
+@functools.lru_cache(maxsize=4096)
+def _starts(raw: str, excerpt: str) -> list[int]:
+    """Every whole-word occurrence of ``excerpt`` (the build's counting rule), cached per text."""
     head = r"(?<!\w)" if excerpt[:1].isalnum() else ""
     tail = r"(?!\w)" if excerpt[-1:].isalnum() else ""
-    starts = [m.start() for m in re.finditer(head + re.escape(excerpt) + tail, raw)]
-    return starts.index(start) + 1 if start in starts else 1
+    return [m.start() for m in re.finditer(head + re.escape(excerpt) + tail, raw)]
+
+
+def _occurrence(raw: str, start: int, excerpt: str) -> int:
+    starts = _starts(raw, excerpt)
+    found = bisect.bisect_left(starts, start)
+    return found + 1 if found < len(starts) and starts[found] == start else 1
 
 
 def _evidence(raw: str, start: int, end: int) -> dict[str, Any]:
