@@ -792,6 +792,7 @@ def resolve_date(text: str, kind: str, published: date, future: bool) -> DateRes
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def _absolute(text: str, published: date, future: bool, kind: str) -> DateResolution | None:
     import dateparser  # imported here: loading its language data is slow and only dates need it
 
