@@ -899,10 +899,18 @@ def draft_candidates(raw: str, published: date, registry: Registry | None) -> li
         in_dates[date_candidate.char_start : date_candidate.char_end] = b"\x01" * len(date_candidate.excerpt)
     found = [c for c in found if c.kind != "actor" or not all(in_dates[c.char_start : c.char_end])]
     for candidate in found:
-        assert raw[candidate.char_start : candidate.char_end] == candidate.excerpt, candidate
-        assert candidate.speaker is None or (
-            raw[candidate.speaker.char_start : candidate.speaker.char_end] == candidate.speaker.excerpt
-        ), candidate
-        assert not ctx.skipped(candidate.char_start, candidate.char_end), candidate
+        _check_exact(raw, candidate)
+        if ctx.skipped(candidate.char_start, candidate.char_end):
+            raise AssertionError(f"candidate inside boilerplate: {candidate}")
     order = {"actor": 0, "quotation": 1, "date": 2}
     return sorted(found, key=lambda c: (c.char_start, c.char_end, order[c.kind], c.excerpt))
+
+
+def _check_exact(raw: str, candidate: Candidate) -> None:
+    """Refuse a candidate whose offsets do not select its excerpt (an explicit check, kept under -O)."""
+    spans = [(candidate.char_start, candidate.char_end, candidate.excerpt)]
+    if candidate.speaker is not None:
+        spans.append((candidate.speaker.char_start, candidate.speaker.char_end, candidate.speaker.excerpt))
+    for start, end, excerpt in spans:
+        if raw[start:end] != excerpt:
+            raise AssertionError(f"raw[{start}:{end}] is {raw[start:end]!r}, not {excerpt!r}")

@@ -234,7 +234,8 @@ def draft_files(
 
 def _assert_exact(raw: str, record: dict[str, Any]) -> None:
     start, end = record["char_start"], record["char_end"]
-    assert raw[start:end] == record["excerpt"], record
+    if raw[start:end] != record["excerpt"]:  # never write a record whose offsets are wrong
+        raise AssertionError(f"raw[{start}:{end}] is {raw[start:end]!r}, not {record['excerpt']!r}")
 
 
 def _person_ids(candidates: list[Candidate]) -> dict[str, str]:
