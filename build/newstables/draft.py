@@ -473,6 +473,11 @@ def actor_candidates(ctx: _Context, registry: Registry | None) -> list[Candidate
         text = raw[start:end]
         if " " not in text and text.endswith("ing") and text not in cues()["places"] + cues()["capitals"]:
             continue  # a capitalized gerund mid-sentence ("China Supplying arms") is no name
+        first, _, rest = text.partition(" ")
+        if rest and first in persons and rest.split()[0] not in persons and _has_org_cue(rest):
+            # "Biden White House": a person's name in front of an institution is its own mention.
+            add(start, start + len(first), "person", "surname", "a person's name before an institution")
+            start += len(first) + 1
         proposed = _classify(raw, start, end, persons)
         if proposed is not None:
             add(start, end, *proposed)
