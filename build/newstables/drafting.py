@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from newstables.articles import ARTICLES, Document, open_document, read_document
+from newstables.articles import ARTICLES, SEED_ID, Document, open_document, read_document
 from newstables.draft import Candidate, KnownName, Region, Registry, boilerplate_regions, draft_candidates
 from newstables.errors import NewstablesError
 from newstables.project import ANNOTATIONS, Project
@@ -49,8 +49,11 @@ class DraftResult:
     written: list[Path]
 
 
-def load_registry(project: Project, raw: str) -> Registry:
-    """Known names (actors.yaml names, names as written, actor_mentions.yaml excerpts) and regions."""
+def load_registry(project: Project, raw: str, seed: bool = True) -> Registry:
+    """Known names (actors.yaml names, names as written, actor_mentions.yaml excerpts) and regions.
+
+    The curated regions (``regions.yaml``) are the seed's: they apply only when drafting the seed.
+    """
     folder = project.path(ANNOTATIONS)
     actors = _records(folder / "actors.yaml")
     types = {str(a.get("actor_id")): str(a.get("actor_type")) for a in actors}
@@ -67,7 +70,7 @@ def load_registry(project: Project, raw: str) -> Registry:
             kind = str(mention.get("mention_type") or "name")
             names.add(KnownName(mention["excerpt"], actor_id, types[actor_id], kind))
     regions = []
-    for region in _records(folder / "regions.yaml"):
+    for region in _records(folder / "regions.yaml") if seed else []:
         excerpt = region.get("excerpt")
         if region.get("kind") != "headline" and isinstance(excerpt, str) and excerpt in raw:
             start = raw.index(excerpt)
@@ -92,7 +95,8 @@ def run_draft(
     """Draft a document's candidates and (unless ``write`` is false) write the draft files."""
     document = open_document(project, document_id)
     raw = read_document(project, document)
-    registry = load_registry(project, raw) if use_registry else None
+    seed = document.document_id == SEED_ID
+    registry = load_registry(project, raw, seed) if use_registry else None
     candidates = draft_candidates(raw, document.published, registry)
     regions = boilerplate_regions(raw)
     folder = project.path(ARTICLES) / document.document_id / "draft"
