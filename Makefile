@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: release build test lint typecheck bench bench-drafter clean-venv
+.PHONY: release build test lint typecheck bench clean-venv
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_commands.py
 
+.PHONY: bench-drafter
 ## make bench-drafter: the drafter's precision and recall on the seed (benchmarks/results/drafter.json).
 bench-drafter: $(STAMP)
 	$(BIN)/python benchmarks/bench_drafter.py
