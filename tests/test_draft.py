@@ -362,3 +362,24 @@ def test_a_curated_draft_record_builds(tmp_path: Path) -> None:
     curated_path.write_text(yaml.safe_dump(curated, sort_keys=False, allow_unicode=True), encoding="utf-8")
     result = run("build", "--project", str(root), "--json")
     assert result.exit_code == 0, result.output
+
+
+def test_an_interrupted_draft_keeps_the_previous_one(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newstables.drafting import run_draft
+    from newstables.project import Project
+
+    assert run("draft", "nordic-wire", "--project", str(project)).exit_code == 0
+    folder = project / "data/articles/nordic-wire/draft"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    real_rename = Path.rename
+
+    def crash_on_swap(self: Path, target: Path) -> Path:
+        if self.name.startswith(".draft-") and not self.name.startswith(".draft-old"):
+            raise KeyboardInterrupt  # killed between moving the old draft away and the new one in
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", crash_on_swap)
+    with pytest.raises(KeyboardInterrupt):
+        run_draft(Project(project), "nordic-wire", use_registry=False)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []

@@ -199,7 +199,12 @@ def add_article(
         for written in staging.iterdir():
             _fsync(written)
         os.chmod(staging, 0o755)
-        staging.rename(target)
+        try:
+            staging.rename(target)  # atomic; refuses a non-empty folder that appeared meanwhile
+        except OSError as exc:
+            raise NewstablesError(
+                "add-id-exists", field="--id", value=doc_id, file=project.rel(target)
+            ) from exc
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

@@ -287,7 +287,12 @@ def _replace_folder(folder: Path, files: dict[str, str]) -> list[Path]:
         os.chmod(staging, 0o755)
         if folder.exists():
             folder.rename(old)
-        staging.rename(folder)
+        try:
+            staging.rename(folder)
+        except BaseException:
+            if old.exists() and not folder.exists():
+                old.rename(folder)  # put the previous draft back
+            raise
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
