@@ -44,5 +44,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_commands.py
 	$(BIN)/python benchmarks/bench_reader_formats.py
 
+.PHONY: bench-drafter
+## make bench-drafter: the drafter's precision and recall on the seed (benchmarks/results/drafter.json).
+bench-drafter: $(STAMP)
+	$(BIN)/python benchmarks/bench_drafter.py
+
 clean-venv:
 	rm -rf $(VENV)

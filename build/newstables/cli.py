@@ -461,6 +461,73 @@ def query(
     typer.echo(text, nl=False)
 
 
+# --- corpus: add / draft (helper) -------------------------------------------------------------
+
+
+@app.command()
+def add(
+    path: Annotated[Path, typer.Argument(help="The article's text file (UTF-8, NFC), stored byte for byte.")],
+    outlet: Annotated[str, typer.Option("--outlet", help="The outlet that published it.")],
+    url: Annotated[str, typer.Option("--url", help="Where it was published.")],
+    published: Annotated[str, typer.Option("--published", help="Publication date, YYYY-MM-DD.")],
+    document_id: Annotated[
+        str | None, typer.Option("--id", help="Document id (default: outlet-date-hash).")
+    ] = None,
+    language: Annotated[str | None, typer.Option("--language", help="Language tag, e.g. en.")] = None,
+    captured: Annotated[str | None, typer.Option("--captured", help="Capture date, YYYY-MM-DD.")] = None,
+    rights: Annotated[str | None, typer.Option("--rights", help="Rights note.")] = None,
+    relation: Annotated[
+        str | None,
+        typer.Option("--relation", help='Relation to an original, e.g. "paraphrased copy of URL".'),
+    ] = None,
+    project: ProjectOption = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Register an article: check its encoding, refuse duplicates, write data/articles/<id>/.
+
+    Example: newstables add story.txt --outlet "The Guardian" --url https://x.org/a --published 2022-03-13
+    """
+    from newstables.articles import Document, add_article, parse_day
+    from newstables.project import Project
+
+    if captured is not None:
+        run_reporting(as_json, parse_day, captured, "--captured")
+    extra = {"language": language, "captured": captured, "rights": rights, "relation": relation}
+    arguments = (Project(project), path, outlet, url, published, document_id, extra)
+    document = run_reporting(as_json, add_article, *arguments)
+    assert isinstance(document, Document), "add_article returns the new document"
+    typer.echo(f"added {document.document_id} ({document.sha256})")
+
+
+@app.command()
+def draft(
+    document_id: Annotated[str, typer.Argument(help="The document to draft ('article' for the seed).")],
+    no_registry: Annotated[
+        bool, typer.Option("--no-registry", help="Draft from the text alone, ignoring every curated file.")
+    ] = False,
+    as_json_out: Annotated[
+        bool, typer.Option("--json", help="Print the candidates (and errors) as JSON.")
+    ] = False,
+    project: ProjectOption = Path("."),
+) -> None:
+    """Propose candidate annotations (actors, quotations, dates) as data/articles/<id>/draft/*.yaml.
+
+    Example: newstables draft article --no-registry --json
+    """
+    from newstables.drafting import DraftResult, draft_json, run_draft
+    from newstables.project import Project
+
+    result = run_reporting(as_json_out, run_draft, Project(project), document_id, not no_registry)
+    assert isinstance(result, DraftResult), "run_draft returns the draft"
+    if as_json_out:
+        typer.echo(json.dumps(draft_json(result), indent=2, ensure_ascii=False))
+        return
+    counts = {kind: sum(c.kind == kind for c in result.candidates) for kind in ("actor", "quotation", "date")}
+    typer.echo(", ".join(f"{n} {kind} candidates" for kind, n in counts.items()))
+    for written in result.written:
+        typer.echo(f"wrote {written}")
+
+
 def main() -> None:
     """Console-script entry point, with a last resort: no exception escapes as a traceback."""
     try:

@@ -233,4 +233,18 @@ def read_annotations(project: Project, tables: list[str]) -> Annotations:
     for extra in ("regions", "waivers"):
         path = folder / f"{extra}.yaml"
         setattr(loaded, extra, load_yaml_records(project, path) if path.is_file() else [])
+    refuse_draft_records([*loaded.tables.values(), loaded.regions, loaded.waivers])
     return loaded
+
+
+def refuse_draft_records(files: list[list[Record]]) -> None:
+    """Refuse any record still marked ``status: draft`` (written by ``newstables draft``).
+
+    Curating a draft record means checking it and deleting its ``status`` and ``reason``
+    keys; elsewhere those keys are columns only where a schema declares them (events.status,
+    waivers.reason), so a leftover one is an unknown field.
+    """
+    for records in files:
+        for record in records:
+            if record.get("status") == "draft":
+                raise NewstablesError("draft-record-in-curated", **record.where("status"))
