@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
+from newstables.coverage import (
+    CoverageResult,
+    check_waivers,
+    coverage,
+    coverage_errors,
+    events_without_statements,
+    paragraph_counts,
+)
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_regions
 from newstables.gate import CheckResult, failures, run_suites
@@ -26,7 +33,7 @@ from newstables.project import (
 )
 from newstables.publish import commit_outputs, staging_dir, write_release
 from newstables.read import Annotations, read_annotations, read_article
-from newstables.report import coverage_checks, write_report
+from newstables.report import coverage_checks, coverage_detail, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import check_excerpts, check_formats_agree, validate_frictionless
 
@@ -116,7 +123,10 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         outputs = write_release(inputs.project, tables, inputs.metadata, staging)
         checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
-        outputs += write_report(staging, inputs.metadata, counts, checks)
+        detail = coverage_detail(
+            paragraph_counts(inputs.raw, inputs.regions, tables), events_without_statements(tables)
+        )
+        outputs += write_report(staging, inputs.metadata, counts, checks, detail)
         if errors:
             keep_failed_report(staging, out)
             raise ErrorList(errors)

@@ -10,7 +10,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from newstables.coverage import CoverageResult
+from newstables.coverage import CoverageResult, ParagraphCount
 from newstables.gate import CheckResult
 from newstables.project import REPORT_DIR
 
@@ -47,10 +47,14 @@ def coverage_checks(results: list[CoverageResult]) -> list[CheckResult]:
 
 
 def results_document(
-    metadata: dict[str, Any], row_counts: dict[str, int], checks: list[CheckResult]
+    metadata: dict[str, Any],
+    row_counts: dict[str, int],
+    checks: list[CheckResult],
+    coverage_detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The machine-readable results: package, row counts, every check."""
-    return {
+    """The machine-readable results: package, row counts, every check, and (when given) the
+    coverage detail: rows per paragraph and events without statements."""
+    document = {
         "package": metadata["name"],
         "version": metadata["version"],
         "passed": all(c.passed for c in checks),
@@ -58,6 +62,40 @@ def results_document(
         "row_counts": row_counts,
         "checks": [asdict(c) for c in checks],
     }
+    if coverage_detail is not None:
+        document["coverage"] = coverage_detail
+    return document
+
+
+def coverage_detail(paragraphs: list[ParagraphCount], unlinked_events: list[str]) -> dict[str, Any]:
+    """The coverage detail of the report: not a pass/fail check but the counts an editor
+    reads to find omissions (a paragraph of reported speech without statements, an event
+    that no statement is linked to)."""
+    return {
+        "paragraphs": [asdict(p) for p in paragraphs],
+        "paragraphs_without_statements": [p.paragraph for p in paragraphs if not p.statements],
+        "events_without_statements": unlinked_events,
+    }
+
+
+def render_coverage(detail: dict[str, Any]) -> str:
+    """The HTML sections for the coverage detail (rows per paragraph, unlinked events)."""
+    rows = "".join(
+        f"<tr><td>{p['paragraph']}</td><td>[{p['start']}, {p['end']})</td>"
+        f"<td>{html.escape(p['preview'])}</td>"
+        f"<td>{p['statements'] or '<span class=fail>0</span>'}</td><td>{p['mentions']}</td>"
+        f"<td>{p['events']}</td></tr>"
+        for p in detail["paragraphs"]
+    )
+    events = ", ".join(f"<code>{html.escape(e)}</code>" for e in detail["events_without_statements"])
+    return (
+        "<h2>Coverage by paragraph</h2><p class=muted>Rows whose evidence starts in each body paragraph; "
+        "a paragraph without statements is worth a second look.</p><table><tr><th>paragraph</th>"
+        "<th>characters</th><th>text</th><th>statements</th><th>mentions</th><th>events</th></tr>"
+        f"{rows}</table><h2>Events without statements</h2><p>"
+        f"{events or '<span class=muted>none</span>'} "
+        f"({len(detail['events_without_statements'])})</p>"
+    )
 
 
 def merge_column_checks(checks: list[CheckResult]) -> list[CheckResult]:
@@ -110,17 +148,22 @@ def render_html(document: dict[str, Any], checks: list[CheckResult]) -> str:
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{CSS}</style><h1>{html.escape(title)}</h1><p><strong>{verdict}</strong> "
         f"({document['summary']['checks']} checks).</p><h2>Row counts</h2><table>"
-        f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}</html>\n"
+        f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}"
+        f"{render_coverage(document['coverage']) if 'coverage' in document else ''}</html>\n"
     )
 
 
 def write_report(
-    staging: Path, metadata: dict[str, Any], row_counts: dict[str, int], checks: list[CheckResult]
+    staging: Path,
+    metadata: dict[str, Any],
+    row_counts: dict[str, int],
+    checks: list[CheckResult],
+    detail: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write results.json and index.html under ``validation/report``; return their paths."""
     folder = staging / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    document = results_document(metadata, row_counts, checks)
+    document = results_document(metadata, row_counts, checks, detail)
     (folder / "results.json").write_text(
         json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
