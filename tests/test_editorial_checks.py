@@ -203,10 +203,10 @@ def test_a_mention_ending_inside_a_word_is_refused(mini_project: Path) -> None:
         mini_project,
         "data/annotations/actor_mentions.yaml",
         "excerpt: Yang Jiechi}",
-        "excerpt: Yang Jiech, char_start: 60, char_end: 70}",
+        "excerpt: Yang Jiech, char_start: 88, char_end: 98}",
     )
     assert _failed_checks(mini_project) == {
-        ("actor_mentions", "name-evidence-is-the-name-only", "yang-jiechi@00060")
+        ("actor_mentions", "name-evidence-is-the-name-only", "yang-jiechi@00088")
     }
 
 
@@ -292,3 +292,24 @@ def test_no_source_of_the_package_metadata_is_a_site_root() -> None:
         if re.fullmatch(r"[A-Za-z][\w+.-]*://[^/?#]*/?(#.*)?", s.get("path", ""))
     ]
     assert not roots, f"site roots are not addresses of documents: {roots}"
+
+
+def test_id_map_redirects_a_changed_composite_key_of_a_link_table() -> None:
+    """0.2.0 turned two `made_in` links into `planned_for`: id-map.yaml redirects the old keys."""
+    from newstables.diff import rekey_composite
+
+    key = ["statement_id", "event_id", "relation"]
+    old = {
+        ("s", "e", "made_in"): {"statement_id": "s", "event_id": "e", "relation": "made_in", "note": "x"},
+        ("t", "e", "about"): {"statement_id": "t", "event_id": "e", "relation": "about", "note": "y"},
+    }
+    moved = rekey_composite(old, key, {"s/e/made_in": "s/e/planned_for", "t/e/about": "bad"})
+    assert moved == {
+        ("s", "e", "planned_for"): {
+            "statement_id": "s",
+            "event_id": "e",
+            "relation": "planned_for",
+            "note": "x",
+        },
+        ("t", "e", "about"): old[("t", "e", "about")],
+    }

@@ -7,6 +7,7 @@ the mini project is released only once per test session.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tarfile
 import zipfile
@@ -70,11 +71,19 @@ def edit_to_v2(project: Path) -> None:
         counts_file.write_text(yaml.safe_dump(counts), encoding="utf-8")
 
 
+def pin_version(project: Path, version: str) -> None:
+    """Give the mini project its own release series, whatever the repo's current version."""
+    package = project / "schemas/package.yaml"
+    text = package.read_text(encoding="utf-8")
+    package.write_text(re.sub(r'(?m)^version: "[^"]*"', f'version: "{version}"', text), encoding="utf-8")
+
+
 def shared_releases(factory: pytest.TempPathFactory, with_v2: bool = False) -> Releases:
     """Release 0.1.0 of the mini project once per session (and 0.2.0 when asked)."""
     if "main" not in _SESSION:
         root = factory.mktemp("releases")
         project = assemble(root / "project-0.1.0", "mini")
+        pin_version(project, "0.1.0")
         releases = Releases(root, root / "dist", project)
         release(project, releases.dist)
         _SESSION["main"] = releases
