@@ -149,6 +149,16 @@ def test_planned_for_an_event_that_took_place_is_refused(mini_project: Path) -> 
     }
 
 
+def test_a_reported_event_that_nobody_reports_is_refused(mini_project: Path) -> None:
+    _edit(
+        mini_project,
+        "data/annotations/events.yaml",
+        "title: Sullivan interviewed by CNN\n  status: occurred",
+        "title: Sullivan interviewed by CNN\n  status: reported",
+    )
+    assert _failed_checks(mini_project) == {("events", "reported-event-is-attributed", "cnn-interview")}
+
+
 # --- sources: addresses, dates and their basis --------------------------------------------
 
 
