@@ -71,11 +71,13 @@ def edit_to_v2(project: Path) -> None:
         counts_file.write_text(yaml.safe_dump(counts), encoding="utf-8")
 
 
-def pin_version(project: Path, version: str) -> None:
-    """Give the mini project its own release series, whatever the repo's current version."""
+def pin_version(project: Path, version: str = "0.1.0", created: str = "2026-11-28T00:00:00Z") -> None:
+    """Give the mini project its own release series (version and release date), whatever the
+    repo's current version."""
     package = project / "schemas/package.yaml"
-    text = package.read_text(encoding="utf-8")
-    package.write_text(re.sub(r'(?m)^version: "[^"]*"', f'version: "{version}"', text), encoding="utf-8")
+    text = re.sub(r'(?m)^version: "[^"]*"', f'version: "{version}"', package.read_text(encoding="utf-8"))
+    text = re.sub(r'(?m)^created: "[^"]*"', f'created: "{created}"', text)
+    package.write_text(text, encoding="utf-8")
 
 
 def shared_releases(factory: pytest.TempPathFactory, with_v2: bool = False) -> Releases:
@@ -83,7 +85,7 @@ def shared_releases(factory: pytest.TempPathFactory, with_v2: bool = False) -> R
     if "main" not in _SESSION:
         root = factory.mktemp("releases")
         project = assemble(root / "project-0.1.0", "mini")
-        pin_version(project, "0.1.0")
+        pin_version(project)
         releases = Releases(root, root / "dist", project)
         release(project, releases.dist)
         _SESSION["main"] = releases
@@ -208,6 +210,7 @@ def test_two_separate_runs_give_byte_identical_archives(
     tmp_path: Path, releases: Releases, cli: object
 ) -> None:
     project = assemble(tmp_path / "elsewhere" / "project", "mini")
+    pin_version(project)
     dist = tmp_path / "other-dist"
     result = cli("release", "--project", project, "--dist", dist)  # type: ignore[operator]
     assert result.exit_code == 0, result.output
