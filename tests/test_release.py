@@ -7,6 +7,7 @@ the mini project is released only once per test session.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tarfile
 import zipfile
@@ -70,11 +71,21 @@ def edit_to_v2(project: Path) -> None:
         counts_file.write_text(yaml.safe_dump(counts), encoding="utf-8")
 
 
+def pin_version(project: Path, version: str = "0.1.0", created: str = "2026-11-28T00:00:00Z") -> None:
+    """Give the mini project its own release series (version and release date), whatever the
+    repo's current version."""
+    package = project / "schemas/package.yaml"
+    text = re.sub(r'(?m)^version: "[^"]*"', f'version: "{version}"', package.read_text(encoding="utf-8"))
+    text = re.sub(r'(?m)^created: "[^"]*"', f'created: "{created}"', text)
+    package.write_text(text, encoding="utf-8")
+
+
 def shared_releases(factory: pytest.TempPathFactory, with_v2: bool = False) -> Releases:
     """Release 0.1.0 of the mini project once per session (and 0.2.0 when asked)."""
     if "main" not in _SESSION:
         root = factory.mktemp("releases")
         project = assemble(root / "project-0.1.0", "mini")
+        pin_version(project)
         releases = Releases(root, root / "dist", project)
         release(project, releases.dist)
         _SESSION["main"] = releases
@@ -199,6 +210,7 @@ def test_two_separate_runs_give_byte_identical_archives(
     tmp_path: Path, releases: Releases, cli: object
 ) -> None:
     project = assemble(tmp_path / "elsewhere" / "project", "mini")
+    pin_version(project)
     dist = tmp_path / "other-dist"
     result = cli("release", "--project", project, "--dist", dist)  # type: ignore[operator]
     assert result.exit_code == 0, result.output

@@ -23,15 +23,16 @@ from typing import Any
 import duckdb
 import pytest
 
+from newstables.core.model import load_model
 from newstables.examples import load_queries, queries_for
-from newstables.project import Project, load_metadata, load_schemas
+from newstables.project import Project, load_metadata
 from tests.conftest import REPO
 
 SQLITE = REPO / "data/newstables.sqlite"
 DUCKDB = REPO / "data/newstables.duckdb"
 METADATA = REPO / "datasette/metadata.json"
 PROJECT = Project(REPO)
-TABLES = load_schemas(PROJECT, load_metadata(PROJECT))
+TABLES = {r.name: r.descriptor() for r in load_model(REPO).resources}
 QUERIES = load_queries(PROJECT)
 
 

@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from newstables.project import Project, load_metadata, load_schemas
+from newstables.core.model import load_model
+from newstables.project import Project
 from newstables.tables import Table
 from newstables.viewer import VIEWER_FILE, render, script_json, segments
 from tests.conftest import REPO
@@ -25,7 +26,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = REPO / "benchmarks/results/viewer.png"
 PROJECT = Project(REPO)
-SCHEMAS = load_schemas(PROJECT, load_metadata(PROJECT))
+SCHEMAS = {r.name: r.descriptor() for r in load_model(REPO).resources}
 
 
 def evidence_rows() -> set[tuple[str, str]]:

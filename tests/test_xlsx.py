@@ -13,15 +13,16 @@ import duckdb
 import openpyxl
 import pytest
 
+from newstables.core.model import load_model
 from newstables.errors import NewstablesError
-from newstables.project import Project, load_metadata, load_schemas
+from newstables.project import Project, load_metadata
 from newstables.publish_xlsx import MAX_CELL_TEXT, XLSX_FILE, write_xlsx
 from newstables.tables import Table
 from tests.conftest import REPO
 
 PROJECT = Project(REPO)
 METADATA = load_metadata(PROJECT)
-SCHEMAS = load_schemas(PROJECT, METADATA)
+SCHEMAS = {r.name: r.descriptor() for r in load_model(REPO).resources}
 WORKBOOK = REPO / XLSX_FILE
 
 

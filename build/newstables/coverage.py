@@ -135,3 +135,75 @@ def coverage_errors(results: list[CoverageResult]) -> list[NewstablesError]:
         for r in results
         for gap in r.gaps
     ]
+
+
+# --- Coverage by paragraph: where the rows are, so an omission shows in the report ----------
+
+PARAGRAPH_BREAK = "\n\n"
+PREVIEW_CHARS = 60
+
+
+@dataclass(frozen=True)
+class ParagraphCount:
+    """How many statements, mentions and events start in one body paragraph."""
+
+    paragraph: int
+    start: int
+    end: int
+    preview: str
+    statements: int
+    mentions: int
+    events: int
+
+
+def paragraph_number(raw: str, position: int) -> int:
+    """The paragraph a position lies in: the number of blank-line breaks before it (the
+    same rule as the validation SQL, so report and checks agree)."""
+    return raw.count(PARAGRAPH_BREAK, 0, position)
+
+
+def body_paragraphs(raw: str, regions: list[Region]) -> list[tuple[int, Span]]:
+    """Every paragraph with body text (boilerplate cut out), numbered as paragraph_number."""
+    found: list[tuple[int, Span]] = []
+    for body in body_spans(raw, regions):
+        position = body.start
+        for piece in raw[body.start : body.end].split(PARAGRAPH_BREAK):
+            span = Span(position, position + len(piece))
+            position = span.end + len(PARAGRAPH_BREAK)
+            if piece.strip():
+                found.append((paragraph_number(raw, span.start), span))
+    return found
+
+
+def _starts(table: Table) -> list[int]:
+    return [r["char_start"] for r in table.rows if r["char_start"] is not None]
+
+
+def paragraph_counts(raw: str, regions: list[Region], tables: dict[str, Table]) -> list[ParagraphCount]:
+    """Statements, mentions and events per body paragraph, in text order.
+
+    Example: a paragraph of reported speech with ``statements == 0`` is an omission to look at.
+    """
+    starts = {name: _starts(tables[name]) for name in ("statements", "actor_mentions", "events")}
+    counts = []
+    for number, span in body_paragraphs(raw, regions):
+        inside = {name: sum(span.start <= s < span.end for s in values) for name, values in starts.items()}
+        text = " ".join(raw[span.start : span.end].split())
+        counts.append(
+            ParagraphCount(
+                paragraph=number,
+                start=span.start,
+                end=span.end,
+                preview=text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…",
+                statements=inside["statements"],
+                mentions=inside["actor_mentions"],
+                events=inside["events"],
+            )
+        )
+    return counts
+
+
+def events_without_statements(tables: dict[str, Table]) -> list[str]:
+    """Ids of events that no statement is linked to (by any relation), sorted."""
+    linked = {r["event_id"] for r in tables["statement_events"].rows}
+    return sorted(r["event_id"] for r in tables["events"].rows if r["event_id"] not in linked)

@@ -176,6 +176,19 @@ def release_schema(root: Path, resource: dict[str, Any]) -> dict[str, Any]:
     return dict(schema)
 
 
+def rekey_composite(rows: Rows, key: list[str], mapping: dict[str, str]) -> Rows:
+    """Redirect rows of a table with a composite key: ``id-map.yaml`` names them by their key
+    values joined with ``/`` (e.g. ``statement/event/made_in: statement/event/planned_for``),
+    as the diff prints them. A mapping whose new key has the wrong number of parts is ignored."""
+    moved: Rows = {}
+    for old_key, row in rows.items():
+        new_key = tuple(mapping.get("/".join(old_key), "/".join(old_key)).split("/"))
+        if len(new_key) != len(key):
+            new_key = old_key
+        moved[new_key] = {**row, **dict(zip(key, new_key, strict=True))}
+    return moved
+
+
 def load_package(root: Path, id_map: dict[str, dict[str, str]] | None = None) -> Package:
     """Read a release folder (or build output) with ``datapackage.json``."""
     descriptor, problems = read_descriptor(root / DATAPACKAGE, str(root / DATAPACKAGE))
@@ -190,6 +203,8 @@ def load_package(root: Path, id_map: dict[str, dict[str, str]] | None = None) ->
         schemas[name] = release_schema(root, resource)
         maps = column_id_maps(name, schemas[name], id_map or {})
         rows[name] = read_rows(root / str(resource.get("path")), schemas[name]["primaryKey"], maps)
+        if len(schemas[name]["primaryKey"]) > 1 and name in (id_map or {}):
+            rows[name] = rekey_composite(rows[name], schemas[name]["primaryKey"], (id_map or {})[name])
     return Package(root, str(descriptor.get("version", "")), schemas, rows)
 
 

@@ -18,14 +18,21 @@ from pathlib import Path
 from newstables.core.model import Model, load_model
 from newstables.core.paths import refuse_input_symlinks, refuse_published_target
 from newstables.core.staging import commit, staging_area
-from newstables.coverage import CoverageResult, check_waivers, coverage, coverage_errors
+from newstables.coverage import (
+    CoverageResult,
+    check_waivers,
+    coverage,
+    coverage_errors,
+    events_without_statements,
+    paragraph_counts,
+)
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_regions
 from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
 from newstables.publish import write_release
 from newstables.read import Annotations, read_annotations, read_article
-from newstables.report import coverage_checks, summary_text, write_report
+from newstables.report import coverage_checks, coverage_detail, summary_text, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import excerpt_findings, format_findings, frictionless_findings
 
@@ -142,7 +149,10 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         outputs = write_release(inputs.project, tables, inputs.model, staging)
         checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
-        outputs += write_report(staging, inputs.model.package, counts, checks)
+        detail = coverage_detail(
+            paragraph_counts(inputs.raw, inputs.regions, tables), events_without_statements(tables)
+        )
+        outputs += write_report(staging, inputs.model.package, counts, checks, detail)
         if errors:
             keep_failed_report(staging, out)
             raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from newstables.core.model import Package
-from newstables.coverage import CoverageResult
+from newstables.coverage import CoverageResult, ParagraphCount
 from newstables.gate import CheckResult
 from newstables.project import REPORT_DIR
 
@@ -75,10 +75,14 @@ def summary_text(checks: list[CheckResult]) -> str:
 
 
 def results_document(
-    package: Package, row_counts: dict[str, int], checks: list[CheckResult]
+    package: Package,
+    row_counts: dict[str, int],
+    checks: list[CheckResult],
+    coverage_detail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The machine-readable results: package, row counts, every check (failing first)."""
-    return {
+    """The machine-readable results: package, row counts, every check (failing first), and
+    (when given) the coverage detail: rows per paragraph and events without statements."""
+    document = {
         "package": package.name,
         "version": package.version,
         "passed": all(c.passed for c in checks),
@@ -91,6 +95,40 @@ def results_document(
         "row_counts": row_counts,
         "checks": [asdict(c) for c in failing_first(checks)],
     }
+    if coverage_detail is not None:
+        document["coverage"] = coverage_detail
+    return document
+
+
+def coverage_detail(paragraphs: list[ParagraphCount], unlinked_events: list[str]) -> dict[str, Any]:
+    """The coverage detail of the report: not a pass/fail check but the counts an editor
+    reads to find omissions (a paragraph of reported speech without statements, an event
+    that no statement is linked to)."""
+    return {
+        "paragraphs": [asdict(p) for p in paragraphs],
+        "paragraphs_without_statements": [p.paragraph for p in paragraphs if not p.statements],
+        "events_without_statements": unlinked_events,
+    }
+
+
+def render_coverage(detail: dict[str, Any]) -> str:
+    """The HTML sections for the coverage detail (rows per paragraph, unlinked events)."""
+    rows = "".join(
+        f"<tr><td>{p['paragraph']}</td><td>[{p['start']}, {p['end']})</td>"
+        f"<td>{html.escape(p['preview'])}</td>"
+        f"<td>{p['statements'] or '<span class=fail>0</span>'}</td><td>{p['mentions']}</td>"
+        f"<td>{p['events']}</td></tr>"
+        for p in detail["paragraphs"]
+    )
+    events = ", ".join(f"<code>{html.escape(e)}</code>" for e in detail["events_without_statements"])
+    return (
+        "<h2>Coverage by paragraph</h2><p class=muted>Rows whose evidence starts in each body paragraph; "
+        "a paragraph without statements is worth a second look.</p><table><tr><th>paragraph</th>"
+        "<th>characters</th><th>text</th><th>statements</th><th>mentions</th><th>events</th></tr>"
+        f"{rows}</table><h2>Events without statements</h2><p>"
+        f"{events or '<span class=muted>none</span>'} "
+        f"({len(detail['events_without_statements'])})</p>"
+    )
 
 
 def merge_column_checks(checks: list[CheckResult]) -> list[CheckResult]:
@@ -158,17 +196,22 @@ def render_html(document: dict[str, Any], checks: list[CheckResult]) -> str:
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{CSS}</style><h1>{html.escape(title)}</h1><p>{verdict}</p>{PROVENANCE_LINK}"
         f"{_failed_section(ordered)}<h2>Row counts</h2><table>"
-        f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}</html>\n"
+        f"<tr><th>table</th><th>rows</th></tr>{counts}</table>{''.join(sections)}"
+        f"{render_coverage(document['coverage']) if 'coverage' in document else ''}</html>\n"
     )
 
 
 def write_report(
-    staging: Path, package: Package, row_counts: dict[str, int], checks: list[CheckResult]
+    staging: Path,
+    package: Package,
+    row_counts: dict[str, int],
+    checks: list[CheckResult],
+    detail: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write results.json and index.html under ``validation/report``; return their paths."""
     folder = staging / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    document = results_document(package, row_counts, checks)
+    document = results_document(package, row_counts, checks, detail)
     (folder / "results.json").write_text(
         json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )

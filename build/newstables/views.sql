@@ -13,7 +13,8 @@ SELECT s.statement_id,
        s.date_basis,
        s.fidelity,
        s.char_start,
-       s.char_end
+       s.char_end,
+       s.reported_via_id AS reported_via
 FROM statements s
 JOIN actors a ON a.actor_id = s.speaker_id
 LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;
@@ -65,6 +66,8 @@ WITH claims AS (
     FROM votes WHERE document_source_id IS NOT NULL
     UNION ALL SELECT 'sources', source_id, 'url, publisher_name, derived_from_id', metadata_source_id
     FROM sources WHERE metadata_source_id IS NOT NULL AND metadata_source_id <> source_id
+    UNION ALL SELECT 'sources', source_id, 'date_published', date_source_id
+    FROM sources WHERE date_source_id IS NOT NULL
 )
 SELECT c.table_name, c.row_id, c.columns, c.source_id, src.kind AS source_kind,
        src.title AS source_title, src.url AS source_url
@@ -120,7 +123,7 @@ LEFT JOIN actors a ON sub.subject_type = 'actor' AND a.actor_id = sub.subject_id
 LEFT JOIN events e ON sub.subject_type = 'event' AND e.event_id = sub.subject_id
 LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;
 
-COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date and fidelity warning.';
+COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date and fidelity warning; reported_via names the statement it is relayed inside (count rows where it is NULL to count claims without double-counting words).';
 COMMENT ON VIEW timeline IS 'The story''s timeline: one row per event with its dates, how each date is known (date_basis) and its participants.';
 COMMENT ON VIEW external_facts IS 'Every row or value that rests on an external reference rather than on the article, with the reference.';
 COMMENT ON VIEW who_said_what_about_whom IS 'Who said what about whom: each statement with its speaker, channel and evidence, once per actor its words name and per event it is about or denies.';

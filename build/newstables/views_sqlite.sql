@@ -15,7 +15,8 @@ SELECT s.statement_id,
        s.date_basis,
        s.fidelity,
        s.char_start,
-       s.char_end
+       s.char_end,
+       s.reported_via_id AS reported_via
 FROM statements s
 JOIN actors a ON a.actor_id = s.speaker_id
 LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;
@@ -70,6 +71,8 @@ WITH claims AS (
     FROM votes WHERE document_source_id IS NOT NULL
     UNION ALL SELECT 'sources', source_id, 'url, publisher_name, derived_from_id', metadata_source_id
     FROM sources WHERE metadata_source_id IS NOT NULL AND metadata_source_id <> source_id
+    UNION ALL SELECT 'sources', source_id, 'date_published', date_source_id
+    FROM sources WHERE date_source_id IS NOT NULL
 )
 SELECT c.table_name, c.row_id, c.columns, c.source_id, src.kind AS source_kind,
        src.title AS source_title, src.url AS source_url
