@@ -218,26 +218,40 @@ def with_docs(project: Path) -> Path:
     return project
 
 
+def version_after(level: str) -> str:
+    """The version a ``level`` bump gives from the repo's package.yaml (which moves with releases)."""
+    from newstables.bump import next_version
+    from newstables.core.model import load_package
+
+    return next_version(load_package(REPO).version, level)
+
+
 def test_bump_sets_version_and_date_and_regenerates_the_documents(mini_project: Path, cli: Cli) -> None:
     project = with_docs(mini_project)
     package = project / "schemas/package.yaml"
     before = package.read_text(encoding="utf-8")
+    # the versions come from the repo's package.yaml (which moves with each release)
+    from newstables.bump import next_version
+    from newstables.core.model import load_package
+
+    released = load_package(REPO)
+    old, new = released.version, next_version(released.version, "minor")
     data = stdout_json(cli("bump", "minor", "--date", "2026-12-05", "--project", project, "--json"))
-    assert (data["old_version"], data["new_version"], data["date"]) == ("0.1.0", "0.2.0", "2026-12-05")
+    assert (data["old_version"], data["new_version"], data["date"]) == (old, new, "2026-12-05")
     assert set(data["written"]) >= {"schemas/package.yaml", "CITATION.cff", "CHANGELOG.md"}
 
     after = package.read_text(encoding="utf-8")
     changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
     assert changed == [
-        ('version: "0.1.0"', 'version: "0.2.0"'),
-        ('created: "2026-11-28T00:00:00Z"', 'created: "2026-12-05T00:00:00Z"'),
+        (f'version: "{old}"', f'version: "{new}"'),
+        (f'created: "{released.created}"', 'created: "2026-12-05T00:00:00Z"'),
     ], "only the two scalar lines change; comments and layout are kept"
     citation = yaml.safe_load((project / "CITATION.cff").read_text(encoding="utf-8"))
-    assert (citation["version"], citation["date-released"]) == ("0.2.0", "2026-12-05")
-    assert "Version 0.2.0, released 2026-12-05." in (project / "docs/data-dictionary.md").read_text("utf-8")
+    assert (citation["version"], citation["date-released"]) == (new, "2026-12-05")
+    assert f"Version {new}, released 2026-12-05." in (project / "docs/data-dictionary.md").read_text("utf-8")
     changelog = (project / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert changelog.index("## 0.2.0 — 2026-12-05") < changelog.index("## 0.1.0 — 2026-11-28")
-    assert "Minor release (from 0.1.0)." in changelog and "`actors` (6)" in changelog
+    assert changelog.index(f"## {new} — 2026-12-05") < changelog.index(f"## {old} — {released.release_date}")
+    assert f"Minor release (from {old})." in changelog and "`actors` (6)" in changelog
     assert stdout_json(cli("docs", "--project", project, "--check", "--json")) == {"stale": []}
 
 
@@ -276,22 +290,23 @@ def test_release_bump_releases_the_new_version_in_one_step(
             "--bump",
             "patch",
             "--date",
-            "2026-12-01",
+            "2026-12-05",
             "--json",
         )
     )
-    folder = dist / f"{NAME}-0.1.1"
-    assert data["new_version"] == "0.1.1" and str(folder) in data["paths"]
+    new = version_after("patch")
+    folder = dist / f"{NAME}-{new}"
+    assert data["new_version"] == new and str(folder) in data["paths"]
     released = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    assert (released["version"], released["created"]) == ("0.1.1", "2026-12-01T00:00:00Z")
-    assert "## 0.1.1 — 2026-12-01" in (folder / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "version: 0.1.1" in (folder / "CITATION.cff").read_text(encoding="utf-8")
+    assert (released["version"], released["created"]) == (new, "2026-12-05T00:00:00Z")
+    assert f"## {new} — 2026-12-05" in (folder / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"version: {new}" in (folder / "CITATION.cff").read_text(encoding="utf-8")
 
 
 def test_a_failed_release_undoes_the_bump(mini_project: Path, tmp_path: Path, cli: Cli) -> None:
     project = with_docs(mini_project)
     dist = tmp_path / "dist"
-    (dist / f"{NAME}-0.2.0").mkdir(parents=True)
+    (dist / f"{NAME}-{version_after('minor')}").mkdir(parents=True)
     before = {p: p.read_bytes() for p in sorted(project.rglob("*")) if p.is_file()}
     args = ("release", "--project", project, "--dist", dist, "--bump", "minor", "--date", "2026-12-05")
     (error,) = stderr_errors(cli(*args, "--json"))
@@ -339,6 +354,9 @@ def test_annotations_doc_covers_every_file_and_key_and_is_linked() -> None:
 
 
 def test_the_report_lists_failing_checks_first_with_a_plain_summary() -> None:
+    from dataclasses import replace
+
+    from newstables.core.model import load_package
     from newstables.gate import CheckResult
     from newstables.report import render_html, results_document, summary_text
 
@@ -353,7 +371,8 @@ def test_the_report_lists_failing_checks_first_with_a_plain_summary() -> None:
     )
     assert summary_text(checks[:1]) == "The 1 check passed."
     assert summary_text([checks[0], checks[0]]) == "All 2 checks passed."
-    document = results_document({"name": "x", "version": "1.0.0"}, {"actors": 7}, checks)
+    package = replace(load_package(REPO), name="x", version="1.0.0")
+    document = results_document(package, {"actors": 7}, checks)
     assert [c["passed"] for c in document["checks"]] == [False, False, True]
     assert document["summary"]["text"] == summary
     html = render_html(document, checks)
@@ -367,5 +386,7 @@ def test_counts_refuses_a_malformed_counts_file_as_json(mini_project: Path, cli:
     counts_file = mini_project / "validation/expected_counts.yaml"
     counts_file.write_text("votes: many\n", encoding="utf-8")
     (error,) = stderr_errors(cli("counts", "--project", mini_project, "--accept", "--json"))
-    assert (error["type"], error["file"]) == ("metadata-invalid", "validation/expected_counts.yaml")
+    # one type per class: a bad value in a metadata file is value-invalid, with its line
+    assert (error["type"], error["file"]) == ("value-invalid", "validation/expected_counts.yaml")
+    assert (error["field"], error["line"]) == ("votes", 1)
     assert counts_file.read_text(encoding="utf-8") == "votes: many\n", "nothing accepted over an error"

@@ -182,18 +182,40 @@ def test_main_is_the_last_resort(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert "[internal-error]" in capsys.readouterr().err
 
 
-def test_a_3_mb_text_cell_is_built_and_read_back(mini_project: Path) -> None:
+def test_a_3_mb_text_cell_is_read_back_past_duckdbs_line_limit(tmp_path: Path) -> None:
+    """A CSV line longer than DuckDB's default 2 MiB limit is written and read back whole."""
+    import duckdb
+
+    from newstables.core.formats import DEFAULT_MAX_LINE, arrow_table, read_csv_sql, write_csv
+    from newstables.core.model import load_model
+
+    votes = load_model(REPO_ROOT).tables["votes"]
+    long_title = "A" + "x" * (3 * 1024 * 1024)
+    assert len(long_title) > DEFAULT_MAX_LINE
+    row = {f.name: "" for f in votes.fields} | {votes.primary_key[0]: "v1", "motion_title": long_title}
+    path = tmp_path / "votes.csv"
+    write_csv(arrow_table(votes, [row]), path)
+    ((title,),) = duckdb.sql(f"SELECT motion_title FROM {read_csv_sql(path, votes)}").fetchall()
+    assert title == long_title
+
+
+def test_a_3_mb_text_cell_is_refused_by_the_workbook_with_coordinates(mini_project: Path) -> None:
+    """Excel cells hold 32767 characters: the build refuses (verbatim text is never cut), names the
+    record and field, and leaves the previous outputs untouched."""
     votes = mini_project / "data/annotations/votes.yaml"
+    before = {p: p.read_bytes() for p in sorted(mini_project.rglob("*")) if p.is_file() and p != votes}
     long_title = "A" + "x" * (3 * 1024 * 1024)
     votes.write_text(votes.read_text(encoding="utf-8") + f"  motion_title: {long_title}\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["build", "--project", str(mini_project)])
-    assert result.exit_code == 0, result.output
-    csv = (mini_project / "data/votes.csv").read_text(encoding="utf-8")
-    assert long_title in csv
+    assert result.exit_code == 2 and "[xlsx-cell-too-long]" in result.output, result.output
+    assert "motion_title" in result.output and "Traceback" not in result.output
+    after = {p: p.read_bytes() for p in sorted(mini_project.rglob("*")) if p.is_file() and p != votes}
+    assert after == before, "a refused build leaves every other file as it was"
 
 
-def test_out_naming_a_file_is_an_io_error(tmp_path: Path) -> None:
+def test_out_naming_a_file_is_refused_as_not_a_folder(tmp_path: Path) -> None:
+    # one type for the class "an output path that is a file": output-not-a-folder (as test_safety)
     (tmp_path / "taken").write_text("a file, not a folder")
     result = CliRunner().invoke(app, ["build", "--project", str(REPO_ROOT), "--out", str(tmp_path / "taken")])
-    assert result.exit_code == 2 and "[io-error]" in result.output, result.output
+    assert result.exit_code == 2 and "[output-not-a-folder]" in result.output, result.output
     assert "Traceback" not in result.output

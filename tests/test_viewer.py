@@ -200,15 +200,17 @@ def test_the_validation_report_and_release_readme_link_the_page() -> None:
 def test_a_table_of_rows_renders_for_any_project(tmp_path: Path) -> None:
     """The page is written from the tables alone (no browser): rows without a document still
     get an element, so the count holds for rows whose article is not shipped."""
+    from newstables.core.model import parse_schema
     from newstables.viewer import page_data
 
-    schema = {"fields": [{"name": n, "type": "string"} for n in ("row_id", "evidence_source_id", "excerpt")]}
-    schema["primaryKey"] = ["row_id"]
-    for name in ("char_start", "char_end"):
-        schema["fields"].append({"name": name, "type": "integer"})
+    types = {"row_id": "string", "evidence_source_id": "string", "excerpt": "string"}
+    types |= {"char_start": "integer", "char_end": "integer"}
+    fields = [{"name": n, "type": t, "title": n, "description": n} for n, t in types.items()]
+    schema = {"fields": fields, "primaryKey": ["row_id"]}
+    resource = parse_schema(schema, "things.schema.json", {"name": "things"})
     table = Table(
         "things",
-        schema,
+        resource,
         rows=[{"row_id": "a", "evidence_source_id": "doc", "excerpt": "x", "char_start": 0, "char_end": 1}],
     )
     data = page_data(Project(tmp_path), {"things": table}, {"title": "T", "version": "1", "resources": []})

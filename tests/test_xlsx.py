@@ -13,7 +13,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from newstables.core.model import load_model
+from newstables.core.model import load_model, parse_schema
 from newstables.errors import NewstablesError
 from newstables.project import Project, load_metadata
 from newstables.publish_xlsx import MAX_CELL_TEXT, XLSX_FILE, write_xlsx
@@ -73,14 +73,15 @@ def test_the_readme_sheet_describes_every_column(book: openpyxl.Workbook) -> Non
 def tiny_table() -> Table:
     schema = {
         "fields": [
-            {"name": "row_id", "type": "string", "description": "id"},
-            {"name": "text", "type": "string", "description": "text"},
+            {"name": "row_id", "type": "string", "title": "Row", "description": "id"},
+            {"name": "text", "type": "string", "title": "Text", "description": "text"},
         ],
         "primaryKey": ["row_id"],
     }
+    entry = {"name": "tiny", "title": "Tiny", "description": "A test table."}
     texts = ["=1+1", "+44 20 7946 0000", "-5 degrees", "@here", '=HYPERLINK("http://x")', "plain"]
     rows = [{"row_id": f"r{i}", "text": t} for i, t in enumerate(texts)]
-    return Table("tiny", schema, rows=rows)
+    return Table("tiny", parse_schema(schema, "schemas/tiny.schema.json", entry), rows=rows)
 
 
 def tiny_metadata() -> dict[str, Any]:

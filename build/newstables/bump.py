@@ -188,7 +188,8 @@ def bump(project_root: Path, level: str, date: str, note: str | None = None) -> 
     )
     changelog_path = project.path(CHANGELOG)
     changelog = changelog_path.read_text(encoding="utf-8") if changelog_path.is_file() else "# Changelog\n"
-    entry = changelog_entry(result, table_names(metadata), read_expected(project), note)
+    tables = table_names(metadata)
+    entry = changelog_entry(result, tables, read_expected(project, tables), note)
     changelog = with_entry(changelog, entry, result.new_version)
     with restoring(touched_files(project)):
         _write(package_path, package_text)

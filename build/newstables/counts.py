@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from newstables.errors import NewstablesError
+from newstables.core.model import load_expected_counts
 from newstables.project import VALIDATION, Project
 
 EXPECTED_COUNTS = VALIDATION / "expected_counts.yaml"
@@ -64,39 +62,20 @@ class CountReport:
         }
 
 
-def built_counts(project_root: Path) -> dict[str, int]:
-    """Rows of every table as the annotations build them (without running the gate)."""
+def built_counts(project_root: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows of every table as the annotations build them (without running the gate), and the
+    expected counts as the checked model reads them (tables may be missing from the file)."""
     from newstables.pipeline import load_inputs, make_tables
 
-    tables = make_tables(load_inputs(project_root))
-    return {name: len(table.rows) for name, table in tables.items()}
+    inputs = load_inputs(project_root, complete_counts=False)
+    tables = make_tables(inputs)
+    return {name: len(table.rows) for name, table in tables.items()}, dict(inputs.model.expected_counts)
 
 
-def read_expected(project: Project) -> dict[str, int]:
-    """The counts in ``validation/expected_counts.yaml`` (empty when the file is missing)."""
-    path = project.path(EXPECTED_COUNTS)
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        name = EXPECTED_COUNTS.as_posix()
-        raise NewstablesError("yaml-syntax", file=name, line=line, detail=str(exc)) from exc
-    if data is None:
-        return {}
-    valid = isinstance(data, dict) and all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in data.values()
-    )
-    if not valid:
-        raise NewstablesError(
-            "metadata-invalid",
-            file=EXPECTED_COUNTS.as_posix(),
-            field="(all)",
-            detail="expected a mapping of table name -> row count (a whole number)",
-        )
-    return {str(k): int(v) for k, v in data.items()}
+def read_expected(project: Project, tables: list[str]) -> dict[str, int]:
+    """The counts in ``validation/expected_counts.yaml``, checked by the metadata model
+    (a table without a count is simply absent)."""
+    return load_expected_counts(project.root, tables, complete=False)
 
 
 def compare_counts(expected: dict[str, int], actual: dict[str, int]) -> list[CountChange]:
@@ -133,8 +112,7 @@ def counts(project_root: Path, accept: bool = False) -> CountReport:
     Example: ``counts(Path("."), accept=True).changes`` -> ``[CountChange("statements", 24, 25)]``.
     """
     project = Project(project_root.resolve())
-    actual = built_counts(project.root)
-    expected = read_expected(project)
+    actual, expected = built_counts(project.root)
     report = CountReport(actual, expected, compare_counts(expected, actual))
     if accept and report.changes:
         path = project.path(EXPECTED_COUNTS)

@@ -58,11 +58,12 @@ class Inputs:
     waivers: dict[str, set[str]]
 
 
-def load_inputs(project_root: Path) -> Inputs:
-    """Read the metadata, schemas, article, annotations and waivers of a project folder."""
+def load_inputs(project_root: Path, complete_counts: bool = True) -> Inputs:
+    """Read the metadata, schemas, article, annotations and waivers of a project folder
+    (``complete_counts=False``: expected counts may lack tables, for ``newstables counts``)."""
     project = Project(project_root.resolve())
     refuse_input_symlinks(project.root)
-    model = load_model(project.root)
+    model = load_model(project.root, complete_counts)
     raw = read_article(project)
     annotations = read_annotations(project, model.package.table_names)
     regions = resolve_regions(raw, annotations.regions)

@@ -776,8 +776,11 @@ def load_frame_sql(root: Path, table: str) -> str | None:
     return sql
 
 
-def load_expected_counts(root: Path, tables: list[str]) -> dict[str, int]:
-    """``validation/expected_counts.yaml``: table -> expected row count."""
+def load_expected_counts(root: Path, tables: list[str], complete: bool = True) -> dict[str, int]:
+    """``validation/expected_counts.yaml``: table -> expected row count.
+
+    With ``complete`` (the build), every table must have a count; ``newstables counts`` reads
+    the file without that demand, since listing the missing counts is its job."""
     file = "validation/expected_counts.yaml"
     data, lines = load_mapping(root / file, file)
     for table, count in data.items():
@@ -785,7 +788,7 @@ def load_expected_counts(root: Path, tables: list[str]) -> dict[str, int]:
             raise _invalid(file, lines, table, count, f"a table of {PACKAGE_FILE} ({', '.join(tables)})")
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise _invalid(file, lines, table, count, "a row count (an integer >= 0)")
-    for table in tables:
+    for table in tables if complete else []:
         if table not in data:
             raise NewstablesError(
                 "metadata-invalid",
@@ -820,8 +823,12 @@ def _collect(found: list[NewstablesError], load: Any, *args: Any) -> Any:
         return None
 
 
-def check_model(project_root: Path) -> tuple[Model | None, list[NewstablesError]]:
-    """Load every metadata file; return the model (None when broken) and every problem found."""
+def check_model(
+    project_root: Path, complete_counts: bool = True
+) -> tuple[Model | None, list[NewstablesError]]:
+    """Load every metadata file; return the model (None when broken) and every problem found.
+
+    ``complete_counts=False`` accepts an expected-counts file that lacks some tables."""
     package = load_package(project_root)
     tables, found = load_tables(project_root, package)
     model = Model(project_root, package, tables)
@@ -833,7 +840,7 @@ def check_model(project_root: Path) -> tuple[Model | None, list[NewstablesError]
             model.frame_sql[table] = load_frame_sql(project_root, table)
         except NewstablesError as error:
             found.append(error)
-    counts = _collect(found, load_expected_counts, project_root, package.table_names)
+    counts = _collect(found, load_expected_counts, project_root, package.table_names, complete_counts)
     model.expected_counts = counts or {}
     model.story = _collect(found, load_story, project_root) or {}
     if not found:
@@ -859,12 +866,12 @@ def undefined_variables(model: Model) -> list[NewstablesError]:
     return found
 
 
-def load_model(project_root: Path) -> Model:
+def load_model(project_root: Path, complete_counts: bool = True) -> Model:
     """The checked model of a project folder; raises ErrorList with every problem found.
 
     Example: ``load_model(Path(".")).tables["votes"].ddl()``.
     """
-    model, found = check_model(project_root)
+    model, found = check_model(project_root, complete_counts)
     if found or model is None:
         raise ErrorList(found)
     return model
