@@ -168,6 +168,19 @@ def test_an_unexpected_exception_is_an_internal_error(
     assert '"type": "internal-error"' in result.output and "simulated bug" in result.output
 
 
+def test_a_file_system_refusal_is_an_io_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An OSError nothing more specific caught (no permission, a full disk) is the environment's
+    problem: the catalogued io-error naming the file, exit 2, not an internal error."""
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "data/votes.csv"))
+
+    monkeypatch.setattr("newstables.pipeline.build", full_disk)
+    result = CliRunner().invoke(app, ["build", "--project", str(tmp_path)])
+    assert result.exit_code == 2 and "[io-error]" in result.output, result.output
+    assert "data/votes.csv" in result.output and "No space left on device" in result.output
+
+
 def test_main_is_the_last_resort(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from newstables import cli
 
