@@ -1,28 +1,33 @@
 """Publish format: ``data/newstables.sqlite``, the tables in SQLite for Datasette and any
 SQLite client, plus ``datasette/metadata.json`` generated from the same metadata.
 
-The database has every table with its primary key, foreign keys (self-references too:
-SQLite declares them freely), NOT NULL, enum and boolean CHECKs, the convenience views
-ported to SQLite (``views_sqlite.sql``) and FTS5 full-text indexes on statement text and
-mention excerpts. It is byte-reproducible for a given SQLite library version: rows are
-inserted in primary-key order into a fresh file with fixed page size and no WAL, and the
-file is VACUUMed so that page layout does not depend on insertion history (measured on
-SQLite 3.40.1: two builds give the same bytes with or without VACUUM, and the same size, so
-VACUUM is a safeguard, not a need). SQLite writes its own version number into the file
-header, so another SQLite library version gives other bytes; tests/test_sqlite.py checks the
-content against the DuckDB file.
+The database has every table with its primary key, foreign keys (self-references too: SQLite
+declares them freely), NOT NULL, enum and boolean CHECKs (the DDL comes from the metadata
+model: ``Resource.sqlite_ddl``), the convenience views of ``views.sql`` (the few using
+DuckDB-only SQL replaced by their port in ``views_sqlite.sql``) and FTS5 full-text indexes
+on statement text and mention excerpts. It is byte-reproducible for a given SQLite library
+version: rows are inserted in primary-key order into a fresh file with fixed page size and
+no WAL, and the file is VACUUMed so that page layout does not depend on insertion history
+(measured on SQLite 3.40.1: two builds give the same bytes with or without VACUUM, and the
+same size, so VACUUM is a safeguard, not a need). SQLite writes its own version number into
+the file header, so another SQLite library version gives other bytes; tests/test_sqlite.py
+checks the content against the DuckDB file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from contextlib import closing
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from newstables.core.model import quote_identifier
 from newstables.errors import NewstablesError
 from newstables.metadata import file_resource
 from newstables.tables import Table
@@ -30,49 +35,14 @@ from newstables.tables import Table
 SQLITE_FILE = Path("data/newstables.sqlite")
 DATASETTE_METADATA = Path("datasette/metadata.json")
 DATABASE_NAME = SQLITE_FILE.stem  # Datasette names a database after its file
-SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "boolean": "INTEGER", "date": "TEXT"}
 PAGE_SIZE = 4096
 # Full-text indexes: table -> the text columns indexed (external-content FTS5 tables).
 FTS_COLUMNS = {"statements": ("excerpt", "fidelity_note"), "actor_mentions": ("excerpt",)}
 
 
-def quote_identifier(name: str) -> str:
-    """A SQLite identifier in double quotes."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def column_sql(spec: dict[str, Any]) -> str:
-    """Column definition: type, NOT NULL, enum CHECK, boolean 0/1 CHECK, ISO date CHECK."""
-    name = quote_identifier(spec["name"])
-    constraints = spec.get("constraints", {})
-    parts = [name, SQLITE_TYPES[spec["type"]]]
-    if constraints.get("required"):
-        parts.append("NOT NULL")
-    if "enum" in constraints:
-        parts.append(f"CHECK ({name} IN ({', '.join(quote_literal(v) for v in constraints['enum'])}))")
-    if spec["type"] == "boolean":
-        parts.append(f"CHECK ({name} IN (0, 1))")
-    if spec["type"] == "date":
-        parts.append(f"CHECK ({name} IS date({name}))")
-    return " ".join(parts)
-
-
 def create_table_sql(table: Table) -> str:
-    """CREATE TABLE with the primary key and every foreign key of the schema."""
-    lines = [column_sql(spec) for spec in table.schema["fields"]]
-    lines.append("PRIMARY KEY (" + ", ".join(quote_identifier(k) for k in table.primary_key) + ")")
-    for fk in table.schema.get("foreignKeys", []):
-        cols = ", ".join(quote_identifier(c) for c in fk["fields"])
-        ref = fk["reference"]
-        refs = ", ".join(quote_identifier(c) for c in ref["fields"])
-        target = ref["resource"] or table.name  # "" means the table itself in Table Schema
-        lines.append(f"FOREIGN KEY ({cols}) REFERENCES {quote_identifier(target)} ({refs})")
-    return f"CREATE TABLE {quote_identifier(table.name)} (\n  " + ",\n  ".join(lines) + "\n)"
+    """CREATE TABLE with the primary key and every foreign key, from the model resource."""
+    return table.resource.sqlite_ddl()
 
 
 def sqlite_value(value: Any) -> Any:
@@ -100,9 +70,32 @@ def fts_sql(table: str, columns: tuple[str, ...]) -> list[str]:
     ]
 
 
+VIEW_NAME = re.compile(r"^\s*CREATE\s+VIEW\s+(\w+)", re.IGNORECASE)
+
+
+def view_statements(sql: str) -> dict[str, str]:
+    """The ``CREATE VIEW`` statements of a script, by view name (comments and COMMENT ON,
+    which SQLite lacks, left out). DuckDB's parser splits the script, so a ``;`` inside a
+    string literal never cuts a statement."""
+    views = {}
+    for statement in duckdb.extract_statements(sql):
+        match = VIEW_NAME.match(statement.query)
+        if match:
+            views[match.group(1)] = statement.query.strip()
+    return views
+
+
 def views_sql() -> str:
-    """The convenience views in SQLite's dialect (``views_sqlite.sql``, a port of ``views.sql``)."""
-    return resources.files(__package__).joinpath("views_sqlite.sql").read_text(encoding="utf-8")
+    """The convenience views for SQLite: the portable ones from ``views.sql`` as they are, the
+    ones using DuckDB-only SQL replaced by their port in ``views_sqlite.sql``, in the order of
+    ``views.sql``."""
+    files = resources.files(__package__)
+    portable = view_statements(files.joinpath("views.sql").read_text(encoding="utf-8"))
+    ported = view_statements(files.joinpath("views_sqlite.sql").read_text(encoding="utf-8"))
+    unknown = sorted(set(ported) - set(portable))
+    if unknown:
+        raise ValueError(f"views_sqlite.sql ports views that views.sql lacks: {unknown}")
+    return "".join(f"{ported.get(name, body)};\n" for name, body in portable.items())
 
 
 def check_foreign_keys(con: sqlite3.Connection) -> None:

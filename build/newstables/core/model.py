@@ -44,6 +44,8 @@ from newstables.errors import ErrorList, NewstablesError
 
 PACKAGE_FILE = "schemas/package.yaml"
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN", "date": "DATE"}
+# SQLite has no BOOLEAN or DATE: booleans are 0/1 integers, dates ISO text (both CHECKed).
+SQLITE_TYPES = {"string": "TEXT", "integer": "INTEGER", "boolean": "INTEGER", "date": "TEXT"}
 ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_(), "date": pa.date32()}
 EXPECTED_VALUE = {
     "string": "a string (quote values such as NO, yes or 2022)",
@@ -63,6 +65,11 @@ SUITE_KEYS = ("type", "kwargs")
 def quote_literal(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 class Mismatch(ValueError):
@@ -103,6 +110,25 @@ class Field:
     def to_arrow(self) -> pa.DataType:
         """The Arrow (and Parquet) column type."""
         return ARROW_TYPES[self.type]
+
+    def to_sqlite(self) -> str:
+        """The SQLite column type."""
+        return SQLITE_TYPES[self.type]
+
+    def sqlite_column_sql(self) -> str:
+        """The SQLite column definition: type, NOT NULL, enum CHECK, and the CHECKs that keep
+        booleans 0/1 and dates real ISO dates (SQLite has neither type)."""
+        name = quote_identifier(self.name)
+        parts = [name, self.to_sqlite()]
+        if self.required:
+            parts.append("NOT NULL")
+        if self.enum is not None:
+            parts.append(f"CHECK ({name} IN ({', '.join(quote_literal(v) for v in self.enum)}))")
+        if self.type == "boolean":
+            parts.append(f"CHECK ({name} IN (0, 1))")
+        if self.type == "date":
+            parts.append(f"CHECK ({name} IS date({name}))")
+        return " ".join(parts)
 
     def to_frictionless(self) -> dict[str, Any]:
         """The field as a Frictionless Table Schema field descriptor."""
@@ -230,6 +256,18 @@ class Resource:
                 refs = ", ".join(f'"{c}"' for c in fk.reference_fields)
                 lines.append(f"FOREIGN KEY ({cols}) REFERENCES {fk.resource} ({refs})")
         return f"CREATE TABLE {self.name} (\n  " + ",\n  ".join(lines) + "\n)"
+
+    def sqlite_ddl(self) -> str:
+        """SQLite's CREATE TABLE with the primary key and every foreign key (SQLite declares
+        self-references and keys to later tables freely)."""
+        lines = [f.sqlite_column_sql() for f in self.fields]
+        lines.append("PRIMARY KEY (" + ", ".join(quote_identifier(k) for k in self.primary_key) + ")")
+        for fk in self.foreign_keys:
+            cols = ", ".join(quote_identifier(c) for c in fk.fields)
+            refs = ", ".join(quote_identifier(c) for c in fk.reference_fields)
+            target = quote_identifier(fk.resource or self.name)
+            lines.append(f"FOREIGN KEY ({cols}) REFERENCES {target} ({refs})")
+        return f"CREATE TABLE {quote_identifier(self.name)} (\n  " + ",\n  ".join(lines) + "\n)"
 
     def comment_sql(self) -> list[str]:
         """COMMENT ON statements for the table and each column, from the metadata texts."""
