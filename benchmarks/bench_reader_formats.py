@@ -30,7 +30,7 @@ def best_of(action: Callable[[], Any]) -> float:
     return min(times)
 
 
-def duckdb_size(tables: Any, metadata: dict[str, Any], folder: Path, compressed: bool) -> int:
+def duckdb_size(tables: Any, folder: Path, compressed: bool) -> int:
     """Bytes of the DuckDB file written as the build writes it, or with compression left on."""
     from newstables import sql
     from newstables.publish import to_arrow
@@ -47,7 +47,7 @@ def duckdb_size(tables: Any, metadata: dict[str, Any], folder: Path, compressed:
 
         sql.reproducible_connection = with_compression
     try:
-        sql.create_database(path, tables, arrows, metadata)
+        sql.create_database(path, tables, arrows)
     finally:
         sql.reproducible_connection = original
     return path.stat().st_size
@@ -63,14 +63,15 @@ def main() -> None:
 
     inputs = pipeline.load_inputs(ROOT)
     tables = pipeline.make_tables(inputs)
+    package = inputs.model.package
     queries = load_queries(inputs.project)
     figures: dict[str, Any] = {"seconds": {}, "bytes": {}}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         writers: dict[str, Callable[[], list[dict[str, Any]]]] = {
-            "sqlite + datasette metadata": lambda: write_sqlite(tables, inputs.metadata, queries, out),
-            "excel workbook": lambda: write_xlsx(tables, inputs.metadata, out),
-            "provenance page": lambda: write_viewer(inputs.project, tables, inputs.metadata, out),
+            "sqlite + datasette metadata": lambda: write_sqlite(tables, package.as_dict(), queries, out),
+            "excel workbook": lambda: write_xlsx(tables, package, out),
+            "provenance page": lambda: write_viewer(inputs.project, tables, package, out),
         }
         for name, writer in writers.items():
             figures["seconds"][name] = round(best_of(writer), 3)
@@ -78,7 +79,7 @@ def main() -> None:
                 figures["bytes"][resource["path"]] = resource["bytes"]
         for compressed in (False, True):
             label = "duckdb file, " + ("compressed" if compressed else "uncompressed (as built)")
-            figures["bytes"][label] = duckdb_size(tables, inputs.metadata, out, compressed)
+            figures["bytes"][label] = duckdb_size(tables, out, compressed)
     for name, seconds in figures["seconds"].items():
         print(f"{name:<40} {seconds:6.3f} s")
     for name, size in figures["bytes"].items():

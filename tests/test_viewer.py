@@ -200,7 +200,9 @@ def test_the_validation_report_and_release_readme_link_the_page() -> None:
 def test_a_table_of_rows_renders_for_any_project(tmp_path: Path) -> None:
     """The page is written from the tables alone (no browser): rows without a document still
     get an element, so the count holds for rows whose article is not shipped."""
-    from newstables.core.model import parse_schema
+    from dataclasses import replace
+
+    from newstables.core.model import load_package, parse_schema
     from newstables.viewer import page_data
 
     types = {"row_id": "string", "evidence_source_id": "string", "excerpt": "string"}
@@ -213,6 +215,7 @@ def test_a_table_of_rows_renders_for_any_project(tmp_path: Path) -> None:
         resource,
         rows=[{"row_id": "a", "evidence_source_id": "doc", "excerpt": "x", "char_start": 0, "char_end": 1}],
     )
-    data = page_data(Project(tmp_path), {"things": table}, {"title": "T", "version": "1", "resources": []})
+    package = replace(load_package(REPO), title="T", version="1")
+    data = page_data(Project(tmp_path), {"things": table}, package)
     assert [(r["t"], r["id"]) for r in data["rows"]] == [("things", "a")]
     assert data["documents"] == []

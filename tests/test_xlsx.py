@@ -13,15 +13,15 @@ import duckdb
 import openpyxl
 import pytest
 
-from newstables.core.model import load_model, parse_schema
+from newstables.core.model import Package, load_model, parse_schema
 from newstables.errors import NewstablesError
-from newstables.project import Project, load_metadata
+from newstables.project import Project
 from newstables.publish_xlsx import MAX_CELL_TEXT, XLSX_FILE, write_xlsx
 from newstables.tables import Table
 from tests.conftest import REPO
 
 PROJECT = Project(REPO)
-METADATA = load_metadata(PROJECT)
+PACKAGE = load_model(REPO).package
 SCHEMAS = {r.name: r.descriptor() for r in load_model(REPO).resources}
 WORKBOOK = REPO / XLSX_FILE
 
@@ -84,8 +84,8 @@ def tiny_table() -> Table:
     return Table("tiny", parse_schema(schema, "schemas/tiny.schema.json", entry), rows=rows)
 
 
-def tiny_metadata() -> dict[str, Any]:
-    return {**METADATA, "resources": [{"name": "tiny", "title": "Tiny", "description": "A test table."}]}
+def tiny_metadata() -> Package:
+    return PACKAGE
 
 
 def test_text_that_starts_with_a_formula_trigger_stays_text(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_two_builds_give_the_same_bytes_and_the_date_comes_from_the_metadata(tmp
     write_xlsx({"tiny": tiny_table()}, tiny_metadata(), second)
     assert (first / XLSX_FILE).read_bytes() == (second / XLSX_FILE).read_bytes()
     created = openpyxl.load_workbook(first / XLSX_FILE).properties.created
-    assert created is not None and created.date().isoformat() == str(METADATA["created"])[:10]
+    assert created is not None and created.date().isoformat() == PACKAGE.release_date
 
 
 def test_text_longer_than_an_excel_cell_is_refused_with_a_clear_error(tmp_path: Path) -> None:

@@ -60,8 +60,8 @@ def write_release(project: Project, tables: dict[str, Table], model: Model, stag
     metadata = model.package.as_dict()
     extras = [
         *write_sqlite(tables, metadata, load_queries(project), staging),
-        *write_xlsx(tables, metadata, staging),
-        *write_viewer(project, tables, metadata, staging),
+        *write_xlsx(tables, model.package, staging),
+        *write_viewer(project, tables, model.package, staging),
     ]
     (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
     outputs = [csv_path(n) for n in tables] + [parquet_path(n) for n in tables]

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from newstables.core.model import Package
 from newstables.metadata import file_resource
 from newstables.project import Project
 from newstables.tables import Table
@@ -165,17 +166,16 @@ def segments(text: str, rows: list[dict[str, Any]], doc: str) -> list[list[Any]]
     return pieces
 
 
-def page_data(project: Project, tables: dict[str, Table], metadata: dict[str, Any]) -> dict[str, Any]:
+def page_data(project: Project, tables: dict[str, Table], package: Package) -> dict[str, Any]:
     """Everything the page shows, as one JSON-able document."""
     rows = evidence_rows(tables)
     docs = documents(project, tables)
-    titles = {r["name"]: r.get("title", r["name"]) for r in metadata["resources"]}
     return {
-        "title": metadata["title"],
-        "version": str(metadata["version"]),
+        "title": package.title,
+        "version": package.version,
         "tables": [
-            {"name": name, "title": titles.get(name, name), "color": PALETTE[i % len(PALETTE)]}
-            for i, name in enumerate(tables)
+            {"name": name, "title": table.resource.title or name, "color": PALETTE[i % len(PALETTE)]}
+            for i, (name, table) in enumerate(tables.items())
         ],
         "documents": [
             {"id": doc, "title": d["title"], "segments": segments(d["text"], rows, doc)}
@@ -216,7 +216,7 @@ def render(data: dict[str, Any]) -> str:
 
 
 def write_viewer(
-    project: Project, tables: dict[str, Table], metadata: dict[str, Any], staging: Path
+    project: Project, tables: dict[str, Table], package: Package, staging: Path
 ) -> list[dict[str, Any]]:
     """Write ``viewer/index.html`` under ``staging``; return its datapackage resource.
 
@@ -224,7 +224,7 @@ def write_viewer(
     """
     path = staging / VIEWER_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(page_data(project, tables, metadata)), encoding="utf-8")
+    path.write_text(render(page_data(project, tables, package)), encoding="utf-8")
     return [
         file_resource(
             staging,
