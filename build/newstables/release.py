@@ -2,8 +2,9 @@
 
 The build runs into a staging folder inside ``dist/``; the release folder is assembled,
 verified, archived, and only then moved into place by ``core.staging.commit`` (one journal,
-then renames: archives first, the folder last). Nothing in the
-release reads the clock: archive timestamps are the ``created`` field of package.yaml.
+then renames: archives first, the folder last). The reader documents come from
+``release_docs``, the deterministic archives from ``archives``. Nothing in the release reads
+the clock: archive timestamps are the ``created`` field of package.yaml.
 
 The DuckDB file is byte-reproducible too: the build writes it with one thread and no
 compression (see ``sql.reproducible_connection``), so it is copied like any other file.
@@ -11,77 +12,27 @@ compression (see ``sql.reproducible_connection``), so it is copied like any othe
 
 from __future__ import annotations
 
-import datetime as dt
-import gzip
 import json
 import shutil
-import tarfile
-import zipfile
 from pathlib import Path
-from typing import Any
 
+from newstables.archives import fixed_mtime, normalise_modes, write_tar_gz, write_zip
 from newstables.checksums import sha256_file
+from newstables.core.model import Model, Package, load_model, load_package
 from newstables.core.paths import check_release_identity, refuse_older_version
 from newstables.core.staging import RELEASE_PREFIX, commit, recover, staging_area
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
-from newstables.examples import load_queries
-from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
-from newstables.project import (
-    DATAPACKAGE,
-    DUCKDB_FILE,
-    RAW_DIR,
-    REPORT_DIR,
-    Project,
-    load_metadata,
-)
-from newstables.reader_readme import reader_readme
-from newstables.verify import SUMS, release_files, sha256sums_text, verify_folder
-
-FILE_MODE = 0o644
-DIR_MODE = 0o755
-CHANGELOG = Path("CHANGELOG.md")
+from newstables.project import DATAPACKAGE, DUCKDB_FILE, RAW_DIR, REPORT_DIR, Project
+from newstables.release_docs import CHANGELOG, write_documents
+from newstables.verify import SUMS, sha256sums_text, verify_folder
 
 
-def release_name(metadata: dict[str, Any]) -> str:
+def release_name(package: Package) -> str:
     """``<name>-<version>``, the release folder's and the archives' base name (both checked
     against strict patterns first: this becomes a path)."""
-    name, version = check_release_identity(metadata)
+    name, version = check_release_identity(package.as_dict())
     return f"{name}-{version}"
-
-
-def fixed_mtime(metadata: dict[str, Any]) -> int:
-    """The archives' timestamp: ``created`` of package.yaml as a UTC epoch second."""
-    created = dt.datetime.fromisoformat(str(metadata["created"]).replace("Z", "+00:00"))
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=dt.UTC)
-    return int(created.timestamp())
-
-
-# --- generated documents ----------------------------------------------------------------------
-
-
-def row_counts(descriptor: dict[str, Any], folder: Path) -> dict[str, int]:
-    """Rows of each CSV table (read from its Parquet copy's metadata)."""
-    import pyarrow.parquet as pq
-
-    counts = {}
-    for resource in descriptor["resources"]:
-        if resource.get("format") == "csv":
-            parquet = folder / "data/parquet" / f"{resource['name']}.parquet"
-            counts[resource["name"]] = pq.ParquetFile(parquet).metadata.num_rows
-    return counts
-
-
-def changelog(project: Project, metadata: dict[str, Any]) -> str:
-    """The project's CHANGELOG.md, or a stub entry for this version when it has none."""
-    path = project.path(CHANGELOG)
-    if path.is_file():
-        return path.read_text(encoding="utf-8")
-    return (
-        f"# Changelog\n\n## {metadata['version']} ({release_date(metadata)})\n\n"
-        f"- Release {metadata['version']} of {metadata['name']}.\n"
-    )
 
 
 # --- assembling the folder --------------------------------------------------------------------
@@ -109,37 +60,6 @@ def copy_raw_inputs(project: Project, folder: Path) -> None:
     shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR, symlinks=True)
     if project.path(ID_MAP).is_file():
         shutil.copyfile(project.path(ID_MAP), folder / ID_MAP)
-
-
-def write_documents(project: Project, metadata: dict[str, Any], folder: Path) -> None:
-    """README, CHANGELOG, CITATION.cff, JSON-LD and the data dictionary, from the metadata."""
-    from newstables.core.model import load_model
-
-    descriptor = json.loads((folder / DATAPACKAGE).read_text(encoding="utf-8"))
-    model = load_model(project.root)
-    texts = {
-        "README.md": reader_readme(
-            model.package.as_dict(),
-            {resource.name: resource.descriptor() for resource in model.resources},
-            descriptor,
-            row_counts(descriptor, folder),
-            load_queries(project),
-        ),
-        CHANGELOG.as_posix(): changelog(project, metadata),
-        "CITATION.cff": citation_cff(model.package),
-        "datapackage.jsonld": jsonld(model.package, descriptor),
-        "docs/data-dictionary.md": data_dictionary(model),
-    }
-    for relative, text in texts.items():
-        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
-        (folder / relative).write_text(text, encoding="utf-8")
-
-
-def normalise_modes(folder: Path) -> None:
-    """Fixed permissions: 0o644 for files, 0o755 for folders."""
-    folder.chmod(DIR_MODE)
-    for path in folder.rglob("*"):
-        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
 
 
 def add_changes_to_database(folder: Path, result: Diff, description: str) -> None:
@@ -176,72 +96,17 @@ def add_changes(folder: Path, previous: Path) -> None:
     changelog_file.write_text(f"{title}\n\n{markdown(result)}{rest}", encoding="utf-8")
 
 
-def assemble(
-    project: Project, metadata: dict[str, Any], built: Path, folder: Path, previous: Path | None = None
-) -> None:
+def assemble(project: Project, model: Model, built: Path, folder: Path, previous: Path | None = None) -> None:
     """Fill the release folder from a build, add the documents, the changes since
     ``previous`` (when given) and ``SHA256SUMS``."""
     folder.mkdir(parents=True)
     copy_build_outputs(built, folder)
     copy_raw_inputs(project, folder)
-    write_documents(project, metadata, folder)
+    write_documents(project, model, folder)
     if previous is not None:
         add_changes(folder, previous)
     (folder / SUMS).write_text(sha256sums_text(folder), encoding="utf-8")
     normalise_modes(folder)
-
-
-# --- archives ---------------------------------------------------------------------------------
-
-
-def archive_entries(folder: Path) -> list[tuple[str, Path]]:
-    """(archive name, path) of every folder and file, sorted, under ``<folder name>/``."""
-    base = folder.name
-    files = [*release_files(folder), SUMS]
-    dirs = {base}
-    for relative in files:
-        parts = relative.split("/")
-        dirs.update(base + "/" + "/".join(parts[:i]) for i in range(1, len(parts)))
-    names = [(d + "/", folder.parent / d) for d in dirs]
-    names += [(f"{base}/{rel}", folder / rel) for rel in files]
-    return sorted(names)
-
-
-def write_zip(folder: Path, target: Path, mtime: int) -> None:
-    """A zip with sorted entries, a fixed timestamp and fixed permissions."""
-    stamp = dt.datetime.fromtimestamp(max(mtime, 315532800), dt.UTC).timetuple()[:6]
-    with zipfile.ZipFile(target, "w") as zf:
-        for name, path in archive_entries(folder):
-            info = zipfile.ZipInfo(name, date_time=stamp)
-            info.create_system = 3  # unix, so that the permission bits are read
-            if name.endswith("/"):
-                info.external_attr = (0o40000 | DIR_MODE) << 16 | 0x10
-                zf.writestr(info, b"")
-            else:
-                info.external_attr = (0o100000 | FILE_MODE) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                with path.open("rb") as source, zf.open(info, "w") as sink:
-                    shutil.copyfileobj(source, sink)
-
-
-def write_tar_gz(folder: Path, target: Path, mtime: int) -> None:
-    """A .tar.gz with sorted entries, fixed mtime/permissions, uid/gid 0, no user names,
-    and a gzip header with mtime 0 and no file name."""
-    with (
-        target.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
-        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tf,
-    ):
-        for name, path in archive_entries(folder):
-            info = tarfile.TarInfo(name.rstrip("/"))
-            info.mtime, info.uid, info.gid, info.uname, info.gname = mtime, 0, 0, "", ""
-            if name.endswith("/"):
-                info.type, info.mode = tarfile.DIRTYPE, DIR_MODE
-                tf.addfile(info)
-            else:
-                info.mode, info.size = FILE_MODE, path.stat().st_size
-                with path.open("rb") as source:
-                    tf.addfile(info, source)
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -272,8 +137,7 @@ def _same_file(target: Path, staged: Path | None) -> bool:
 
 def released_already(project_root: Path, dist: Path) -> Path | None:
     """The existing release folder of the project's current version, if there is one."""
-    metadata = load_metadata(Project(project_root.resolve()))
-    folder = dist / release_name(metadata)
+    folder = dist / release_name(load_package(project_root.resolve()))
     recover(dist.absolute(), clean=True)
     return folder if folder.exists() else None
 
@@ -290,19 +154,20 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     from newstables.pipeline import build
 
     project = Project(project_root.resolve())
-    metadata = load_metadata(project)
-    base, version = release_name(metadata), str(metadata["version"])
+    model = load_model(project.root)
+    package = model.package
+    base, version = release_name(package), package.version
     dist = dist.resolve()
     with staging_area(dist, prefix=RELEASE_PREFIX) as staging:
         if (dist / base).exists():
             raise NewstablesError("release-exists", file=str(dist / base), value=version)
-        refuse_older_version(dist, str(metadata["name"]), version)
+        refuse_older_version(dist, package.name, version)
         build(project.root, out_root=staging / "build")
-        assemble(project, metadata, staging / "build", staging / base, previous)
+        assemble(project, model, staging / "build", staging / base, previous)
         errors, _ = verify_folder(staging / base)
         if errors:
             raise ErrorList(errors)
-        mtime = fixed_mtime(metadata)
+        mtime = fixed_mtime(package)
         write_zip(staging / base, staging / f"{base}.zip", mtime)
         write_tar_gz(staging / base, staging / f"{base}.tar.gz", mtime)
         refuse_existing(dist, base, version, staged=staging)
