@@ -678,6 +678,12 @@ def load_schema_file(path: Path, file: str, entry: dict[str, Any]) -> Resource:
     return parse_schema(descriptor, file, entry, text)
 
 
+def _unknown_reference(resource: Resource, fk: ForeignKey, detail: str) -> NewstablesError:
+    return NewstablesError(
+        "schema-unknown-reference", file=resource.schema_file, field=fk.fields[0], detail=detail
+    )
+
+
 def check_references(tables: dict[str, Resource]) -> list[NewstablesError]:
     """Every foreign key names a known table and fields of it."""
     found = []
@@ -685,25 +691,14 @@ def check_references(tables: dict[str, Resource]) -> list[NewstablesError]:
         for fk in resource.foreign_keys:
             target = tables.get(fk.resource)
             if target is None:
-                found.append(
-                    NewstablesError(
-                        "schema-unknown-reference",
-                        file=resource.schema_file,
-                        field=fk.fields[0],
-                        detail=f"resource {fk.resource!r} is not a table of {PACKAGE_FILE}",
-                    )
-                )
+                detail = f"resource {fk.resource!r} is not a table of {PACKAGE_FILE}"
+                found.append(_unknown_reference(resource, fk, detail))
                 continue
-            for column in fk.reference_fields:
-                if not target.has_field(column):
-                    found.append(
-                        NewstablesError(
-                            "schema-unknown-reference",
-                            file=resource.schema_file,
-                            field=fk.fields[0],
-                            detail=f"{column!r} is not a field of table {fk.resource}",
-                        )
-                    )
+            found += [
+                _unknown_reference(resource, fk, f"{column!r} is not a field of table {fk.resource}")
+                for column in fk.reference_fields
+                if not target.has_field(column)
+            ]
     return found
 
 
