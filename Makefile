@@ -51,3 +51,9 @@ bench-drafter: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+.PHONY: bench-scale
+## make bench-scale: the gate on DuckDB vs the previous pandas gate vs `frictionless validate`, and the
+## seed's cold build (benchmarks/results/gate.json). The synthetic-corpus figures come later.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_gate.py

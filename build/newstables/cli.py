@@ -10,6 +10,7 @@ naming the path, also exit 2. Anything else that escapes is a bug: it is printed
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -532,8 +533,29 @@ def main() -> None:
     """Console-script entry point, with a last resort: no exception escapes as a traceback."""
     try:
         app()
-    except (SystemExit, KeyboardInterrupt):
+    except SystemExit as stop:
+        finish(stop.code)
+    except KeyboardInterrupt:
         raise
     except Exception as exc:
         print_errors([internal_error(exc)], "--json" in sys.argv[1:])
-        sys.exit(INTERNAL_ERROR_EXIT)
+        finish(INTERNAL_ERROR_EXIT)
+
+
+def finish(code: int | str | None) -> NoReturn:
+    """Exit with ``code`` once the command is done.
+
+    After the gate has run, Great Expectations and duckdb-engine keep DuckDB objects alive
+    until interpreter shutdown, and DuckDB's nanobind bindings then print dozens of
+    "nanobind: leaked instance" lines on stderr (noise that would also break ``--json``
+    error output). Everything is written, committed and closed by now, so in that case
+    the process ends without the interpreter's teardown; otherwise it exits normally.
+    """
+    if "great_expectations" not in sys.modules:
+        sys.exit(code)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)

@@ -2,9 +2,12 @@
 
 Suites are data (``validation/<table>.json``, read and checked by the metadata model),
 each run on the frame its SQL file (``validation/<table>.sql``) selects from the staged
-DuckDB file. Generic checks are added from metadata rather than written per table: the
-row count from ``validation/expected_counts.yaml``, a formula-trigger check on every text
-column and an excerpt on every article row. Before anything runs, every expectation type
+DuckDB file. The frames are materialized as tables of a scratch DuckDB file and Great
+Expectations runs inside DuckDB through SQLAlchemy (duckdb-engine), so the gate never
+pulls a table into Python: only the offending rows' keys come back. Generic checks are
+added from metadata rather than written per table: the row count from
+``validation/expected_counts.yaml``, a formula-trigger check on every text column and an
+excerpt on every article row. Before anything runs, every expectation type
 must be one Great Expectations knows and every column it names must be in its frame;
 otherwise the gate reports that, naming the suite file, rather than a silent pass.
 Great Expectations is imported only here, and only when the gate runs.
@@ -12,13 +15,15 @@ Great Expectations is imported only here, and only when the gate runs.
 
 from __future__ import annotations
 
-import re
+import gc
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from newstables.core.model import Model, Resource, Suite, quote_literal
 from newstables.errors import NewstablesError
@@ -32,7 +37,12 @@ ROW_COUNT_CHECK = "row-count-as-expected"
 EXPECTED_COUNTS = "expected_counts.yaml"
 # The same triggers the build refuses in annotations (tables.FORMULA_TRIGGERS), checked
 # again on the published frames: the build names the annotation, the gate the release row.
-FORMULA_REGEX = "^[" + "".join(re.escape(c) for c in FORMULA_TRIGGERS) + "]"
+# RE2 hex escapes (all triggers are ASCII) keep tab, CR and LF readable in the SQL and
+# contain no braces, which Great Expectations would take for query placeholders.
+FORMULA_REGEX = "^[" + "".join(f"\\x{ord(c):02x}" for c in FORMULA_TRIGGERS) + "]"
+# The ordinal of each row in its frame (the frame SQL's ORDER BY), added to every
+# materialized frame so that offending rows are reported in frame order.
+ROW_COLUMN = "__gate_row"
 
 
 @dataclass
@@ -49,8 +59,12 @@ class CheckResult:
     examples: list[str] = field(default_factory=list)
 
 
-def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> list[dict[str, Any]]:
-    """Row-count and formula-trigger expectations built from metadata."""
+def generic_expectations(
+    expected_rows: int | None, text_columns: list[str], primary_key: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """Row-count and formula-trigger expectations built from metadata (offending rows named
+    by their ordinal and ``primary_key``)."""
+    selected = ", ".join([ROW_COLUMN, *(quote_identifier(k) for k in primary_key)])
     built = []
     if expected_rows is not None:
         built.append(
@@ -64,10 +78,16 @@ def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> 
             }
         )
     for column in text_columns:
+        # Regex and LIKE expectations are not implemented for the duckdb dialect: the
+        # trigger check is an UnexpectedRowsExpectation whose SQL uses regexp_matches.
+        query = (
+            f"SELECT {selected} FROM {{batch}} "
+            f"WHERE regexp_matches({quote_identifier(column)}, '{FORMULA_REGEX}') ORDER BY {ROW_COLUMN}"
+        )
         built.append(
             {
-                "type": "expect_column_values_to_not_match_regex",
-                "kwargs": {"column": column, "regex": FORMULA_REGEX},
+                "type": "unexpected_rows_expectation",
+                "kwargs": {"unexpected_rows_query": query},
                 "meta": {
                     "check": f"no-formula-trigger:{column}",
                     "why": "No text cell starts with = + - @ tab CR LF, which spreadsheets run as formulas.",
@@ -79,8 +99,12 @@ def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> 
             "type": "expect_column_values_to_not_be_null",
             "kwargs": {
                 "column": "excerpt",
-                "row_condition": "is_external == False",
-                "condition_parser": "pandas",
+                "row_condition": {
+                    "type": "comparison",
+                    "column": {"name": "is_external"},
+                    "operator": "==",
+                    "parameter": False,
+                },
             },
             "meta": {
                 "check": "article-row-has-excerpt",
@@ -102,8 +126,17 @@ def open_frames(model: Model, staging: Path, raw: str) -> duckdb.DuckDBPyConnect
     return con
 
 
-def frame(con: duckdb.DuckDBPyConnection, model: Model, resource: Resource) -> pd.DataFrame:
-    """The pandas frame a table's suite validates (its SQL file, or the bare table).
+def quote_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def materialize_frame(
+    con: duckdb.DuckDBPyConnection, model: Model, resource: Resource, waived: list[str]
+) -> list[str]:
+    """Write the frame a table's suite validates (its SQL file, or the bare table) into the
+    scratch database as ``frames.<table>``, waived formula-trigger texts blanked out and
+    each row numbered in frame order; return the frame's columns.
 
     A query DuckDB cannot run is reported as ``sql-invalid`` naming the SQL file.
     """
@@ -111,11 +144,27 @@ def frame(con: duckdb.DuckDBPyConnection, model: Model, resource: Resource) -> p
     if sql is None:
         sql = f"SELECT * FROM {resource.name} ORDER BY " + ", ".join(resource.primary_key)
     try:
-        return con.execute(sql).df()
+        # A table keeps the query's order (DuckDB preserves insertion order), so its
+        # rowid is the row's place in the frame.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE frame_rows AS {sql}")
     except duckdb.Error as exc:
         raise NewstablesError(
             "sql-invalid", file=f"validation/{resource.name}.sql", detail=" ".join(str(exc).split())
         ) from exc
+    columns = [row[0] for row in con.execute("DESCRIBE frame_rows").fetchall()]
+    blanked = [c for c in resource.text_columns if c in columns]
+    replace = ", ".join(
+        f"CASE WHEN {quote_identifier(c)} IN (SELECT text FROM waived) THEN NULL "
+        f"ELSE {quote_identifier(c)} END AS {quote_identifier(c)}"
+        for c in blanked
+    )
+    star = f"* REPLACE ({replace})" if replace and waived else "*"
+    con.execute(
+        f"CREATE TABLE frames.{quote_identifier(resource.name)} AS "
+        f"SELECT rowid AS {ROW_COLUMN}, {star} FROM frame_rows ORDER BY rowid"
+    )
+    con.execute("DROP TABLE frame_rows")
+    return columns
 
 
 COLUMN_KWARGS = ("column", "column_A", "column_B")
@@ -129,6 +178,17 @@ def named_columns(expectation: dict[str, Any]) -> list[str]:
     for key in COLUMN_LIST_KWARGS:
         if isinstance(kwargs.get(key), list):
             names += [c for c in kwargs[key] if isinstance(c, str)]
+    return names + condition_columns(kwargs.get("row_condition"))
+
+
+def condition_columns(condition: Any) -> list[str]:
+    """The columns a structured row condition (comparison, nullity, and/or) names."""
+    if not isinstance(condition, dict):
+        return []
+    column = condition.get("column")
+    names = [column["name"]] if isinstance(column, dict) and isinstance(column.get("name"), str) else []
+    for inner in condition.get("conditions") or []:
+        names += condition_columns(inner)
     return names
 
 
@@ -166,25 +226,43 @@ def suite_findings(suite: Suite, columns: list[str], known_types: set[str]) -> l
     return found
 
 
-def blank_waived(df: pd.DataFrame, columns: list[str], waived: set[str]) -> pd.DataFrame:
-    """A copy of the frame with waived formula-trigger texts blanked out."""
-    copy = df.copy()
-    for column in columns:
-        copy[column] = copy[column].where(~copy[column].isin(waived), None)
-    return copy
+def _buffer_rows_in_execute_query() -> None:
+    """Shim for Great Expectations issues #10738 and #11579 (GX 1.24.1 on duckdb-engine).
+
+    ``SqlAlchemyExecutionEngine.execute_query`` returns a cursor result after its
+    ``with`` block has closed the connection; DuckDB's cursor then has no rows left to
+    fetch. The rows are buffered (``freeze()``) before the block is left; nothing else
+    in the engine is changed. Applied once, only here.
+    """
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
+
+    cls = engine.SqlAlchemyExecutionEngine
+    if getattr(cls.execute_query, "_newstables_buffered", False):
+        return
+
+    def execute_query(self: Any, query: Any) -> Any:
+        with self.get_connection() as connection:
+            frozen = self._execute_query_with_recovery(connection, query).freeze()
+        return frozen()
+
+    execute_query._newstables_buffered = True  # type: ignore[attr-defined]
+    cls.execute_query = execute_query  # type: ignore[method-assign]
 
 
 class _Validator:
-    """One ephemeral Great Expectations context that validates pandas frames."""
+    """One ephemeral Great Expectations context that validates the frames of a DuckDB file."""
 
-    def __init__(self) -> None:
+    def __init__(self, database: Path) -> None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        _buffer_rows_in_execute_query()
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        self.source = self.context.data_sources.add_pandas("frames")
+        self.source = self.context.data_sources.add_sql(
+            "frames", connection_string=f"duckdb:///{database.resolve().as_posix()}"
+        )
 
     def known_types(self) -> set[str]:
         """Every expectation type this Great Expectations version implements."""
@@ -192,23 +270,45 @@ class _Validator:
 
         return set(list_registered_expectation_implementations())
 
-    def validate(self, table: str, df: pd.DataFrame, expectations: list[dict[str, Any]]) -> Any:
-        """Validate ``df`` against the expectations; asserts none was silently dropped."""
+    def validate(self, table: str, expectations: list[dict[str, Any]], primary_key: list[str]) -> Any:
+        """Validate the frame ``table`` against the expectations; asserts none was silently dropped."""
         suite = self.gx.ExpectationSuite(name=table, expectations=expectations)
         assert len(suite.expectations) == len(expectations), f"suite {table}: an expectation was dropped"
-        asset = self.source.add_dataframe_asset(name=table)
-        batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
-            batch_parameters={"dataframe": df}
+        asset = self.source.add_table_asset(name=table, table_name=table)
+        batch = asset.add_batch_definition_whole_table("all").get_batch()
+        return batch.validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": [ROW_COLUMN, *primary_key],
+            },
         )
-        return batch.validate(suite, result_format={"result_format": "COMPLETE"})
+
+    def close(self) -> None:
+        """Close the database connections (the scratch file can then be removed)."""
+        self.source.get_execution_engine().engine.dispose()
+        del self.source, self.context
+        # DuckDB objects still referenced at interpreter exit make its bindings print
+        # "leaked instance" lines; collecting the context's cycles now avoids them.
+        gc.collect()
 
 
-def _examples(df: pd.DataFrame, indexes: list[Any] | None, primary_key: list[str]) -> list[str]:
-    rows = [df.iloc[i] for i in (indexes or [])[:MAX_EXAMPLES]]
-    return ["/".join(str(row[k]) for k in primary_key) for row in rows]
+def offending_rows(outcome: Any, primary_key: list[str]) -> list[str]:
+    """The primary keys (``a/b``) of the frame rows an expectation found wrong, in frame order."""
+    result = outcome.result or {}
+    if outcome.expectation_config.type == "unexpected_rows_expectation":
+        listed = (result.get("details") or {}).get("unexpected_rows") or []
+    else:
+        listed = result.get("unexpected_index_list") or []
+    rows = {
+        int(row[ROW_COLUMN]): "/".join(str(row.get(k)) for k in primary_key)
+        for row in listed
+        if isinstance(row, dict) and ROW_COLUMN in row
+    }
+    return [rows[n] for n in sorted(rows)]
 
 
-def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str]) -> CheckResult:
+def _to_result(table: str, outcome: Any, examples: list[str]) -> CheckResult:
     meta = outcome.expectation_config.meta or {}
     result = outcome.result or {}
     raised = bool(outcome.exception_info and outcome.exception_info.get("raised_exception"))
@@ -217,6 +317,10 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
         if not raised
         else COULD_NOT_RUN + " ".join(str(outcome.exception_info.get("exception_message")).split())[:300]
     )
+    unexpected = int(result.get("unexpected_count") or 0)
+    if outcome.expectation_config.type == "unexpected_rows_expectation" and not raised:
+        # Its observed value is the number of offending rows, as unexpected_count elsewhere.
+        unexpected, observed = int(observed or 0), None
     if meta.get("check") == ROW_COUNT_CHECK and not raised:
         observed = {"rows": observed, "expected": outcome.expectation_config.kwargs["value"]}
     return CheckResult(
@@ -226,9 +330,16 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
         kind=outcome.expectation_config.type,
         passed=bool(outcome.success) and not raised,
         observed=observed,
-        unexpected_count=int(result.get("unexpected_count") or 0),
-        examples=_examples(df, result.get("unexpected_index_list"), primary_key),
+        unexpected_count=unexpected,
+        examples=examples,
     )
+
+
+@contextmanager
+def scratch_database() -> Iterator[Path]:
+    """A scratch DuckDB file for the materialized frames, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="newstables-gate-") as folder:
+        yield Path(folder) / "frames.duckdb"
 
 
 def run_suites(
@@ -239,31 +350,72 @@ def run_suites(
     Returns the results and the findings that stopped a suite from running at all
     (an unknown expectation type, a column the frame lacks, SQL DuckDB cannot run).
     """
-    con = open_frames(model, staging, raw)
-    validator = _Validator()
+    with scratch_database() as database:
+        con = open_frames(model, staging, raw)
+        con.execute(f"ATTACH {quote_literal(database.as_posix())} AS frames")
+        waived = sorted(formula_waivers)
+        con.execute("CREATE TEMP TABLE waived AS SELECT unnest(?::VARCHAR[]) AS text", [waived])
+        framed: dict[str, list[str]] = {}
+        found: list[NewstablesError] = []
+        for resource in model.resources:
+            try:
+                framed[resource.name] = materialize_frame(con, model, resource, waived)
+            except NewstablesError as error:
+                found.append(error)
+        con.close()
+        validator = _Validator(database)
+        try:
+            results, problems = _validate_frames(model, validator, framed)
+        finally:
+            validator.close()
+    checked = [
+        _to_result(table, outcome, offending_rows(outcome, key)[:MAX_EXAMPLES])
+        for table, key, outcome in results
+    ]
+    return checked, found + problems
+
+
+def _check_name(expectation: dict[str, Any]) -> str:
+    return str((expectation.get("meta") or {}).get("check", expectation.get("type")))
+
+
+def in_suite_order(results: list[Any], expectations: list[dict[str, Any]]) -> list[Any]:
+    """GX's results in the order the suite lists its expectations (GX groups them by
+    metric), so the report reads like the suite file."""
+    position = {_check_name(e): i for i, e in enumerate(expectations)}
+
+    def place(result: Any) -> int:
+        config = result.expectation_config
+        return position.get(_check_name({"type": config.type, "meta": config.meta}), len(position))
+
+    return sorted(results, key=place)
+
+
+def _validate_frames(
+    model: Model, validator: _Validator, framed: dict[str, list[str]]
+) -> tuple[list[tuple[str, list[str], Any]], list[NewstablesError]]:
+    """Each materialized frame's suite outcome: (table, primary key, GX result) triples."""
     known = validator.known_types()
-    results: list[CheckResult] = []
+    outcomes: list[tuple[str, list[str], Any]] = []
     found: list[NewstablesError] = []
     for resource in model.resources:
-        try:
-            df = frame(con, model, resource)
-        except NewstablesError as error:
-            found.append(error)
+        if resource.name not in framed:
             continue
+        columns = framed[resource.name]
         suite = model.suites.get(resource.name, Suite(resource.name, f"validation/{resource.name}.json"))
-        problems = suite_findings(suite, [str(c) for c in df.columns], known)
+        problems = suite_findings(suite, columns, known)
         if problems:
             found += problems
             continue
-        text_columns = [c for c in resource.text_columns if c in df.columns]
-        df = blank_waived(df, text_columns, formula_waivers)
+        text_columns = [c for c in resource.text_columns if c in columns]
         expectations = [dict(e) for e in suite.expectations]
-        expectations += generic_expectations(model.expected_counts.get(resource.name), text_columns)
-        outcome = validator.validate(resource.name, df, expectations)
+        expectations += generic_expectations(
+            model.expected_counts.get(resource.name), text_columns, resource.primary_key
+        )
         key = list(resource.primary_key)
-        results += [_to_result(resource.name, r, df, key) for r in outcome.results]
-    con.close()
-    return results, found
+        outcome = validator.validate(resource.name, expectations, key)
+        outcomes += [(resource.name, key, r) for r in in_suite_order(outcome.results, expectations)]
+    return outcomes, found
 
 
 def _failure_detail(result: CheckResult) -> str:
