@@ -9,6 +9,7 @@ naming the path, also exit 2. Anything else that escapes is a bug: it is printed
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -548,14 +549,19 @@ def finish(code: int | str | None) -> NoReturn:
     After the gate has run, Great Expectations and duckdb-engine keep DuckDB objects alive
     until interpreter shutdown, and DuckDB's nanobind bindings then print dozens of
     "nanobind: leaked instance" lines on stderr (noise that would also break ``--json``
-    error output). Everything is written, committed and closed by now, so in that case
-    the process ends without the interpreter's teardown; otherwise it exits normally.
+    error output). Those lines are written while the interpreter finalizes, after the
+    ``atexit`` handlers: one handler sends the standard error stream to /dev/null at that
+    point, so the normal shutdown still runs (never ``os._exit``, which would also end a
+    test runner that calls ``main()`` in-process).
     """
-    if "great_expectations" not in sys.modules:
-        sys.exit(code)
-    if isinstance(code, str):
-        print(code, file=sys.stderr)
-        code = 1
+    if "great_expectations" in sys.modules:
+        atexit.register(_silence_stderr_at_shutdown)
+    sys.exit(code)
+
+
+def _silence_stderr_at_shutdown() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code or 0)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
