@@ -31,12 +31,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assemble
+from newstables.core.model import load_package
+from tests.conftest import REPO, assemble
 
 HOOKS = Path(__file__).parent / "killhooks"
 JOURNAL = ".newstables-commit.json"
 LEFTOVER_PREFIXES = (".staging-newstables-", ".release-newstables-")
-BASE = "newstables-rome-meeting-2022-0.1.0"
+# The release the mini project (the repo's package.yaml) cuts: <name>-<version>.
+BASE = "{0.name}-{0.version}".format(load_package(REPO))
 KILLED = -9
 
 

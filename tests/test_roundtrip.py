@@ -29,7 +29,11 @@ RESOURCE = parse_schema(
     SCHEMA, "schemas/texts.schema.json", {"name": "texts", "description": "Round-trip texts."}
 )
 # Any code point that UTF-8 can carry (no lone surrogates); empty text is published as null.
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).filter(lambda t: t != "")
+# NUL is refused in annotations (a catalogued error, tests/bad_inputs/nul-in-field), so it is
+# not a text that can round-trip; every other code point outside the surrogates is.
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1).filter(
+    lambda t: t != ""
+)
 SPECIAL = st.sampled_from(
     [
         "=1+1",
