@@ -140,8 +140,8 @@ def _construct_timestamp(loader: _RecordLoader, node: yaml.ScalarNode) -> Any:
         return loader.construct_scalar(node)
 
 
-_RecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)  # type: ignore[arg-type]
-_RecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)  # type: ignore[arg-type]
+_RecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
+_RecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 @dataclass
