@@ -27,11 +27,11 @@ from newstables.coverage import (
     paragraph_counts,
 )
 from newstables.errors import ErrorList, NewstablesError
-from newstables.evidence import Region, resolve_regions
+from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
 from newstables.publish import write_release
-from newstables.read import Annotations, read_annotations, read_article
+from newstables.read import Annotations, default_document, read_annotations, read_documents
 from newstables.report import coverage_checks, coverage_detail, summary_text, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import excerpt_findings, format_findings, frictionless_findings
@@ -52,10 +52,13 @@ class Inputs:
 
     project: Project
     model: Model
-    raw: str
+    raw: str  # the default document's text (the seed, or the project's only document)
     annotations: Annotations
-    regions: list[Region]
+    regions: list[Region]  # the default document's regions
     waivers: dict[str, set[str]]
+    texts: dict[str, str]  # every document's text, by document id
+    document_regions: dict[str, list[Region]]
+    default_document: str
 
 
 def load_inputs(project_root: Path) -> Inputs:
@@ -63,22 +66,26 @@ def load_inputs(project_root: Path) -> Inputs:
     project = Project(project_root.resolve())
     refuse_input_symlinks(project.root)
     model = load_model(project.root)
-    raw = read_article(project)
+    texts = read_documents(project)
+    default = default_document(texts)
     annotations = read_annotations(project, model.package.table_names)
-    regions = resolve_regions(raw, annotations.regions)
+    regions = resolve_document_regions(texts, annotations.regions, default)
     waivers = check_waivers(annotations.waivers)
-    return Inputs(project, model, raw, annotations, regions, waivers)
+    return Inputs(
+        project, model, texts[default], annotations, regions[default], waivers, texts, regions, default
+    )
 
 
 def make_tables(inputs: Inputs) -> dict[str, Table]:
     """Build every table from the loaded inputs."""
     return build_tables(
         inputs.project,
-        inputs.raw,
-        inputs.regions,
+        inputs.texts,
+        inputs.document_regions,
         inputs.model,
         inputs.annotations.tables,
         inputs.waivers["formula"],
+        inputs.default_document,
     )
 
 

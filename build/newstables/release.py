@@ -28,11 +28,15 @@ from newstables.errors import ErrorList, NewstablesError
 from newstables.examples import load_queries
 from newstables.metadata import citation_cff, data_dictionary, jsonld, release_date
 from newstables.project import (
+    ARTICLES,
     DATAPACKAGE,
     DUCKDB_FILE,
     RAW_DIR,
     REPORT_DIR,
     Project,
+    document_folder,
+    document_ids,
+    document_text_path,
     load_metadata,
 )
 from newstables.reader_readme import reader_readme
@@ -107,6 +111,15 @@ def copy_raw_inputs(project: Project, folder: Path) -> None:
     # Links are copied as links, never followed: verify then refuses them (and the build
     # already refused any symlink in the inputs).
     shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR, symlinks=True)
+    # Every document of the corpus: its text and metadata (not its drafts or annotations).
+    for document_id in document_ids(project):
+        text = document_text_path(project, document_id)
+        if text.parent == document_folder(project, document_id):
+            target = folder / ARTICLES / document_id
+            target.mkdir(parents=True, exist_ok=True)
+            for name in ("article.txt", "meta.yaml"):
+                if (text.parent / name).is_file() and not (text.parent / name).is_symlink():
+                    shutil.copyfile(text.parent / name, target / name)
     if project.path(ID_MAP).is_file():
         shutil.copyfile(project.path(ID_MAP), folder / ID_MAP)
 

@@ -17,13 +17,13 @@ import pycountry
 from newstables.checksums import sha256_file
 from newstables.core.model import Mismatch, Model, Resource
 from newstables.errors import NewstablesError
-from newstables.evidence import Region, locate
-from newstables.project import Project
+from newstables.evidence import Region, document_of, locate
+from newstables.project import SEED_DOCUMENT, Project
 from newstables.read import Record
 
 EVIDENCE_FIELDS = ("evidence_source_id", "char_start", "char_end", "excerpt", "is_external")
 COMPUTED_FIELDS = frozenset({"sha256"})
-EXTRA_KEYS = frozenset({"occurrence"})
+EXTRA_KEYS = frozenset({"occurrence", "document_id"})
 EXTERNAL_KINDS = frozenset({"external_reference", "fact_dossier", "original_report"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -55,21 +55,27 @@ class Table:
 
 def build_row(
     project: Project,
-    raw: str,
-    regions: list[Region],
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
     resource: Resource,
     record: Record,
+    default_document: str,
 ) -> dict[str, Any]:
-    """Turn one annotation record into a typed row of ``resource``, with resolved evidence."""
+    """Turn one annotation record into a typed row of ``resource``, with its evidence resolved
+    against the text of its document (``document_id``, else its folder's, else the default)."""
+    document_id = document_of(record, texts, default_document)
+    record.resolved_document = document_id
+    raw = texts[document_id]
     derived_key = resource.primary_key[0] if resource.id_template else None
     _refuse_unknown_keys(record, resource, derived_key)
     row: dict[str, Any] = {name: None for name in resource.columns}
     for name, value in record.items():
         if resource.has_field(name) and value is not None:
             row[name] = coerce(record, resource, name, value)
-    _attach_evidence(raw, regions, record, row)
+    _attach_evidence(raw, regions[document_id], record, row)
     if resource.id_template and derived_key:
-        row[derived_key] = resource.id_template.format(**row)
+        prefix = "" if document_id == SEED_DOCUMENT else f"{document_id}@"
+        row[derived_key] = resource.id_template.format(**row, document_prefix=prefix)
     if row.get("path") is not None and resource.has_field("sha256"):
         row["sha256"] = _sha256_of(project, record, row["path"])
     for name in resource.columns:
@@ -219,17 +225,23 @@ def sort_rows(table: Table) -> None:
 
 def build_tables(
     project: Project,
-    raw: str,
-    regions: list[Region],
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
     model: Model,
     records: dict[str, list[Record]],
     formula_waivers: set[str],
+    default_document: str,
 ) -> dict[str, Table]:
-    """Build and check every table of the model; the entry function of this stage."""
+    """Build and check every table of the model; the entry function of this stage.
+
+    ``texts`` and ``regions`` hold every document of the project by id; a record's evidence is
+    resolved in its own document."""
     tables: dict[str, Table] = {}
     for resource in model.resources:
         table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
-        table.rows = [build_row(project, raw, regions, resource, rec) for rec in table.records]
+        table.rows = [
+            build_row(project, texts, regions, resource, rec, default_document) for rec in table.records
+        ]
         check_primary_key(table)
         check_date_order(table)
         check_formula_triggers(table, formula_waivers)
