@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+from csv import DictReader
 from pathlib import Path
 
 import yaml
@@ -85,6 +87,15 @@ def test_evidence_is_resolved_in_its_own_document(tmp_path: Path) -> None:
         "gazette",
         GAZETTE,
         {
+            "sources": [
+                {
+                    "source_id": "gazette",
+                    "kind": "article_copy",
+                    "title": "Harbour boards agree on a shared ferry timetable (fictional test article)",
+                    "path": "data/articles/gazette/article.txt",
+                    "excerpt": "Harbour boards agree on a shared ferry timetable",
+                }
+            ],
             "actor_mentions": [
                 # its folder's document by default; a record naming the seed is resolved in the seed
                 {
@@ -94,7 +105,7 @@ def test_evidence_is_resolved_in_its_own_document(tmp_path: Path) -> None:
                     "document_id": "article",
                 },
                 {"actor_id": "jake-sullivan", "mention_type": "descriptor", "excerpt": "Port officials"},
-            ]
+            ],
         },
     )
     tables = make_tables(load_inputs(project))
@@ -108,3 +119,24 @@ def test_evidence_is_resolved_in_its_own_document(tmp_path: Path) -> None:
     assert "Port officials" not in (REPO / "tests/fixtures/mini/data/raw/article.txt").read_text(
         encoding="utf-8"
     )
+
+
+def test_every_span_carries_its_document_and_context(tmp_path: Path) -> None:
+    from newstables.core.model import load_model
+    from newstables.validate import excerpt_findings
+
+    project = assemble(tmp_path / "p", "mini")
+    build(project)
+    raw = (project / "data/raw/article.txt").read_text(encoding="utf-8")
+    csv = project / "data/actor_mentions.csv"
+    text = csv.read_text(encoding="utf-8")
+    rows = list(DictReader(io.StringIO(text, newline="")))
+    start = raw.index("Yang Jiechi")
+    (row,) = [r for r in rows if r["mention_id"] == f"yang-jiechi@{start:05d}"]
+    assert (row["document_id"], row["char_start"], row["excerpt"]) == ("article", str(start), "Yang Jiechi")
+    assert (row["prefix"], row["suffix"]) == (raw[start - 32 : start], raw[start + 11 : start + 43])
+    tables = load_model(project).tables
+    assert excerpt_findings({"article": raw}, project, tables) == []
+    csv.write_text(text.replace(raw[start - 32 : start], raw[start - 32 : start].upper()), encoding="utf-8")
+    (finding,) = excerpt_findings({"article": raw}, project, tables)
+    assert (finding.type, finding.coordinates["file"]) == ("context-mismatch", "data/actor_mentions.csv")

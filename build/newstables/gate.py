@@ -23,7 +23,7 @@ import pandas as pd
 from newstables.core.model import Model, Resource, Suite, quote_literal
 from newstables.errors import NewstablesError
 from newstables.project import DUCKDB_FILE, VALIDATION
-from newstables.tables import FORMULA_TRIGGERS
+from newstables.tables import CONTEXT_COLUMNS, FORMULA_TRIGGERS
 
 MAX_EXAMPLES = 5
 # Prefix of the observed value of an expectation Great Expectations could not evaluate.
@@ -49,7 +49,9 @@ class CheckResult:
     examples: list[str] = field(default_factory=list)
 
 
-def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> list[dict[str, Any]]:
+def generic_expectations(
+    expected_rows: int | None, text_columns: list[str], has_evidence: bool = True
+) -> list[dict[str, Any]]:
     """Row-count and formula-trigger expectations built from metadata."""
     built = []
     if expected_rows is not None:
@@ -74,6 +76,8 @@ def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> 
                 },
             }
         )
+    if not has_evidence:  # the documents table is the evidence itself
+        return built
     built.append(
         {
             "type": "expect_column_values_to_not_be_null",
@@ -91,12 +95,19 @@ def generic_expectations(expected_rows: int | None, text_columns: list[str]) -> 
     return built
 
 
-def open_frames(model: Model, staging: Path, raw: str) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on the staged database, with the raw text and story variables."""
+def open_frames(
+    model: Model, staging: Path, raw: str, texts: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection on the staged database, with the texts and story variables:
+    ``raw_article`` (the default document's text) and ``raw_documents`` (every document's,
+    by ``document_id``, for frames that join a row to the text of its own document)."""
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS staged (READ_ONLY)")
     con.execute("USE staged")
     con.execute("CREATE TEMP TABLE raw_article AS SELECT ? AS text", [raw])
+    con.execute("CREATE TEMP TABLE raw_documents (document_id VARCHAR, text VARCHAR)")
+    for document_id, text in sorted((texts or {"article": raw}).items()):
+        con.execute("INSERT INTO raw_documents VALUES (?, ?)", [document_id, text])
     for name, value in model.story.items():
         con.execute(f"SET VARIABLE {name} = DATE {quote_literal(value.isoformat())}")
     return con
@@ -232,14 +243,14 @@ def _to_result(table: str, outcome: Any, df: pd.DataFrame, primary_key: list[str
 
 
 def run_suites(
-    model: Model, staging: Path, raw: str, formula_waivers: set[str]
+    model: Model, staging: Path, raw: str, formula_waivers: set[str], texts: dict[str, str] | None = None
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every table's suite (plus the generic checks) on the staged release.
 
     Returns the results and the findings that stopped a suite from running at all
     (an unknown expectation type, a column the frame lacks, SQL DuckDB cannot run).
     """
-    con = open_frames(model, staging, raw)
+    con = open_frames(model, staging, raw, texts)
     validator = _Validator()
     known = validator.known_types()
     results: list[CheckResult] = []
@@ -255,10 +266,12 @@ def run_suites(
         if problems:
             found += problems
             continue
-        text_columns = [c for c in resource.text_columns if c in df.columns]
+        text_columns = [c for c in resource.text_columns if c in df.columns and c not in CONTEXT_COLUMNS]
         df = blank_waived(df, text_columns, formula_waivers)
         expectations = [dict(e) for e in suite.expectations]
-        expectations += generic_expectations(model.expected_counts.get(resource.name), text_columns)
+        expectations += generic_expectations(
+            model.expected_counts.get(resource.name), text_columns, resource.has_field("excerpt")
+        )
         outcome = validator.validate(resource.name, df, expectations)
         key = list(resource.primary_key)
         results += [_to_result(resource.name, r, df, key) for r in outcome.results]

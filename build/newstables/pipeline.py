@@ -31,7 +31,13 @@ from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
 from newstables.publish import write_release
-from newstables.read import Annotations, default_document, read_annotations, read_documents
+from newstables.read import (
+    Annotations,
+    default_document,
+    document_records,
+    read_annotations,
+    read_documents,
+)
 from newstables.report import coverage_checks, coverage_detail, summary_text, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import excerpt_findings, format_findings, frictionless_findings
@@ -69,6 +75,8 @@ def load_inputs(project_root: Path) -> Inputs:
     texts = read_documents(project)
     default = default_document(texts)
     annotations = read_annotations(project, model.package.table_names)
+    if "documents" in model.package.table_names:  # built from the texts and meta.yaml, never typed
+        annotations.tables["documents"] = document_records(project, texts)
     regions = resolve_document_regions(texts, annotations.regions, default)
     waivers = check_waivers(annotations.waivers)
     return Inputs(
@@ -113,7 +121,7 @@ def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult],
     """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
     findings = {
         "frictionless": frictionless_findings(staging),
-        "excerpts-match-offsets": excerpt_findings(inputs.raw, staging, inputs.model.tables),
+        "excerpts-match-offsets": excerpt_findings(inputs.texts, staging, inputs.model.tables),
         "csv-parquet-duckdb-agree": format_findings(staging, inputs.model.tables),
     }
     rows = [structural_result(check, found) for check, found in findings.items()]
@@ -125,7 +133,9 @@ def gate(
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures."""
     checks, errors = structural_checks(staging, inputs)
-    suites, suite_errors = run_suites(inputs.model, staging, inputs.raw, inputs.waivers["formula"])
+    suites, suite_errors = run_suites(
+        inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
+    )
     errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
 

@@ -10,6 +10,9 @@ RAW_DIR = Path("data/raw")
 ARTICLE = RAW_DIR / "article.txt"  # the legacy single-article layout: document ``article``
 ARTICLES = Path("data/articles")  # the corpus layout: data/articles/<document_id>/article.txt + meta.yaml
 SEED_DOCUMENT = "article"
+# W3C Web Annotation TextQuoteSelector context published with every span (``prefix`` and
+# ``suffix``): this many code points each side.
+CONTEXT_CHARS = 32
 ANNOTATIONS = Path("data/annotations")
 SCHEMAS = Path("schemas")
 PACKAGE_METADATA = SCHEMAS / "package.yaml"

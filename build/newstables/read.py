@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,59 @@ def read_annotations(project: Project, tables: list[str]) -> Annotations:
             loaded.tables[name] = records
     refuse_draft_records([*loaded.tables.values(), loaded.regions, loaded.waivers])
     return loaded
+
+
+# meta.yaml key -> documents column (the rest of meta.yaml is for people: capture, rights).
+META_COLUMNS = {
+    "outlet": "outlet",
+    "url": "url",
+    "published": "date_published",
+    "published_precision": "date_precision",
+    "published_basis": "date_basis",
+    "language": "language",
+    "relation": "relation",
+    "relation_source_id": "relation_source_id",
+}
+WORD = re.compile(r"[^\W_]+")
+
+
+def document_records(project: Project, texts: dict[str, str]) -> list[Record]:
+    """One record per document for the ``documents`` table: the measures of its text (computed
+    here, never typed) and the values of its ``meta.yaml`` (none in the legacy layout)."""
+    records = []
+    for document_id, text in sorted(texts.items()):
+        path = document_text_path(project, document_id)
+        meta_path = path.parent / "meta.yaml"
+        record = Record(
+            document_id=document_id,
+            path=project.rel(path),
+            bytes=len(text.encode("utf-8")),
+            characters=len(text),
+            words=len(WORD.findall(text)),
+        )
+        record.file, record.index, record.line, record.lines = project.rel(path), 1, 1, {}
+        if path.name == "article.txt" and path.parent.name == document_id and meta_path.is_file():
+            (meta,) = load_yaml_mapping(project, meta_path)
+            record.file, record.line, record.lines = meta.file, meta.line, meta.lines
+            for key, column in META_COLUMNS.items():
+                if meta.get(key) not in (None, ""):
+                    record[column] = meta[key]
+        record.folder_document = document_id
+        records.append(record)
+    return records
+
+
+def load_yaml_mapping(project: Project, path: Path) -> list[Record]:
+    """A YAML file holding one mapping (such as ``meta.yaml``), as a one-record list."""
+    name = project.rel(path)
+    try:
+        data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+    except yaml.YAMLError as exc:
+        raise NewstablesError("yaml-syntax", file=name, line=0, detail=" ".join(str(exc).split())) from exc
+    if not isinstance(data, Record):
+        raise NewstablesError("draft-meta-invalid", file=name, field="-", detail="expected a mapping")
+    data.file, data.index = name, 1
+    return [data]
 
 
 def refuse_draft_records(files: list[list[Record]]) -> None:
