@@ -14,7 +14,7 @@ from newstables.cli import app
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 MINI = FIXTURES / "mini"
-INPUT_DIRS = ("schemas", "validation", "data/raw", "data/annotations")
+INPUT_DIRS = ("schemas", "validation", "data/raw", "data/annotations", "data/articles")
 
 
 def copy_inputs(source: Path, target: Path) -> None:
@@ -25,7 +25,7 @@ def copy_inputs(source: Path, target: Path) -> None:
                 source / folder,
                 target / folder,
                 dirs_exist_ok=True,
-                ignore=shutil.ignore_patterns("report", "__pycache__"),
+                ignore=shutil.ignore_patterns("report", "__pycache__", "draft"),
             )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,16 +41,22 @@ def error_of(result: Any) -> dict[str, Any]:
     return errors[0]
 
 
+SEED_FOLDER = "data/articles/article"
+
+
 def corpus_state(project: Path) -> list[str]:
-    """Every path under data/articles (hidden temporary folders included)."""
+    """Every path under data/articles but the seed's folder (hidden temporary folders included)."""
     folder = project / "data/articles"
-    return sorted(p.relative_to(project).as_posix() for p in folder.rglob("*")) if folder.exists() else []
+    if not folder.exists():
+        return []
+    paths = (p.relative_to(project).as_posix() for p in folder.rglob("*"))
+    return sorted(p for p in paths if p != SEED_FOLDER and not p.startswith(SEED_FOLDER + "/"))
 
 
 def test_add_stores_the_bytes_and_the_metadata(project: Path) -> None:
     result = add(project, GAZETTE, "--language", "en", "--relation", "fictional test article")
     assert result.exit_code == 0, result.output
-    (folder,) = (project / "data/articles").iterdir()
+    (folder,) = [p for p in (project / "data/articles").iterdir() if p.name != "article"]
     assert folder.name.startswith("harbour-gazette-2026-04-16-")
     assert (folder / "article.txt").read_bytes() == GAZETTE.read_bytes()
     meta = yaml.safe_load((folder / "meta.yaml").read_text(encoding="utf-8"))
@@ -83,7 +90,7 @@ def test_a_duplicate_names_the_existing_document(project: Path) -> None:
 
 
 def test_the_seed_counts_as_a_document(project: Path) -> None:
-    error = error_of(add(project, project / "data/raw/article.txt"))
+    error = error_of(add(project, project / "data/articles/article/article.txt"))
     assert (error["type"], error["other"]) == ("add-duplicate-article", "article")
     assert corpus_state(project) == []
 
@@ -179,7 +186,7 @@ def test_an_interrupted_add_leaves_nothing(project: Path, monkeypatch: pytest.Mo
         from newstables.project import Project
 
         add_article(Project(project), GAZETTE, "Gazette", "https://example.org", "2026-04-16")
-    assert os.listdir(project / "data/articles") == []
+    assert os.listdir(project / "data/articles") == ["article"]
 
 
 def test_add_help_has_an_example() -> None:
@@ -190,6 +197,7 @@ def test_add_help_has_an_example() -> None:
 def test_a_symlinked_corpus_folder_is_refused(project: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    shutil.rmtree(project / "data/articles")
     (project / "data/articles").symlink_to(elsewhere)
     error = error_of(add(project, GAZETTE))
     assert (error["type"], error["file"]) == ("corpus-path-is-symlink", "data/articles")

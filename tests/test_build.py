@@ -52,7 +52,7 @@ def test_a_fresh_build_reproduces_the_committed_release_byte_for_byte(fresh_rele
 
 
 def test_every_excerpt_is_the_text_at_its_offsets(fresh_release: Path) -> None:
-    raw = (REPO / "data/raw/article.txt").read_text(encoding="utf-8")
+    raw = (REPO / "data/articles/article/article.txt").read_text(encoding="utf-8")
     descriptor = json.loads((fresh_release / "datapackage.json").read_text(encoding="utf-8"))
     con = duckdb.connect()
     for resource in descriptor["resources"]:
@@ -77,7 +77,9 @@ def test_the_raw_article_is_the_untouched_source_copy() -> None:
     )
     import hashlib
 
-    assert sources == [(hashlib.sha256((REPO / "data/raw/article.txt").read_bytes()).hexdigest(),)]
+    assert sources == [
+        (hashlib.sha256((REPO / "data/articles/article/article.txt").read_bytes()).hexdigest(),)
+    ]
 
 
 def test_the_duckdb_file_is_written_for_duckdb_1_2_and_later(fresh_release: Path) -> None:

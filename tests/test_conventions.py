@@ -23,7 +23,11 @@ def test_every_field_is_titled_and_described(table: str) -> None:
         assert field.get("title") and field.get("description"), f"{table}.{field['name']}"
 
 
-@pytest.mark.parametrize("table", TABLES)
+# The documents table is the evidence itself (built from data/articles/<id>/), not typed facts.
+FACT_TABLES = [t for t in TABLES if t != "documents"]
+
+
+@pytest.mark.parametrize("table", FACT_TABLES)
 def test_every_table_carries_the_evidence_columns(table: str) -> None:
     names = [f["name"] for f in SCHEMAS[table]["fields"]]
     assert names[-len(EVIDENCE_FIELDS) :] == list(EVIDENCE_FIELDS)
@@ -47,7 +51,7 @@ def test_every_foreign_key_names_a_real_table_and_field(table: str) -> None:
 @pytest.mark.parametrize("table", TABLES)
 def test_every_table_has_annotations_a_suite_and_an_expected_count(table: str) -> None:
     counts = yaml.safe_load((REPO / "validation/expected_counts.yaml").read_text(encoding="utf-8"))
-    assert (REPO / f"data/annotations/{table}.yaml").is_file()
+    assert table == "documents" or (REPO / f"data/annotations/{table}.yaml").is_file()
     assert (REPO / f"validation/{table}.json").is_file()
     assert table in counts
 

@@ -12,5 +12,5 @@ SELECT m.*,
            AS evidence_is_the_name_only
 FROM actor_mentions m
 JOIN actors a USING (actor_id)
-CROSS JOIN raw_article r
+LEFT JOIN raw_documents r ON r.document_id = m.document_id
 ORDER BY m.mention_id

@@ -21,5 +21,5 @@ SELECT a.*,
 FROM actors a
 LEFT JOIN actors f ON f.actor_id = a.affiliation_id
 LEFT JOIN sources cs ON cs.source_id = a.canonical_source_id
-CROSS JOIN raw_article r
+LEFT JOIN raw_documents r ON r.document_id = a.document_id
 ORDER BY a.actor_id

@@ -9,7 +9,7 @@ WITH quote_depth AS (
              - length(regexp_replace(left(r.text, s.char_start), '[^”]', '', 'g')) AS depth_at_start,
            length(regexp_replace(left(r.text, s.char_end), '[^“]', '', 'g'))
              - length(regexp_replace(left(r.text, s.char_end), '[^”]', '', 'g')) AS depth_at_end
-    FROM statements s CROSS JOIN raw_article r
+    FROM statements s JOIN raw_documents r ON r.document_id = s.document_id
     WHERE s.char_start IS NOT NULL
 ),
 reported AS (
@@ -18,21 +18,22 @@ reported AS (
     WHERE l.relation IN ('about', 'denies') AND e.status <> 'planned'
     GROUP BY l.statement_id
 ),
-paragraph_of(pos, paragraph) AS (
-    SELECT p.pos,
+paragraph_of(document_id, pos, paragraph) AS (
+    SELECT p.document_id, p.pos,
            (length(left(r.text, p.pos)) - length(replace(left(r.text, p.pos), chr(10) || chr(10), ''))) // 2
-    FROM (SELECT char_start AS pos FROM statements UNION SELECT char_start FROM sources
-          UNION SELECT char_start FROM statement_events) p
-    CROSS JOIN raw_article r
+    FROM (SELECT document_id, char_start AS pos FROM statements
+          UNION SELECT document_id, char_start FROM sources
+          UNION SELECT document_id, char_start FROM statement_events) p
+    JOIN raw_documents r USING (document_id)
     WHERE p.pos IS NOT NULL
 ),
 placed AS (
     SELECT s.*, po.paragraph
-    FROM statements s LEFT JOIN paragraph_of po ON po.pos = s.char_start
+    FROM statements s LEFT JOIN paragraph_of po ON po.pos = s.char_start AND po.document_id = s.document_id
 ),
 occasion_paragraphs AS (
     SELECT l.statement_id, po.paragraph
-    FROM statement_events l JOIN paragraph_of po ON po.pos = l.char_start
+    FROM statement_events l JOIN paragraph_of po ON po.pos = l.char_start AND po.document_id = l.document_id
     WHERE l.relation IN ('made_in', 'made_after', 'planned_for') AND NOT l.is_external
 )
 SELECT s.* EXCLUDE (paragraph),
@@ -44,17 +45,18 @@ SELECT s.* EXCLUDE (paragraph),
        s.date_end IS NULL OR p.latest_reported_event_start IS NULL
            OR s.date_end >= p.latest_reported_event_start AS not_before_reported_events,
        s.channel_source_id IS NULL OR s.paragraph IS NULL
-           OR coalesce((SELECT po.paragraph FROM paragraph_of po WHERE po.pos = ch.char_start) = s.paragraph, false)
+           OR coalesce((SELECT po.paragraph FROM paragraph_of po
+                        WHERE po.pos = ch.char_start AND po.document_id = s.document_id) = s.paragraph, false)
            OR EXISTS (SELECT 1 FROM occasion_paragraphs o
                       WHERE o.statement_id = s.statement_id AND o.paragraph = s.paragraph)
            AS channel_named_in_paragraph,
        NOT EXISTS (SELECT 1 FROM placed o
                    WHERE o.statement_id <> s.statement_id AND o.speaker_id = s.speaker_id
-                     AND o.paragraph = s.paragraph
+                     AND o.paragraph = s.paragraph AND o.document_id = s.document_id
                      AND o.channel_source_id IS DISTINCT FROM s.channel_source_id)
            AS one_channel_per_speaker_and_paragraph,
        NOT EXISTS (SELECT 1 FROM statements o
-                   WHERE o.statement_id <> s.statement_id
+                   WHERE o.statement_id <> s.statement_id AND o.document_id = s.document_id
                      AND o.char_start < s.char_end AND s.char_start < o.char_end
                      AND NOT coalesce(
                          (s.reported_via_id = o.statement_id AND o.char_start <= s.char_start AND s.char_end <= o.char_end)

@@ -3,8 +3,9 @@
 An article is stored byte for byte as ``data/articles/<document_id>/article.txt`` next to its
 ``meta.yaml``. Everything is checked before anything is written, and the folder appears in
 one rename (written in a temporary folder inside ``data/articles`` first), so a refused or
-interrupted ``add`` leaves the corpus as it was. The seed article (``data/raw/article.txt``)
-is document ``article``.
+interrupted ``add`` leaves the corpus as it was. The seed article is document ``article``
+(``data/articles/article/``, or ``data/raw/article.txt`` in the legacy single-article layout);
+every path goes through the one lookup ``project.document_text_path``.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from typing import Any
 import yaml
 
 from newstables.errors import NewstablesError
-from newstables.project import ARTICLE, Project
+from newstables.project import ARTICLES, SEED_DOCUMENT, Project, document_ids, document_text_path
 
-ARTICLES = Path("data/articles")
-SEED_ID = "article"
+SEED_ID = SEED_DOCUMENT
 SEED_PUBLISHED = date(2022, 3, 13)
 MAX_BYTES = 5 * 1024 * 1024
 # A document id becomes a folder name: lower-case ASCII words joined by single hyphens.
@@ -147,17 +147,16 @@ def parse_day(value: str, option: str) -> date:
 def known_documents(project: Project) -> dict[str, str]:
     """sha256 -> document id for every article of the corpus, the seed included."""
     known: dict[str, str] = {}
-    seed = project.path(ARTICLE)
-    if seed.is_file() and not seed.is_symlink():
-        known[sha256_hex(seed.read_bytes())] = SEED_ID
-    folder = project.path(ARTICLES)
-    if folder.is_dir():
-        for meta_path in sorted(folder.glob("*/meta.yaml")):
-            meta = _load_meta(project, meta_path)
-            article = meta_path.parent / "article.txt"
-            digest = meta.get("sha256") or (sha256_hex(article.read_bytes()) if article.is_file() else None)
-            if isinstance(digest, str):
-                known.setdefault(digest, meta_path.parent.name)
+    for document_id in document_ids(project):
+        article = document_text_path(project, document_id)
+        meta_path = article.parent / "meta.yaml" if article.name == "article.txt" else None
+        digest: Any = None
+        if meta_path is not None and article.parent.name == document_id and meta_path.is_file():
+            digest = _load_meta(project, meta_path).get("sha256")
+        if not digest and article.is_file() and not article.is_symlink():
+            digest = sha256_hex(article.read_bytes())
+        if isinstance(digest, str):
+            known.setdefault(digest, document_id)
     return known
 
 
@@ -264,9 +263,10 @@ def _load_meta(project: Project, path: Path) -> dict[str, Any]:
 
 def open_document(project: Project, document_id: str) -> Document:
     """Find a document by id (the seed is ``article``), refusing unknown ids."""
-    if document_id == SEED_ID:
-        return Document(SEED_ID, project.path(ARTICLE), SEED_PUBLISHED, None, None)
-    folder = project.path(ARTICLES) / document_id
+    path = document_text_path(project, document_id)
+    if document_id == SEED_ID and path.parent.name != SEED_ID:  # the legacy layout: data/raw/article.txt
+        return Document(SEED_ID, path, SEED_PUBLISHED, None, None)
+    folder = path.parent
     if not ID_PATTERN.fullmatch(document_id) or not (folder / "meta.yaml").is_file():
         raise NewstablesError(
             "draft-unknown-document", value=document_id, file=project.rel(project.path(ARTICLES))

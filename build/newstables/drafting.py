@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
-from newstables.articles import ARTICLES, SEED_ID, Document, open_document, read_document
+from newstables.articles import SEED_ID, Document, open_document, read_document
 from newstables.draft import Candidate, KnownName, Region, Registry, boilerplate_regions, draft_candidates
 from newstables.errors import NewstablesError
-from newstables.project import ANNOTATIONS, Project
+from newstables.project import ANNOTATIONS, Project, document_folder
 
 DRAFT_FILES = ("actors", "actor_mentions", "statements", "dates", "regions")
 HEADER = (
@@ -99,7 +99,7 @@ def run_draft(
     registry = load_registry(project, raw, seed) if use_registry else None
     candidates = draft_candidates(raw, document.published, registry)
     regions = boilerplate_regions(raw)
-    folder = project.path(ARTICLES) / document.document_id / "draft"
+    folder = document_folder(project, document.document_id) / "draft"
     written: list[Path] = []
     if write:
         mode = "with the registry" if use_registry else "--no-registry: from the text alone"

@@ -190,6 +190,48 @@ def resolve_regions(raw: str, records: list[Record]) -> list[Region]:
     return regions
 
 
+def resolve_document_regions(
+    texts: dict[str, str], records: list[Record], default: str
+) -> dict[str, list[Region]]:
+    """Resolve the regions of every document (each region lies in its record's document);
+    region ids are unique across the corpus."""
+    by_document: dict[str, list[Record]] = {document_id: [] for document_id in texts}
+    for record in records:
+        document_id = document_of(record, texts, default)
+        by_document[document_id].append(record)
+    resolved = {
+        document_id: resolve_regions(texts[document_id], recs) for document_id, recs in by_document.items()
+    }
+    seen: dict[str, str] = {}
+    for document_id, regions in resolved.items():
+        for region in regions:
+            if region.region_id in seen:
+                record = next(
+                    r for r in by_document[document_id] if str(r.get("region_id")) == region.region_id
+                )
+                raise NewstablesError(
+                    "duplicate-id",
+                    **record.where("region_id"),
+                    value=region.region_id,
+                    other=seen[region.region_id],
+                )
+            seen[region.region_id] = document_id
+    return resolved
+
+
+def document_of(record: Record, texts: dict[str, str], default: str) -> str:
+    """The document a record's evidence lies in, refusing one the project does not hold."""
+    document_id = record.document(default)
+    if document_id not in texts:
+        raise NewstablesError(
+            "unknown-document",
+            **record.where("document_id"),
+            value=document_id,
+            expected=", ".join(sorted(texts)),
+        )
+    return document_id
+
+
 def body_spans(raw: str, regions: list[Region]) -> list[Span]:
     """The parts of the article that are not boilerplate, in order."""
     cuts = sorted((r.span for r in regions if r.is_boilerplate), key=lambda s: s.start)

@@ -28,7 +28,7 @@ import duckdb
 from newstables.core.model import Model, Resource, Suite, quote_literal
 from newstables.errors import NewstablesError
 from newstables.project import DUCKDB_FILE, VALIDATION
-from newstables.tables import FORMULA_TRIGGERS
+from newstables.tables import CONTEXT_COLUMNS, FORMULA_TRIGGERS
 
 MAX_EXAMPLES = 5
 # Prefix of the observed value of an expectation Great Expectations could not evaluate.
@@ -60,7 +60,10 @@ class CheckResult:
 
 
 def generic_expectations(
-    expected_rows: int | None, text_columns: list[str], primary_key: tuple[str, ...] = ()
+    expected_rows: int | None,
+    text_columns: list[str],
+    primary_key: tuple[str, ...] = (),
+    has_evidence: bool = True,
 ) -> list[dict[str, Any]]:
     """Row-count and formula-trigger expectations built from metadata (offending rows named
     by their ordinal and ``primary_key``)."""
@@ -94,6 +97,8 @@ def generic_expectations(
                 },
             }
         )
+    if not has_evidence:  # the documents table is the evidence itself
+        return built
     built.append(
         {
             "type": "expect_column_values_to_not_be_null",
@@ -115,12 +120,19 @@ def generic_expectations(
     return built
 
 
-def open_frames(model: Model, staging: Path, raw: str) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on the staged database, with the raw text and story variables."""
+def open_frames(
+    model: Model, staging: Path, raw: str, texts: dict[str, str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection on the staged database, with the texts and story variables:
+    ``raw_article`` (the default document's text) and ``raw_documents`` (every document's,
+    by ``document_id``, for frames that join a row to the text of its own document)."""
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS staged (READ_ONLY)")
     con.execute("USE staged")
     con.execute("CREATE TEMP TABLE raw_article AS SELECT ? AS text", [raw])
+    con.execute("CREATE TEMP TABLE raw_documents (document_id VARCHAR, text VARCHAR)")
+    for document_id, text in sorted((texts or {"article": raw}).items()):
+        con.execute("INSERT INTO raw_documents VALUES (?, ?)", [document_id, text])
     for name, value in model.story.items():
         con.execute(f"SET VARIABLE {name} = DATE {quote_literal(value.isoformat())}")
     return con
@@ -343,7 +355,7 @@ def scratch_database() -> Iterator[Path]:
 
 
 def run_suites(
-    model: Model, staging: Path, raw: str, formula_waivers: set[str]
+    model: Model, staging: Path, raw: str, formula_waivers: set[str], texts: dict[str, str] | None = None
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every table's suite (plus the generic checks) on the staged release.
 
@@ -351,7 +363,7 @@ def run_suites(
     (an unknown expectation type, a column the frame lacks, SQL DuckDB cannot run).
     """
     with scratch_database() as database:
-        con = open_frames(model, staging, raw)
+        con = open_frames(model, staging, raw, texts)
         con.execute(f"ATTACH {quote_literal(database.as_posix())} AS frames")
         waived = sorted(formula_waivers)
         con.execute("CREATE TEMP TABLE waived AS SELECT unnest(?::VARCHAR[]) AS text", [waived])
@@ -407,10 +419,13 @@ def _validate_frames(
         if problems:
             found += problems
             continue
-        text_columns = [c for c in resource.text_columns if c in columns]
+        text_columns = [c for c in resource.text_columns if c in columns and c not in CONTEXT_COLUMNS]
         expectations = [dict(e) for e in suite.expectations]
         expectations += generic_expectations(
-            model.expected_counts.get(resource.name), text_columns, resource.primary_key
+            model.expected_counts.get(resource.name),
+            text_columns,
+            resource.primary_key,
+            resource.has_field("excerpt"),
         )
         key = list(resource.primary_key)
         outcome = validator.validate(resource.name, expectations, key)

@@ -27,11 +27,17 @@ from newstables.coverage import (
     paragraph_counts,
 )
 from newstables.errors import ErrorList, NewstablesError
-from newstables.evidence import Region, resolve_regions
+from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
 from newstables.publish import write_release
-from newstables.read import Annotations, read_annotations, read_article
+from newstables.read import (
+    Annotations,
+    default_document,
+    document_records,
+    read_annotations,
+    read_documents,
+)
 from newstables.report import coverage_checks, coverage_detail, summary_text, write_report
 from newstables.tables import Table, build_tables
 from newstables.validate import excerpt_findings, format_findings, frictionless_findings
@@ -52,10 +58,13 @@ class Inputs:
 
     project: Project
     model: Model
-    raw: str
+    raw: str  # the default document's text (the seed, or the project's only document)
     annotations: Annotations
-    regions: list[Region]
+    regions: list[Region]  # the default document's regions
     waivers: dict[str, set[str]]
+    texts: dict[str, str]  # every document's text, by document id
+    document_regions: dict[str, list[Region]]
+    default_document: str
 
 
 def load_inputs(project_root: Path, complete_counts: bool = True) -> Inputs:
@@ -64,22 +73,28 @@ def load_inputs(project_root: Path, complete_counts: bool = True) -> Inputs:
     project = Project(project_root.resolve())
     refuse_input_symlinks(project.root)
     model = load_model(project.root, complete_counts)
-    raw = read_article(project)
+    texts = read_documents(project)
+    default = default_document(texts)
     annotations = read_annotations(project, model.package.table_names)
-    regions = resolve_regions(raw, annotations.regions)
+    if "documents" in model.package.table_names:  # built from the texts and meta.yaml, never typed
+        annotations.tables["documents"] = document_records(project, texts)
+    regions = resolve_document_regions(texts, annotations.regions, default)
     waivers = check_waivers(annotations.waivers)
-    return Inputs(project, model, raw, annotations, regions, waivers)
+    return Inputs(
+        project, model, texts[default], annotations, regions[default], waivers, texts, regions, default
+    )
 
 
 def make_tables(inputs: Inputs) -> dict[str, Table]:
     """Build every table from the loaded inputs."""
     return build_tables(
         inputs.project,
-        inputs.raw,
-        inputs.regions,
+        inputs.texts,
+        inputs.document_regions,
         inputs.model,
         inputs.annotations.tables,
         inputs.waivers["formula"],
+        inputs.default_document,
     )
 
 
@@ -107,7 +122,7 @@ def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult],
     """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
     findings = {
         "frictionless": frictionless_findings(staging),
-        "excerpts-match-offsets": excerpt_findings(inputs.raw, staging, inputs.model.tables),
+        "excerpts-match-offsets": excerpt_findings(inputs.texts, staging, inputs.model.tables),
         "csv-parquet-duckdb-agree": format_findings(staging, inputs.model.tables),
     }
     rows = [structural_result(check, found) for check, found in findings.items()]
@@ -119,7 +134,9 @@ def gate(
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures."""
     checks, errors = structural_checks(staging, inputs)
-    suites, suite_errors = run_suites(inputs.model, staging, inputs.raw, inputs.waivers["formula"])
+    suites, suite_errors = run_suites(
+        inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
+    )
     errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
 

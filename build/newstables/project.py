@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 RAW_DIR = Path("data/raw")
-ARTICLE = RAW_DIR / "article.txt"
+ARTICLE = RAW_DIR / "article.txt"  # the legacy single-article layout: document ``article``
+ARTICLES = Path("data/articles")  # the corpus layout: data/articles/<document_id>/article.txt + meta.yaml
+SEED_DOCUMENT = "article"
+# W3C Web Annotation TextQuoteSelector context published with every span (``prefix`` and
+# ``suffix``): this many code points each side.
+CONTEXT_CHARS = 32
 ANNOTATIONS = Path("data/annotations")
 SCHEMAS = Path("schemas")
 PACKAGE_METADATA = SCHEMAS / "package.yaml"
@@ -34,6 +39,47 @@ class Project:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
+
+
+def document_folder(project: Project, document_id: str) -> Path:
+    """The corpus folder of a document: ``data/articles/<document_id>/``."""
+    return project.path(ARTICLES) / document_id
+
+
+def document_text_path(project: Project, document_id: str) -> Path:
+    """Where a document's text is: the one lookup shared by the build, ``add``, ``draft`` and verify.
+
+    ``data/articles/<id>/article.txt`` when that folder exists; the seed document (``article``)
+    may instead live in the legacy single-article layout, ``data/raw/article.txt``.
+    """
+    folder = document_folder(project, document_id)
+    if document_id == SEED_DOCUMENT and not _holds_a_document(folder):
+        return project.path(ARTICLE)
+    return folder / "article.txt"
+
+
+def _holds_a_document(folder: Path) -> bool:
+    """A corpus folder is a document once it has its text or its metadata (a folder holding
+    only a ``draft/``, as drafting a legacy seed leaves, is not)."""
+    return (folder / "article.txt").exists() or (folder / "meta.yaml").exists()
+
+
+def document_ids(project: Project) -> list[str]:
+    """Every document of the project, sorted: the folders of ``data/articles/`` holding an
+    ``article.txt`` or ``meta.yaml``, plus the seed when it is in the legacy layout."""
+    found: set[str] = set()
+    folder = project.path(ARTICLES)
+    if folder.is_dir():
+        for child in folder.iterdir():
+            if (
+                not child.name.startswith(".")
+                and child.is_dir()
+                and ((child / "article.txt").exists() or (child / "meta.yaml").exists())
+            ):
+                found.add(child.name)
+    if SEED_DOCUMENT not in found and project.path(ARTICLE).exists():
+        found.add(SEED_DOCUMENT)
+    return sorted(found)
 
 
 def csv_path(table: str) -> Path:

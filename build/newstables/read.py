@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,16 +10,39 @@ from typing import Any
 import yaml
 
 from newstables.errors import NewstablesError
-from newstables.project import ANNOTATIONS, ARTICLE, Project
+from newstables.project import (
+    ANNOTATIONS,
+    SEED_DOCUMENT,
+    Project,
+    document_folder,
+    document_ids,
+    document_text_path,
+)
 
 
-def read_article(project: Project) -> str:
-    """Read the raw article as text, refusing anything that would shift offsets.
+def read_documents(project: Project) -> dict[str, str]:
+    """The text of every document of the project, by document id (at least the seed's).
+
+    A project without any document is refused as ``article-missing`` naming the seed's path.
+    """
+    ids = document_ids(project) or [SEED_DOCUMENT]
+    return {document_id: read_article(project, document_id) for document_id in ids}
+
+
+def default_document(texts: dict[str, str]) -> str:
+    """The document a record names when it names none: the seed, or the project's only one."""
+    if SEED_DOCUMENT in texts or len(texts) != 1:
+        return SEED_DOCUMENT
+    return next(iter(texts))
+
+
+def read_article(project: Project, document_id: str = SEED_DOCUMENT) -> str:
+    """Read one document's raw text, refusing anything that would shift offsets.
 
     The article must be UTF-8 without a byte-order mark and with LF line endings, since
     evidence offsets are code points into exactly this text.
     """
-    path = project.path(ARTICLE)
+    path = document_text_path(project, document_id)
     name = project.rel(path)
     if not path.is_file():
         raise NewstablesError("article-missing", file=name)
@@ -47,6 +71,19 @@ class Record(dict[str, Any]):
     index: int
     line: int
     lines: dict[str, int]
+    # The document of the annotation folder the record comes from (None: the corpus-wide
+    # folder data/annotations/), used when the record names no ``document_id``.
+    folder_document: str | None = None
+    # The document the build resolved the record's evidence in (set by the tables stage).
+    resolved_document: str | None = None
+
+    def document(self, default: str) -> str:
+        """The document this record's evidence is in: its ``document_id``, else its folder's
+        document, else ``default`` (the seed or the project's only document)."""
+        named = self.get("document_id")
+        if isinstance(named, str) and named:
+            return named
+        return self.folder_document or default
 
     def where(self, field_name: str | None = None) -> dict[str, Any]:
         """Coordinates of this record (or one of its fields) for an error message."""
@@ -224,17 +261,79 @@ def _refuse_nul(record: Record) -> None:
 
 
 def read_annotations(project: Project, tables: list[str]) -> Annotations:
-    """Read ``data/annotations/<table>.yaml`` for every table, plus regions and waivers."""
-    folder = project.path(ANNOTATIONS)
+    """Read ``data/annotations/<table>.yaml`` (corpus-wide: the registries of actors, events and
+    sources) and each document's ``data/articles/<id>/annotations/<table>.yaml``, concatenated
+    in that order, for every table, plus regions and waivers."""
+    folders: list[tuple[Path, str | None]] = [(project.path(ANNOTATIONS), None)]
+    folders += [(document_folder(project, d) / "annotations", d) for d in document_ids(project)]
     loaded = Annotations()
-    for table in tables:
-        path = folder / f"{table}.yaml"
-        loaded.tables[table] = load_yaml_records(project, path) if path.is_file() else []
-    for extra in ("regions", "waivers"):
-        path = folder / f"{extra}.yaml"
-        setattr(loaded, extra, load_yaml_records(project, path) if path.is_file() else [])
+    for name in [*tables, "regions", "waivers"]:
+        records: list[Record] = []
+        for folder, document_id in folders:
+            path = folder / f"{name}.yaml"
+            if path.is_file():
+                for record in load_yaml_records(project, path):
+                    record.folder_document = document_id
+                    records.append(record)
+        if name in ("regions", "waivers"):
+            setattr(loaded, name, records)
+        else:
+            loaded.tables[name] = records
     refuse_draft_records([*loaded.tables.values(), loaded.regions, loaded.waivers])
     return loaded
+
+
+# meta.yaml key -> documents column (the rest of meta.yaml is for people: capture, rights).
+META_COLUMNS = {
+    "outlet": "outlet",
+    "url": "url",
+    "published": "date_published",
+    "published_precision": "date_precision",
+    "published_basis": "date_basis",
+    "language": "language",
+    "relation": "relation",
+    "relation_source_id": "relation_source_id",
+}
+WORD = re.compile(r"[^\W_]+")
+
+
+def document_records(project: Project, texts: dict[str, str]) -> list[Record]:
+    """One record per document for the ``documents`` table: the measures of its text (computed
+    here, never typed) and the values of its ``meta.yaml`` (none in the legacy layout)."""
+    records = []
+    for document_id, text in sorted(texts.items()):
+        path = document_text_path(project, document_id)
+        meta_path = path.parent / "meta.yaml"
+        record = Record(
+            document_id=document_id,
+            path=project.rel(path),
+            bytes=len(text.encode("utf-8")),
+            characters=len(text),
+            words=len(WORD.findall(text)),
+        )
+        record.file, record.index, record.line, record.lines = project.rel(path), 1, 1, {}
+        if path.name == "article.txt" and path.parent.name == document_id and meta_path.is_file():
+            (meta,) = load_yaml_mapping(project, meta_path)
+            record.file, record.line, record.lines = meta.file, meta.line, meta.lines
+            for key, column in META_COLUMNS.items():
+                if meta.get(key) not in (None, ""):
+                    record[column] = meta[key]
+        record.folder_document = document_id
+        records.append(record)
+    return records
+
+
+def load_yaml_mapping(project: Project, path: Path) -> list[Record]:
+    """A YAML file holding one mapping (such as ``meta.yaml``), as a one-record list."""
+    name = project.rel(path)
+    try:
+        data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+    except yaml.YAMLError as exc:
+        raise NewstablesError("yaml-syntax", file=name, line=0, detail=" ".join(str(exc).split())) from exc
+    if not isinstance(data, Record):
+        raise NewstablesError("draft-meta-invalid", file=name, field="-", detail="expected a mapping")
+    data.file, data.index = name, 1
+    return [data]
 
 
 def refuse_draft_records(files: list[list[Record]]) -> None:

@@ -23,7 +23,17 @@ from newstables.core.paths import check_release_identity, refuse_older_version
 from newstables.core.staging import RELEASE_PREFIX, commit, recover, staging_area
 from newstables.diff import Diff
 from newstables.errors import ErrorList, NewstablesError
-from newstables.project import DATAPACKAGE, DUCKDB_FILE, RAW_DIR, REPORT_DIR, Project
+from newstables.project import (
+    ARTICLES,
+    DATAPACKAGE,
+    DUCKDB_FILE,
+    RAW_DIR,
+    REPORT_DIR,
+    Project,
+    document_folder,
+    document_ids,
+    document_text_path,
+)
 from newstables.release_docs import CHANGELOG, write_documents
 from newstables.verify import SUMS, sha256sums_text, verify_folder
 
@@ -58,6 +68,15 @@ def copy_raw_inputs(project: Project, folder: Path) -> None:
     # Links are copied as links, never followed: verify then refuses them (and the build
     # already refused any symlink in the inputs).
     shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR, symlinks=True)
+    # Every document of the corpus: its text and metadata (not its drafts or annotations).
+    for document_id in document_ids(project):
+        text = document_text_path(project, document_id)
+        if text.parent == document_folder(project, document_id):
+            target = folder / ARTICLES / document_id
+            target.mkdir(parents=True, exist_ok=True)
+            for name in ("article.txt", "meta.yaml"):
+                if (text.parent / name).is_file() and not (text.parent / name).is_symlink():
+                    shutil.copyfile(text.parent / name, target / name)
     if project.path(ID_MAP).is_file():
         shutil.copyfile(project.path(ID_MAP), folder / ID_MAP)
 

@@ -17,13 +17,25 @@ import pycountry
 from newstables.checksums import sha256_file
 from newstables.core.model import Mismatch, Model, Resource
 from newstables.errors import NewstablesError
-from newstables.evidence import Region, locate
-from newstables.project import Project
+from newstables.evidence import Region, document_of, locate
+from newstables.project import CONTEXT_CHARS, SEED_DOCUMENT, Project
 from newstables.read import Record
 
-EVIDENCE_FIELDS = ("evidence_source_id", "char_start", "char_end", "excerpt", "is_external")
-COMPUTED_FIELDS = frozenset({"sha256"})
-EXTRA_KEYS = frozenset({"occurrence"})
+EVIDENCE_FIELDS = (
+    "evidence_source_id",
+    "document_id",
+    "char_start",
+    "char_end",
+    "prefix",
+    "excerpt",
+    "suffix",
+    "is_external",
+)
+COMPUTED_FIELDS = frozenset({"sha256", "prefix", "suffix"})
+# Verbatim context around a span starts wherever the text does (a line break, a dash): it is
+# not checked for formula triggers (the workbook writes every text cell as text).
+CONTEXT_COLUMNS = frozenset({"prefix", "suffix"})
+EXTRA_KEYS = frozenset({"occurrence", "document_id"})
 EXTERNAL_KINDS = frozenset({"external_reference", "fact_dossier", "original_report"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -55,21 +67,28 @@ class Table:
 
 def build_row(
     project: Project,
-    raw: str,
-    regions: list[Region],
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
     resource: Resource,
     record: Record,
+    default_document: str,
 ) -> dict[str, Any]:
-    """Turn one annotation record into a typed row of ``resource``, with resolved evidence."""
+    """Turn one annotation record into a typed row of ``resource``, with its evidence resolved
+    against the text of its document (``document_id``, else its folder's, else the default)."""
+    document_id = document_of(record, texts, default_document)
+    record.resolved_document = document_id
+    raw = texts[document_id]
     derived_key = resource.primary_key[0] if resource.id_template else None
     _refuse_unknown_keys(record, resource, derived_key)
     row: dict[str, Any] = {name: None for name in resource.columns}
     for name, value in record.items():
         if resource.has_field(name) and value is not None:
             row[name] = coerce(record, resource, name, value)
-    _attach_evidence(raw, regions, record, row)
+    if resource.has_field("excerpt"):  # the documents table is the evidence, it rests on none
+        _attach_evidence(raw, regions[document_id], record, row, document_id)
     if resource.id_template and derived_key:
-        row[derived_key] = resource.id_template.format(**row)
+        prefix = "" if document_id == SEED_DOCUMENT else f"{document_id}@"
+        row[derived_key] = resource.id_template.format(**row, document_prefix=prefix)
     if row.get("path") is not None and resource.has_field("sha256"):
         row["sha256"] = _sha256_of(project, record, row["path"])
     for name in resource.columns:
@@ -104,16 +123,28 @@ def coerce(record: Record, resource: Resource, name: str, value: Any) -> Any:
         raise NewstablesError("invalid-date", **record.where(name), value=value) from None
 
 
-def _attach_evidence(raw: str, regions: list[Region], record: Record, row: dict[str, Any]) -> None:
+def _attach_evidence(
+    raw: str, regions: list[Region], record: Record, row: dict[str, Any], document_id: str
+) -> None:
     row["is_external"] = bool(row.get("is_external"))
-    row["evidence_source_id"] = row.get("evidence_source_id") or "article"
+    row["evidence_source_id"] = row.get("evidence_source_id") or document_id
     if row["is_external"] and not record.get("excerpt"):
+        row["document_id"] = None
         return
     if not record.get("excerpt"):
         raise NewstablesError("evidence-missing", **record.where("excerpt"))
     span = locate(raw, record, regions)
+    row["document_id"] = document_id
     row["char_start"], row["char_end"] = span.start, span.end
     row["excerpt"] = raw[span.start : span.end]
+    if "prefix" in row:
+        row["prefix"], row["suffix"] = context(raw, span.start, span.end)
+
+
+def context(raw: str, start: int, end: int) -> tuple[str | None, str | None]:
+    """The W3C Web Annotation ``prefix`` and ``suffix`` of ``raw[start:end]``: up to
+    ``CONTEXT_CHARS`` code points each side, verbatim; empty (None) at either end of the text."""
+    return raw[max(0, start - CONTEXT_CHARS) : start] or None, raw[end : end + CONTEXT_CHARS] or None
 
 
 def _sha256_of(project: Project, record: Record, path: str) -> str:
@@ -137,7 +168,7 @@ def check_constraints(record: Record, resource: Resource, name: str, value: Any)
 
 def check_formula_triggers(table: Table, waived: set[str]) -> None:
     """Refuse text cells that a spreadsheet would run as a formula, unless waived."""
-    text_columns = table.resource.text_columns
+    text_columns = [c for c in table.resource.text_columns if c not in CONTEXT_COLUMNS]
     for row, record in zip(table.rows, table.records, strict=True):
         for name in text_columns:
             value = row[name]
@@ -199,7 +230,7 @@ def check_external_rows(tables: dict[str, Table]) -> None:
     kinds = {r["source_id"]: r["kind"] for r in tables["sources"].rows}
     for table in tables.values():
         for row, record in zip(table.rows, table.records, strict=True):
-            if row["is_external"] and kinds.get(row["evidence_source_id"]) not in EXTERNAL_KINDS:
+            if row.get("is_external") and kinds.get(row["evidence_source_id"]) not in EXTERNAL_KINDS:
                 raise NewstablesError(
                     "external-without-source",
                     **record.where("evidence_source_id"),
@@ -219,17 +250,23 @@ def sort_rows(table: Table) -> None:
 
 def build_tables(
     project: Project,
-    raw: str,
-    regions: list[Region],
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
     model: Model,
     records: dict[str, list[Record]],
     formula_waivers: set[str],
+    default_document: str,
 ) -> dict[str, Table]:
-    """Build and check every table of the model; the entry function of this stage."""
+    """Build and check every table of the model; the entry function of this stage.
+
+    ``texts`` and ``regions`` hold every document of the project by id; a record's evidence is
+    resolved in its own document."""
     tables: dict[str, Table] = {}
     for resource in model.resources:
         table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
-        table.rows = [build_row(project, raw, regions, resource, rec) for rec in table.records]
+        table.rows = [
+            build_row(project, texts, regions, resource, rec, default_document) for rec in table.records
+        ]
         check_primary_key(table)
         check_date_order(table)
         check_formula_triggers(table, formula_waivers)

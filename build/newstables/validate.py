@@ -16,7 +16,7 @@ import duckdb
 from newstables.core.formats import read_csv_sql, read_csv_text_sql
 from newstables.core.model import Resource, quote_literal
 from newstables.errors import NewstablesError
-from newstables.project import DUCKDB_FILE, csv_path, parquet_path
+from newstables.project import CONTEXT_CHARS, DUCKDB_FILE, SEED_DOCUMENT, csv_path, parquet_path
 
 __all__ = [
     "excerpt_findings",
@@ -47,32 +47,54 @@ def validate_frictionless(staging: Path) -> None:
         raise error
 
 
-def excerpt_findings(raw: str, staging: Path, tables: dict[str, Resource]) -> list[NewstablesError]:
-    """Every published excerpt equals ``raw[char_start:char_end]`` (read back from CSV)."""
+def excerpt_findings(
+    texts: dict[str, str] | str, staging: Path, tables: dict[str, Resource]
+) -> list[NewstablesError]:
+    """Every published excerpt equals ``raw[char_start:char_end]`` of its document, and its
+    ``prefix``/``suffix`` (when the table has them) are the text right before and after it
+    (read back from CSV). ``texts`` maps document ids to texts; a single text is the seed's."""
+    documents = {SEED_DOCUMENT: texts} if isinstance(texts, str) else texts
     found = []
     con = duckdb.connect()
     for table, resource in tables.items():
         if not {"char_start", "char_end", "excerpt"} <= set(resource.columns):
             continue
         path = staging / csv_path(table)
+        extra = [c if c in resource.columns else "NULL" for c in ("document_id", "prefix", "suffix")]
         rows = con.execute(
-            f"SELECT char_start, char_end, excerpt FROM {read_csv_sql(path, resource)} "
-            "WHERE char_start IS NOT NULL"
+            f"SELECT char_start, char_end, excerpt, {', '.join(extra)} "
+            f"FROM {read_csv_sql(path, resource)} WHERE char_start IS NOT NULL"
         ).fetchall()
-        for start, end, excerpt in rows:
+        for start, end, excerpt, document_id, prefix, suffix in rows:
+            raw = documents.get(document_id or SEED_DOCUMENT)
+            coordinates = {"file": csv_path(table).as_posix(), "record": f"[{start}, {end})", "line": "-"}
+            if raw is None:
+                found.append(
+                    NewstablesError(
+                        "unknown-document",
+                        **coordinates,
+                        field="document_id",
+                        value=document_id,
+                        expected=", ".join(sorted(documents)),
+                    )
+                )
+                continue
             if raw[start:end] != excerpt:
                 found.append(
                     NewstablesError(
                         "offsets-mismatch",
-                        file=csv_path(table).as_posix(),
-                        record=f"[{start}, {end})",
-                        line="-",
+                        **coordinates,
                         start=start,
                         end=end,
                         found=raw[start:end],
                         value=excerpt,
                     )
                 )
+            if "prefix" in resource.columns and (
+                (prefix or "") != raw[max(0, start - CONTEXT_CHARS) : start]
+                or (suffix or "") != raw[end : end + CONTEXT_CHARS]
+            ):
+                found.append(NewstablesError("context-mismatch", **coordinates, start=start, end=end))
     con.close()
     return found
 

@@ -23,7 +23,7 @@ from newstables.checksums import sha256_file
 from newstables.core.formats import read_csv_sql, read_csv_text_sql
 from newstables.core.model import Resource, parse_schema, read_descriptor
 from newstables.errors import ErrorList, NewstablesError
-from newstables.project import ARTICLE, DATAPACKAGE, DUCKDB_FILE, parquet_path
+from newstables.project import DATAPACKAGE, DUCKDB_FILE, parquet_path
 
 SUMS = "SHA256SUMS"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
@@ -407,9 +407,10 @@ def check_excerpts_if_article(
     Tables already reported as broken (``broken_files``) are skipped: their columns cannot
     be trusted to match their schema.
     """
+    from newstables.project import SEED_DOCUMENT, Project, document_text_path
     from newstables.validate import check_excerpts
 
-    article = root / ARTICLE
+    article = document_text_path(Project(root), SEED_DOCUMENT)
     if not article.is_file():
         return []
     schemas = {}

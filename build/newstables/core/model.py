@@ -720,9 +720,15 @@ def load_tables(root: Path, package: Package) -> tuple[dict[str, Resource], list
     return tables, found
 
 
+# Names an id_template may use besides its table's columns: ``document_prefix`` is empty for
+# the seed document (so ids published before the corpus layout never change) and
+# ``<document_id>@`` for any other document (so two documents never derive the same id).
+TEMPLATE_NAMES = frozenset({"document_prefix"})
+
+
 def _check_template(resource: Resource) -> list[NewstablesError]:
     names = set(re.findall(r"\{(\w+)", resource.id_template or ""))
-    unknown = sorted(names - set(resource.columns))
+    unknown = sorted(names - set(resource.columns) - TEMPLATE_NAMES)
     if unknown:
         return [
             _invalid(
