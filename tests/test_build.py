@@ -52,18 +52,31 @@ def test_a_fresh_build_reproduces_the_committed_release_byte_for_byte(fresh_rele
 
 
 def test_every_excerpt_is_the_text_at_its_offsets(fresh_release: Path) -> None:
-    raw = (REPO / "data/articles/article/article.txt").read_text(encoding="utf-8")
+    """Every span is the text of its own document at its offsets, context included."""
+    texts = {
+        folder.name: (folder / "article.txt").read_text(encoding="utf-8")
+        for folder in (REPO / "data/articles").iterdir()
+        if (folder / "article.txt").is_file()
+    }
     descriptor = json.loads((fresh_release / "datapackage.json").read_text(encoding="utf-8"))
     con = duckdb.connect()
+    checked = 0
     for resource in descriptor["resources"]:
         if resource["format"] != "csv":
             continue
+        schema = json.loads((fresh_release / resource["schema"]).read_text(encoding="utf-8"))
+        if "excerpt" not in {f["name"] for f in schema["fields"]}:  # documents: the text itself
+            continue
         rows = con.execute(
-            f"SELECT char_start, char_end, excerpt FROM read_csv('{fresh_release / resource['path']}', "
-            "all_varchar=true) WHERE char_start <> ''"
+            "SELECT document_id, char_start, char_end, prefix, excerpt, suffix FROM "
+            f"read_csv('{fresh_release / resource['path']}', all_varchar=true) WHERE char_start <> ''"
         ).fetchall()
-        for start, end, excerpt in rows:
-            assert raw[int(start) : int(end)] == excerpt, f"{resource['name']} [{start}, {end})"
+        for document_id, start, end, prefix, excerpt, suffix in rows:
+            raw, s, e, prefix, suffix = texts[document_id], int(start), int(end), prefix or "", suffix or ""
+            assert raw[s:e] == excerpt, f"{resource['name']} {document_id} [{start}, {end})"
+            assert raw[s - len(prefix) : s] == prefix and raw[e : e + len(suffix)] == suffix
+            checked += 1
+    assert checked > 200
 
 
 def test_the_raw_article_is_the_untouched_source_copy() -> None:

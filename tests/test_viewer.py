@@ -34,6 +34,8 @@ def evidence_rows() -> set[tuple[str, str]]:
     con = duckdb.connect()
     rows = set()
     for table, schema in SCHEMAS.items():
+        if "excerpt" not in {f["name"] for f in schema["fields"]}:  # documents: the text itself
+            continue
         key = " || '/' || ".join(schema["primaryKey"])
         found = con.execute(
             f"SELECT {key} FROM read_csv('{REPO / 'data' / (table + '.csv')}', all_varchar=true) "
@@ -219,3 +221,49 @@ def test_a_table_of_rows_renders_for_any_project(tmp_path: Path) -> None:
     data = page_data(Project(tmp_path), {"things": table}, package)
     assert [(r["t"], r["id"]) for r in data["rows"]] == [("things", "a")]
     assert data["documents"] == []
+
+
+def test_each_document_highlights_only_its_own_spans(tmp_path: Path) -> None:
+    """Two documents: a span is drawn in the text of its ``document_id``, never at the same
+    offsets of another document, even when both cite the same source row."""
+    from dataclasses import replace
+
+    from newstables.core.model import load_package, parse_schema
+    from newstables.viewer import page_data
+
+    for name, text in (("one", "Alpha said yes."), ("two", "Beta said no.")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "article.txt").write_text(text, encoding="utf-8")
+    columns = {"document_id": "string", "path": "string"}
+    docs = parse_schema(
+        {
+            "fields": [{"name": n, "type": t, "title": n, "description": n} for n, t in columns.items()],
+            "primaryKey": ["document_id"],
+        },
+        "documents.schema.json",
+        {"name": "documents"},
+    )
+    types = {"row_id": "string", "evidence_source_id": "string", "document_id": "string", "excerpt": "string"}
+    types |= {"char_start": "integer", "char_end": "integer"}
+    fields = [{"name": n, "type": t, "title": n, "description": n} for n, t in types.items()]
+    schema = {"fields": fields, "primaryKey": ["row_id"]}
+    things = parse_schema(schema, "things.schema.json", {"name": "things"})
+    rows = [
+        {"row_id": "a", "evidence_source_id": "one", "document_id": "one", "excerpt": "Alpha"},
+        {"row_id": "b", "evidence_source_id": "one", "document_id": "two", "excerpt": "Beta"},
+    ]
+    rows[0] |= {"char_start": 0, "char_end": 5}
+    rows[1] |= {"char_start": 0, "char_end": 4}
+    tables = {
+        "documents": Table(
+            "documents",
+            docs,
+            rows=[{"document_id": d, "path": f"{d}/article.txt"} for d in ("one", "two")],
+        ),
+        "things": Table("things", things, rows=rows),
+    }
+    package = replace(load_package(REPO), title="T", version="1")
+    data = page_data(Project(tmp_path), tables, package)
+    drawn = {d["id"]: d["segments"] for d in data["documents"]}
+    assert drawn["one"] == [["Alpha", [0]], [" said yes.", []]]
+    assert drawn["two"] == [["Beta", [1]], [" said no.", []]]

@@ -98,18 +98,23 @@ def row_notes(
 
 
 def documents(project: Project, tables: dict[str, Table]) -> dict[str, dict[str, str]]:
-    """The texts evidence points into: ``sources`` rows with a local copy in the project."""
+    """The texts evidence points into, by document id: the ``documents`` rows (titled by the
+    ``sources`` row of the same id when there is one), else ``sources`` rows with a local copy."""
     docs: dict[str, dict[str, str]] = {}
     sources = tables.get("sources")
-    if sources is None:
-        return docs
+    titles = {str(r["source_id"]): str(r["title"]) for r in sources.rows} if sources else {}
+    listed = tables.get("documents")
+    if listed is not None:
+        candidates = [(str(r["document_id"]), r.get("path")) for r in listed.rows]
+    else:
+        candidates = [(str(r["source_id"]), r.get("path")) for r in (sources.rows if sources else [])]
     root = project.root.resolve()
-    for row in sources.rows:
-        if not row.get("path"):
+    for doc_id, relative in candidates:
+        if not relative:
             continue
-        path = (root / str(row["path"])).resolve()
+        path = (root / str(relative)).resolve()
         if path.is_relative_to(root) and path.is_file():
-            docs[str(row["source_id"])] = {"title": str(row["title"]), "text": path.read_text("utf-8")}
+            docs[doc_id] = {"title": titles.get(doc_id, doc_id), "text": path.read_text("utf-8")}
     return docs
 
 
@@ -127,7 +132,8 @@ def evidence_rows(tables: dict[str, Table]) -> list[dict[str, Any]]:
                 {
                     "t": table.name,
                     "id": row_id(table, row),
-                    "doc": str(row["evidence_source_id"]),
+                    # the document the span is in (its own text), not the source row it cites
+                    "doc": str(row.get("document_id") or row["evidence_source_id"]),
                     "s": row["char_start"],
                     "e": row["char_end"],
                     # [name, value] pairs, so that the page shows them in schema order
