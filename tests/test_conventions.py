@@ -23,8 +23,11 @@ def test_every_field_is_titled_and_described(table: str) -> None:
         assert field.get("title") and field.get("description"), f"{table}.{field['name']}"
 
 
-# The documents table is the evidence itself (built from data/articles/<id>/), not typed facts.
-FACT_TABLES = [t for t in TABLES if t != "documents"]
+# The documents table is the evidence itself (built from data/articles/<id>/), not typed facts;
+# redirects are editorial metadata about ids, not facts of a text.
+FACT_TABLES = [t for t in TABLES if t not in ("documents", "redirects")]
+# Tables the build derives, never typed: no annotation file.
+DERIVED_TABLES = ("documents", "actor_aliases")
 
 
 @pytest.mark.parametrize("table", FACT_TABLES)
@@ -36,14 +39,16 @@ def test_every_table_carries_the_evidence_columns(table: str) -> None:
 @pytest.mark.parametrize("table", TABLES)
 def test_every_id_column_is_a_key(table: str) -> None:
     schema = SCHEMAS[table]
-    keyed = set(schema["primaryKey"]) | {c for fk in schema["foreignKeys"] for c in fk["fields"]}
+    keyed = set(schema["primaryKey"]) | {c for fk in schema.get("foreignKeys", []) for c in fk["fields"]}
     ids = {f["name"] for f in schema["fields"] if f["name"].endswith("_id")}
+    if table == "redirects":  # its ids name rows of the table in table_name: the build checks them
+        ids -= {"new_id"}
     assert ids <= keyed, f"{table}: {sorted(ids - keyed)} reference nothing"
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_every_foreign_key_names_a_real_table_and_field(table: str) -> None:
-    for fk in SCHEMAS[table]["foreignKeys"]:
+    for fk in SCHEMAS[table].get("foreignKeys", []):
         target = SCHEMAS[fk["reference"]["resource"]]
         assert set(fk["reference"]["fields"]) <= {f["name"] for f in target["fields"]}
 
@@ -51,7 +56,7 @@ def test_every_foreign_key_names_a_real_table_and_field(table: str) -> None:
 @pytest.mark.parametrize("table", TABLES)
 def test_every_table_has_annotations_a_suite_and_an_expected_count(table: str) -> None:
     counts = yaml.safe_load((REPO / "validation/expected_counts.yaml").read_text(encoding="utf-8"))
-    assert table == "documents" or (REPO / f"data/annotations/{table}.yaml").is_file()
+    assert table in DERIVED_TABLES or (REPO / f"data/annotations/{table}.yaml").is_file()
     assert (REPO / f"validation/{table}.json").is_file()
     assert table in counts
 

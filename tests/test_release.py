@@ -238,14 +238,14 @@ def test_a_release_with_a_previous_version_ships_its_changes(
     assert "data/changes.csv" in (folder / "SHA256SUMS").read_text(encoding="utf-8")
 
 
-def test_a_release_ships_the_raw_article_and_the_project_id_map(tmp_path: Path) -> None:
+def test_a_release_ships_the_raw_article_and_no_second_id_map(tmp_path: Path) -> None:
+    """Changed ids ship as the redirects table (one mechanism): no id-map.yaml is copied."""
     from newstables.project import Project
     from newstables.release import copy_raw_inputs
 
     project = assemble(tmp_path / "project", "mini")
-    (project / "id-map.yaml").write_text("actors:\n  old-id: new-id\n", encoding="utf-8")
     copy_raw_inputs(Project(project), tmp_path / "release")
     assert (tmp_path / "release/data/raw/article.txt").read_bytes() == (
         project / "data/raw/article.txt"
     ).read_bytes()
-    assert (tmp_path / "release/id-map.yaml").is_file()
+    assert not (tmp_path / "release/id-map.yaml").exists()

@@ -1,7 +1,9 @@
 -- The frame the actor_mentions suite validates: each mention, and whether its evidence covers
 -- the name or phrase only (word boundaries at both ends, where a change from lower to upper
--- case counts as one, and no glued word that the actor's canonical name lacks).
+-- case counts as one, and no glued word that the actor's canonical name lacks), and whether
+-- it is read off its own document (evidence_source_id is the document's sources row).
 SELECT m.*,
+       coalesce(m.evidence_source_id = m.document_id AND NOT m.is_external, false) AS from_its_document,
        m.char_start IS NULL OR coalesce(
            (m.char_start = 0 OR NOT regexp_matches(substr(r.text, m.char_start, 2), '^[\pL\pN][\pL\pN]$')
                 OR regexp_matches(substr(r.text, m.char_start, 2), '^\p{Ll}\p{Lu}$'))

@@ -26,7 +26,8 @@ from newstables.errors import ErrorList, NewstablesError
 from newstables.project import DATAPACKAGE, csv_path, parquet_path, schema_path
 from newstables.verify import ARCHIVE_SUFFIXES, extract_archive
 
-ID_MAP = Path("id-map.yaml")
+ID_MAP = Path("id-map.yaml")  # legacy (before the redirects table): read in old releases only
+REDIRECTS = "redirects"
 BUMP_ORDER = ("none", "patch", "minor", "major")
 KEY_SEPARATOR = "/"
 Rows = dict[tuple[str, ...], dict[str, str | None]]
@@ -117,7 +118,12 @@ def read_rows(path: Path, key: list[str], id_maps: dict[str, list[dict[str, str]
 
 
 def load_id_map(root: Path) -> dict[str, dict[str, str]]:
-    """``id-map.yaml`` of a release (table -> {old_id: new_id}), or an empty map."""
+    """The ids a release redirects, table -> {old_id: final id}: its ``redirects`` table
+    (``data/redirects.csv``, chains followed to the final id), or, for a release published
+    before that table existed, its legacy ``id-map.yaml``; else an empty map."""
+    redirects = root / csv_path(REDIRECTS)
+    if redirects.is_file():
+        return read_redirects(redirects)
     path = root / ID_MAP
     if not path.is_file():
         return {}
@@ -133,6 +139,32 @@ def load_id_map(root: Path) -> dict[str, dict[str, str]]:
             detail="not a mapping of table names to {old_id: new_id} string maps",
         )
     return {str(table): dict(mapping) for table, mapping in data.items()}
+
+
+def read_redirects(path: Path) -> dict[str, dict[str, str]]:
+    """``data/redirects.csv`` as table -> {old_id: final id}, following chains (a loop, which
+    the build refuses, stops where it closes)."""
+    con = duckdb.connect()
+    try:
+        found = con.execute(f"SELECT table_name, old_id, new_id FROM {read_csv_text_sql(path)}").fetchall()
+    except duckdb.Error as exc:
+        raise NewstablesError(
+            "not-a-package", file=str(path), detail=f"unreadable CSV: {' '.join(str(exc).split())[:200]}"
+        ) from exc
+    finally:
+        con.close()
+    pairs: dict[str, dict[str, str]] = {}
+    for table, old, new in found:
+        pairs.setdefault(str(table), {})[str(old)] = str(new)
+    resolved: dict[str, dict[str, str]] = {}
+    for table, mapping in pairs.items():
+        for old, new in mapping.items():
+            seen, current = {old}, new
+            while current in mapping and current not in seen:
+                seen.add(current)
+                current = mapping[current]
+            resolved.setdefault(table, {})[old] = current
+    return resolved
 
 
 def column_id_maps(
@@ -281,8 +313,8 @@ def opened_release(path: Path) -> Iterator[Path]:
 
 
 def diff_paths(old_root: Path, new_root: Path) -> Diff:
-    """Compare two releases (folders or their .zip / .tar.gz archives); NEW's
-    ``id-map.yaml`` renames OLD's ids before comparing.
+    """Compare two releases (folders or their .zip / .tar.gz archives); NEW's redirects
+    (its ``redirects`` table, or a legacy ``id-map.yaml``) rename OLD's ids before comparing.
 
     Example: ``diff_paths(Path("dist/x-0.1.0.zip"), Path("dist/x-0.2.0")).bump`` -> ``"minor"``.
     """

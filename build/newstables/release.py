@@ -61,10 +61,8 @@ def copy_build_outputs(built: Path, folder: Path) -> None:
 
 
 def copy_raw_inputs(project: Project, folder: Path) -> None:
-    """Ship the raw article (and the external facts) so a reader can check every offset,
-    and ``id-map.yaml`` (old -> new ids) when a version had to change an id."""
-    from newstables.diff import ID_MAP
-
+    """Ship the raw article (and the external facts) so a reader can check every offset.
+    Changed ids ship as the ``redirects`` table, like every other table."""
     # Links are copied as links, never followed: verify then refuses them (and the build
     # already refused any symlink in the inputs).
     shutil.copytree(project.path(RAW_DIR), folder / RAW_DIR, symlinks=True)
@@ -77,8 +75,6 @@ def copy_raw_inputs(project: Project, folder: Path) -> None:
             for name in ("article.txt", "meta.yaml"):
                 if (text.parent / name).is_file() and not (text.parent / name).is_symlink():
                     shutil.copyfile(text.parent / name, target / name)
-    if project.path(ID_MAP).is_file():
-        shutil.copyfile(project.path(ID_MAP), folder / ID_MAP)
 
 
 def add_changes_to_database(folder: Path, result: Diff, description: str) -> None:

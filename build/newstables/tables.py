@@ -16,6 +16,7 @@ import pycountry
 
 from newstables.checksums import sha256_file
 from newstables.core.model import Mismatch, Model, Resource
+from newstables.derived import actor_aliases, check_redirects, check_wikidata_sources, event_reports
 from newstables.errors import NewstablesError
 from newstables.evidence import Region, document_of, locate
 from newstables.project import CONTEXT_CHARS, SEED_DOCUMENT, Project
@@ -31,12 +32,13 @@ EVIDENCE_FIELDS = (
     "suffix",
     "is_external",
 )
-COMPUTED_FIELDS = frozenset({"sha256", "prefix", "suffix"})
+COMPUTED_FIELDS = frozenset({"sha256", "prefix", "suffix", "origin"})
 # Verbatim context around a span starts wherever the text does (a line break, a dash): it is
 # not checked for formula triggers (the workbook writes every text cell as text).
 CONTEXT_COLUMNS = frozenset({"prefix", "suffix"})
 EXTRA_KEYS = frozenset({"occurrence", "document_id"})
 EXTERNAL_KINDS = frozenset({"external_reference", "fact_dossier", "original_report"})
+REPORT_ID = "{event_id}@{document_prefix}{char_start:05d}"  # when package.yaml gives none
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -89,6 +91,8 @@ def build_row(
     if resource.id_template and derived_key:
         prefix = "" if document_id == SEED_DOCUMENT else f"{document_id}@"
         row[derived_key] = resource.id_template.format(**row, document_prefix=prefix)
+    if resource.has_field("origin"):  # a typed record is curated; derived rows say otherwise
+        row["origin"] = "curated"
     if row.get("path") is not None and resource.has_field("sha256"):
         row["sha256"] = _sha256_of(project, record, row["path"])
     for name in resource.columns:
@@ -267,6 +271,7 @@ def build_tables(
         table.rows = [
             build_row(project, texts, regions, resource, rec, default_document) for rec in table.records
         ]
+        derive_rows(table, tables)
         check_primary_key(table)
         check_date_order(table)
         check_formula_triggers(table, formula_waivers)
@@ -275,7 +280,24 @@ def build_tables(
     check_foreign_keys(tables)
     check_affiliation_chains(tables)
     check_external_rows(tables)
+    check_wikidata_sources(tables)
+    check_redirects(tables)
     return tables
+
+
+def derive_rows(table: Table, built: dict[str, Table]) -> None:
+    """Add the rows the build derives from tables built before this one (the model's order):
+    ``actor_aliases`` from the mentions, the event's own report in ``event_reports``."""
+    derived: list[tuple[dict[str, Any], Record]] = []
+    if table.name == "actor_aliases" and "actor_mentions" in built:
+        derived = actor_aliases(built)
+    elif table.name == "event_reports" and "events" in built:
+        derived = event_reports(
+            built, table.resource.id_template or "{event_id}@{document_prefix}{char_start:05d}"
+        )
+    for row, record in derived:
+        table.rows.append({name: row.get(name) for name in table.columns})
+        table.records.append(record)
 
 
 def check_affiliation_chains(tables: dict[str, Table], field_name: str = "affiliation_id") -> None:

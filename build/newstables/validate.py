@@ -99,8 +99,8 @@ def excerpt_findings(
     return found
 
 
-def check_excerpts(raw: str, staging: Path, tables: dict[str, Resource]) -> None:
-    """Raise the first excerpt finding, if any."""
+def check_excerpts(raw: dict[str, str] | str, staging: Path, tables: dict[str, Resource]) -> None:
+    """Raise the first excerpt finding, if any (``raw``: every document's text by id, or the seed's)."""
     for error in excerpt_findings(raw, staging, tables):
         raise error
 

@@ -87,7 +87,8 @@ WITH named AS (
            row_number() OVER (PARTITION BY s.statement_id, m.actor_id ORDER BY m.char_start) AS nth
     FROM statements s
     JOIN actor_mentions m
-      ON m.char_start >= s.char_start AND m.char_end <= s.char_end AND m.actor_id <> s.speaker_id
+      ON m.document_id = s.document_id
+     AND m.char_start >= s.char_start AND m.char_end <= s.char_end AND m.actor_id <> s.speaker_id
 ),
 subjects AS (
     SELECT statement_id, 'actor' AS subject_type, actor_id AS subject_id, 'mentions' AS relation,
@@ -115,15 +116,70 @@ SELECT s.statement_id,
        s.char_end,
        s.is_external,
        sub.subject_excerpt,
-       sub.subject_char_start
+       sub.subject_char_start,
+       s.document_id,
+       d.outlet,
+       d.date_published AS document_date_published,
+       d.url AS document_url
 FROM statements s
 JOIN actors sp ON sp.actor_id = s.speaker_id
 LEFT JOIN subjects sub ON sub.statement_id = s.statement_id
 LEFT JOIN actors a ON sub.subject_type = 'actor' AND a.actor_id = sub.subject_id
 LEFT JOIN events e ON sub.subject_type = 'event' AND e.event_id = sub.subject_id
-LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;
+LEFT JOIN sources ch ON ch.source_id = s.channel_source_id
+LEFT JOIN documents d ON d.document_id = s.document_id;
+
+-- Which articles report each event: one row per report (the event's own evidence and every
+-- curated report), with the document's outlet, address and date and the words that report it.
+-- Portable SQL.
+CREATE VIEW event_articles AS
+SELECT e.event_id,
+       e.title,
+       e.event_type,
+       e.status AS event_status,
+       r.report_id,
+       r.status AS status_in_report,
+       r.origin,
+       r.document_id,
+       d.outlet,
+       d.url,
+       d.date_published,
+       r.excerpt,
+       r.char_start,
+       r.char_end
+FROM event_reports r
+JOIN events e ON e.event_id = r.event_id
+JOIN documents d ON d.document_id = r.document_id;
+
+-- Every redirected id with the id it finally resolves to (chains followed to the end; the
+-- build refuses loops and ends that name no row). Portable SQL (recursive CTE).
+CREATE VIEW resolved_redirects AS
+WITH RECURSIVE chain(table_name, old_id, current_id, steps) AS (
+    SELECT table_name, old_id, new_id, 1 FROM redirects
+    UNION ALL
+    SELECT c.table_name, c.old_id, r.new_id, c.steps + 1
+    FROM chain c
+    JOIN redirects r ON r.table_name = c.table_name AND r.old_id = c.current_id
+    WHERE c.steps < 64
+)
+SELECT c.table_name, c.old_id, c.current_id AS final_id, c.steps
+FROM chain c
+WHERE NOT EXISTS (
+    SELECT 1 FROM redirects r WHERE r.table_name = c.table_name AND r.old_id = c.current_id
+);
+
+-- resolve_id('actors', 'some-old-id'): the live id an id published in any version names
+-- today (itself when it was never redirected). DuckDB only (SQLite has no macros: join
+-- resolved_redirects there).
+CREATE MACRO resolve_id(redirected_table, redirected_id) AS coalesce(
+    (SELECT rr.final_id FROM resolved_redirects rr
+     WHERE rr.table_name = redirected_table AND rr.old_id = redirected_id),
+    redirected_id
+);
 
 COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date and fidelity warning; reported_via names the statement it is relayed inside (count rows where it is NULL to count claims without double-counting words).';
 COMMENT ON VIEW timeline IS 'The story''s timeline: one row per event with its dates, how each date is known (date_basis) and its participants.';
 COMMENT ON VIEW external_facts IS 'Every row or value that rests on an external reference rather than on the article, with the reference.';
-COMMENT ON VIEW who_said_what_about_whom IS 'Who said what about whom: each statement with its speaker, channel and evidence, once per actor its words name and per event it is about or denies.';
+COMMENT ON VIEW who_said_what_about_whom IS 'Who said what about whom, in which articles: each statement with its speaker, channel, evidence and document (outlet, date, address), once per actor its words name and per event it is about or denies.';
+COMMENT ON VIEW event_articles IS 'Which articles report each event: one row per report, with the document''s outlet, address, date and the words that report it.';
+COMMENT ON VIEW resolved_redirects IS 'Every id a later version merged or renamed, with the live id it finally resolves to (chains followed); DuckDB macro resolve_id(table, id) applies it.';

@@ -1,0 +1,30 @@
+-- The frame the redirects suite validates: each redirect, whether it names another id, and
+-- whether its chain (followed to the end, at most 64 steps) ends on the id of a live row of its
+-- table (composite keys joined with '/', as the redirects name them).
+WITH RECURSIVE live(table_name, id) AS (
+    SELECT 'documents', document_id FROM documents
+    UNION ALL SELECT 'sources', source_id FROM sources
+    UNION ALL SELECT 'actors', actor_id FROM actors
+    UNION ALL SELECT 'actor_mentions', mention_id FROM actor_mentions
+    UNION ALL SELECT 'actor_aliases', actor_id || '/' || alias FROM actor_aliases
+    UNION ALL SELECT 'statements', statement_id FROM statements
+    UNION ALL SELECT 'events', event_id FROM events
+    UNION ALL SELECT 'event_reports', report_id FROM event_reports
+    UNION ALL SELECT 'event_participants', event_id || '/' || actor_id || '/' || role FROM event_participants
+    UNION ALL SELECT 'statement_events', statement_id || '/' || event_id || '/' || relation FROM statement_events
+    UNION ALL SELECT 'votes', vote_id FROM votes
+),
+chain(table_name, old_id, current_id, steps) AS (
+    SELECT table_name, old_id, new_id, 1 FROM redirects
+    UNION ALL
+    SELECT c.table_name, c.old_id, r.new_id, c.steps + 1
+    FROM chain c
+    JOIN redirects r ON r.table_name = c.table_name AND r.old_id = c.current_id
+    WHERE c.steps < 64
+)
+SELECT r.*,
+       r.old_id <> r.new_id AS points_elsewhere,
+       EXISTS (SELECT 1 FROM chain c JOIN live l ON l.table_name = c.table_name AND l.id = c.current_id
+               WHERE c.table_name = r.table_name AND c.old_id = r.old_id) AS resolves_to_a_row
+FROM redirects r
+ORDER BY r.table_name, r.old_id
