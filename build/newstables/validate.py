@@ -99,8 +99,9 @@ def excerpt_findings(
     return found
 
 
-def check_excerpts(raw: str, staging: Path, tables: dict[str, Resource]) -> None:
-    """Raise the first excerpt finding, if any."""
+def check_excerpts(raw: str | dict[str, str], staging: Path, tables: dict[str, Resource]) -> None:
+    """Raise the first excerpt finding, if any (``raw``: the seed's text, or every document's
+    text by id)."""
     for error in excerpt_findings(raw, staging, tables):
         raise error
 

@@ -402,17 +402,24 @@ def check_frictionless(root: Path) -> list[NewstablesError]:
 def check_excerpts_if_article(
     root: Path, descriptor: dict[str, Any], broken_files: set[str]
 ) -> list[NewstablesError]:
-    """When the release ships the raw article, every excerpt equals its offsets' text.
+    """When the release ships the raw articles, every excerpt equals its offsets' text in
+    its own document (``data/articles/<document_id>/article.txt``).
 
     Tables already reported as broken (``broken_files``) are skipped: their columns cannot
     be trusted to match their schema.
     """
-    from newstables.project import SEED_DOCUMENT, Project, document_text_path
+    from newstables.project import SEED_DOCUMENT, Project, document_ids, document_text_path
     from newstables.validate import check_excerpts
 
-    article = document_text_path(Project(root), SEED_DOCUMENT)
+    release = Project(root)
+    article = document_text_path(release, SEED_DOCUMENT)
     if not article.is_file():
         return []
+    texts = {
+        document_id: path.read_text(encoding="utf-8")
+        for document_id in document_ids(release)
+        if (path := document_text_path(release, document_id)).is_file() and not path.is_symlink()
+    }
     schemas = {}
     for resource in descriptor["resources"]:
         if resource.get("format") == "csv" and resource.get("path") not in broken_files:
@@ -420,7 +427,7 @@ def check_excerpts_if_article(
             if schema and schema.has_field("excerpt"):
                 schemas[str(resource["name"])] = schema
     try:
-        check_excerpts(article.read_text(encoding="utf-8"), root, schemas)
+        check_excerpts(texts, root, schemas)
     except NewstablesError as error:
         return [error]
     return []
