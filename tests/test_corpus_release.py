@@ -123,3 +123,21 @@ def test_bump_auto_without_a_previous_release_is_refused(mini_project: Path, cli
     (error,) = json.loads(result.stderr)["errors"]
     assert error["type"] == "bump-invalid" and "--previous" in error["message"]
     assert package.read_bytes() == before
+
+
+def test_coverage_counts_only_the_rows_of_the_document_it_checks() -> None:
+    """The seed's rows cover the seed's names; another document's same names are its own gaps."""
+    from newstables.coverage import corpus_coverage
+    from newstables.pipeline import load_inputs, make_tables
+    from tests.conftest import REPO
+
+    inputs = load_inputs(REPO)
+    tables = make_tables(inputs)
+    seed = inputs.texts["article"]
+    texts = {"article": seed, "copy": seed}  # the same text, but no rows of its own
+    regions = {"article": inputs.regions, "copy": inputs.regions}
+    by_document = corpus_coverage(texts, regions, tables, inputs.waivers)
+    assert all(not r.gaps for r in by_document["article"])
+    gaps = {r.check: {g.text for g in r.gaps} for r in by_document["copy"]}
+    assert "Sullivan" in gaps["name"] and gaps["quotation"]
+    assert {r.document_id for r in by_document["copy"]} == {"copy"}

@@ -21,7 +21,6 @@ from newstables.tables import Table
 
 WAIVER_CHECKS = ("quotation", "name", "date", "formula")
 COVERAGE_CHECKS = ("quotation", "name", "date")
-
 WAIVERS_FILE = "data/annotations/waivers.yaml"
 NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'-]*")
 QUOTE_PAIR = re.compile(r"“([^“”]*)”|\"([^\"]*)\"")
@@ -183,7 +182,7 @@ def rows_per_document(tables: dict[str, Table]) -> dict[str, dict[str, int]]:
     """Rows whose evidence lies in each document, per table (tables without a
     ``document_id`` column, and the ``documents`` table itself, left out).
 
-    Example: ``rows_per_document(tables)["article"]["statements"]`` -> ``32``.
+    Example: ``rows_per_document(tables)["article"]["statements"]`` -> ``25``.
     """
     counts: dict[str, dict[str, int]] = {}
     for name, table in tables.items():
