@@ -234,7 +234,9 @@ def test_a_release_with_a_previous_version_ships_its_changes(
     changes = (folder / "data/changes.csv").read_text(encoding="utf-8").splitlines()
     assert len(changes) == 3, changes  # header, the changed actor, the added statement
     changelog = (folder / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert "## 0.2.0 (from 0.1.0; proposed bump: minor)" in changelog
+    # one entry per version: the comparison is a section of the version's entry
+    assert changelog.count("\n## 0.2.0 ") == 1
+    assert "### Changes since 0.1.0 (proposed bump: minor)" in changelog
     assert "data/changes.csv" in (folder / "SHA256SUMS").read_text(encoding="utf-8")
 
 

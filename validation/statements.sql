@@ -39,7 +39,7 @@ occasion_paragraphs AS (
 SELECT s.* EXCLUDE (paragraph),
        a.actor_type AS speaker_type,
        q.depth_at_start = 1 AND q.depth_at_end = 1 AS inside_quotation_marks,
-       regexp_matches(s.excerpt, '“[^“”]+”') AS contains_quoted_words,
+       regexp_matches(s.excerpt, '“[^“”]+”|"[^"]+"') AS contains_quoted_words,  -- curly or straight marks
        s.date_basis <> 'stated' OR s.date_start BETWEEN getvariable('window_start')
            AND getvariable('window_end') AS date_in_window_or_flagged,
        s.date_end IS NULL OR p.latest_reported_event_start IS NULL

@@ -19,10 +19,13 @@ from typing import Any
 
 import yaml
 
+from newstables.checksums import sha256_file
+from newstables.diff import DocumentChanges, DocumentRows, document_lines
 from newstables.errors import NewstablesError
 from newstables.project import PACKAGE_METADATA, Project, load_metadata
 
 LEVELS = ("patch", "minor", "major")
+AUTO = "auto"  # the level the documents call for (an added article: minor)
 CHANGELOG = Path("CHANGELOG.md")
 GENERATED = (Path("CITATION.cff"), Path("docs/data-dictionary.md"), Path("README.md"))
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
@@ -37,6 +40,9 @@ class BumpResult:
     new_version: str
     date: str
     written: list[Path] = field(default_factory=list)
+    proposed: str | None = None  # the level the documents call for, when a previous release is known
+    reason: str | None = None  # why, e.g. "1 document added (harbour-gazette): minor"
+    documents: DocumentChanges | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -45,8 +51,20 @@ class BumpResult:
             "old_version": self.old_version,
             "new_version": self.new_version,
             "date": self.date,
+            "proposed": self.proposed,
+            "reason": self.reason,
+            "documents": self.documents.to_dict() if self.documents is not None else None,
             "written": [p.as_posix() for p in self.written],
         }
+
+    def lines(self) -> list[str]:
+        """What the bump did, for people: the versions, and the proposal with its reason."""
+        lines = [f"version {self.old_version} -> {self.new_version}, released {self.date}"]
+        if self.proposed is not None:
+            lines.append(f"proposed: {self.proposed} ({self.reason})")
+            if LEVELS.index(self.level) < LEVELS.index(self.proposed):
+                lines.append(f"note: you chose {self.level}, below the proposed {self.proposed}")
+        return lines
 
 
 def _invalid(field_name: str, value: Any, detail: str) -> NewstablesError:
@@ -109,15 +127,19 @@ def bumped_package_text(text: str, version: str, created: str) -> str:
 def changelog_entry(
     result: BumpResult, tables: list[str], counts: dict[str, int], note: str | None = None
 ) -> str:
-    """A dated CHANGELOG entry: version, date, bump, the note and the accepted row counts."""
+    """A dated CHANGELOG entry: version, date, bump (and why), the note, the documents added,
+    removed or changed, and the accepted row counts."""
+    why = f" Proposed from the documents: {result.reason}." if result.reason else ""
     lines = [
         f"## {result.new_version} — {result.date}",
         "",
-        f"{result.level.capitalize()} release (from {result.old_version}).",
+        f"{result.level.capitalize()} release (from {result.old_version}).{why}",
         "",
     ]
     if note:
         lines.append(f"- {' '.join(note.split())}")
+    if result.documents is not None:
+        lines += document_lines(result.documents)
     listed = [f"`{t}` ({counts[t]})" for t in tables if t in counts]
     if listed:
         lines.append("- Tables (rows): " + ", ".join(listed) + ".")
@@ -166,10 +188,70 @@ def _write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def bump(project_root: Path, level: str, date: str, note: str | None = None) -> BumpResult:
-    """Bump the version (``patch``/``minor``/``major``) with release date ``date``
-    (``YYYY-MM-DD``, never the clock); regenerate the citation, the dictionary and add a
-    dated CHANGELOG entry. Returns what changed; on failure nothing is changed.
+def project_documents(project: Project) -> DocumentRows:
+    """The project's documents as a release would list them: the sha256 of each text and the
+    values of its ``meta.yaml`` (read from the inputs, no build needed)."""
+    from newstables.project import document_text_path
+    from newstables.read import META_COLUMNS, document_records, read_documents
+
+    documents: DocumentRows = {}
+    for record in document_records(project, read_documents(project)):
+        document_id = str(record["document_id"])
+        row: dict[str, str | None] = {
+            column: None if record.get(column) is None else str(record[column])
+            for column in META_COLUMNS.values()
+        }
+        row["sha256"] = sha256_file(document_text_path(project, document_id))
+        documents[document_id] = row
+    return documents
+
+
+def previous_release(project: Project, version: str, previous: Path | None, dist: Path) -> Path | None:
+    """The release to compare the documents with: ``previous`` when given, else the
+    release of the current version in ``dist`` (``dist/<name>-<version>``) if there is one."""
+    if previous is not None:
+        return previous
+    name = load_metadata(project).get("name")
+    candidate = dist / f"{name}-{version}"
+    return candidate if candidate.is_dir() else None
+
+
+def document_changes(project: Project, previous: Path) -> DocumentChanges:
+    """Documents added, removed or changed in the project since the release ``previous``
+    (a folder or an archive; a release without a ``documents`` table holds the seed only)."""
+    from newstables.diff import compare_documents, load_package, opened_release, release_documents
+
+    with opened_release(previous) as folder:
+        return compare_documents(release_documents(load_package(folder)), project_documents(project))
+
+
+def choose_level(level: str, changes: DocumentChanges | None, since: Path | None) -> str:
+    """The bump level: the one given, or for ``auto`` the one the documents call for."""
+    if level != AUTO:
+        return level
+    if changes is None:
+        detail = "no previous release to compare the documents with: give --previous or the level"
+    elif changes.bump == "none":
+        detail = f"no document added, removed or changed since {since}: give the level"
+    else:
+        return changes.bump
+    raise _invalid("version", level, detail)
+
+
+def bump(
+    project_root: Path,
+    level: str,
+    date: str,
+    note: str | None = None,
+    previous: Path | None = None,
+    dist: Path = Path("dist"),
+) -> BumpResult:
+    """Bump the version (``patch``/``minor``/``major``, or ``auto``: the level the documents
+    call for) with release date ``date`` (``YYYY-MM-DD``, never the clock); regenerate the
+    citation, the dictionary and add a dated CHANGELOG entry. The documents are compared
+    with the previous release (``previous``, else ``dist/<name>-<version>`` if present):
+    an added article proposes ``minor``, and the entry lists the documents added, removed
+    and changed. Returns what changed; on failure nothing is changed.
 
     Example: ``bump(Path("."), "minor", "2026-12-05")`` turns 0.1.0 into 0.2.0.
     """
@@ -181,7 +263,12 @@ def bump(project_root: Path, level: str, date: str, note: str | None = None) -> 
     project = Project(project_root.resolve())
     metadata = load_metadata(project)
     old = str(metadata["version"])
+    since = previous_release(project, old, previous, dist)
+    changes = document_changes(project, since) if since is not None else None
+    level = choose_level(level, changes, since)
     result = BumpResult(level, old, next_version(old, level), parse_date(date, release_date(metadata)))
+    if changes is not None and changes.bump != "none":
+        result.proposed, result.reason, result.documents = changes.bump, changes.reason(), changes
     package_path = project.path(PACKAGE_METADATA)
     package_text = bumped_package_text(
         package_path.read_text(encoding="utf-8"), result.new_version, f"{result.date}T00:00:00Z"
@@ -210,6 +297,6 @@ def release_with_bump(
 
     project = Project(project_root.resolve())
     with restoring(touched_files(project)):
-        result = bump(project.root, level, date, note)
+        result = bump(project.root, level, date, note, previous, dist)
         placed = release(project.root, dist, previous)
     return result, placed

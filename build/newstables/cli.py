@@ -74,6 +74,7 @@ class Level(StrEnum):
     patch = "patch"
     minor = "minor"
     major = "major"
+    auto = "auto"  # what the documents call for since the previous release (an added article: minor)
 
 
 DateOption = Annotated[
@@ -240,7 +241,8 @@ def release(
         Level | None,
         typer.Option(
             "--bump",
-            help="First bump the version (patch, minor or major) with --date, as `newstables bump` does.",
+            help="First bump the version (patch, minor, major, or auto: what the documents added, "
+            "removed or changed since --previous call for) with --date, as `newstables bump` does.",
         ),
     ] = None,
     date: DateOption = None,
@@ -265,7 +267,7 @@ def release(
         bumped = run_reporting(as_json, action, project, dist, previous, bump.value, date, note)
         assert isinstance(bumped, tuple), "release_with_bump returns the bump and the paths"
         result, placed = bumped
-        lines = [f"version {result.old_version} -> {result.new_version}, released {result.date}"]
+        lines = result.lines()
         paths = [str(p) for p in placed]
         emit(as_json, {**result.to_dict(), "paths": paths}, lines + paths)
         return
@@ -312,9 +314,24 @@ def _needs_bump(option: str) -> NewstablesError:
 
 @app.command("bump")
 def bump_command(
-    level: Annotated[Level, typer.Argument(help="Which part of MAJOR.MINOR.PATCH to increase.")],
+    level: Annotated[
+        Level,
+        typer.Argument(
+            help="Which part of MAJOR.MINOR.PATCH to increase; auto (the default): what the documents "
+            "added, removed or changed since the previous release call for."
+        ),
+    ] = Level.auto,
     date: DateOption = None,
     note: NoteOption = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="The previous release (folder or archive) to compare the documents with "
+            "(default: DIST/<name>-<current version> if present).",
+        ),
+    ] = None,
+    dist: Annotated[Path, typer.Option("--dist", help="Folder holding the releases.")] = Path("dist"),
     project: ProjectOption = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -324,7 +341,9 @@ def bump_command(
     The date is never read from the clock (same inputs, same bytes): you give it with
     --date, and it may not be earlier than the previous release. Bump rules: major for a
     removed or renamed field or changed type, minor for added rows or fields, patch for
-    corrected values (`newstables diff` proposes one).
+    corrected values (`newstables diff` proposes one). The documents are compared with the
+    previous release: an added article proposes minor (a removed one major, a changed one
+    patch), says why, and the CHANGELOG entry lists them.
 
     \b
     Example: newstables bump minor --date 2026-12-05 --note "Adds the Reuters follow-up."
@@ -335,12 +354,11 @@ def bump_command(
     def action() -> object:
         if date is None:
             raise _date_missing()
-        return run_bump(project, level.value, date, note)
+        return run_bump(project, level.value, date, note, previous, dist)
 
     result = run_reporting(as_json, action)
     assert isinstance(result, BumpResult), "bump returns a BumpResult"
-    lines = [f"version {result.old_version} -> {result.new_version}, released {result.date}"]
-    emit(as_json, result.to_dict(), lines + [f"wrote {p.as_posix()}" for p in result.written])
+    emit(as_json, result.to_dict(), result.lines() + [f"wrote {p.as_posix()}" for p in result.written])
 
 
 @app.command()

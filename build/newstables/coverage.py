@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from newstables.errors import NewstablesError
 from newstables.evidence import Region, Span, body_spans
+from newstables.project import SEED_DOCUMENT
 from newstables.read import Record
 from newstables.tables import Table
 
 WAIVER_CHECKS = ("quotation", "name", "date", "formula")
+COVERAGE_CHECKS = ("quotation", "name", "date")
 WAIVERS_FILE = "data/annotations/waivers.yaml"
 NAME = re.compile(r"(?<![\w’'])[A-Z][\w’'-]*")
 QUOTE_PAIR = re.compile(r"“([^“”]*)”|\"([^\"]*)\"")
@@ -46,6 +49,16 @@ class CoverageResult:
     hits: list[Hit] = field(default_factory=list)
     gaps: list[Hit] = field(default_factory=list)
     waived: int = 0
+    document_id: str = SEED_DOCUMENT
+
+    def figures(self) -> dict[str, int]:
+        """Hits, covered, waived and gaps: the figures the report shows per document."""
+        return {
+            "hits": len(self.hits),
+            "covered": len(self.hits) - self.waived - len(self.gaps),
+            "waived": self.waived,
+            "gaps": len(self.gaps),
+        }
 
 
 def check_waivers(waivers: list[Record]) -> dict[str, set[str]]:
@@ -71,16 +84,25 @@ def _scan(raw: str, regions: list[Region], pattern: re.Pattern[str], check: str)
             yield Hit(check, match.group(group), Span(match.start(group), match.end(group)))
 
 
-def _spans(table: Table) -> list[Span]:
-    return [Span(r["char_start"], r["char_end"]) for r in table.rows if r["char_start"] is not None]
+def in_document(row: dict[str, Any], document_id: str | None) -> bool:
+    """Whether a row's evidence lies in ``document_id`` (``None``: any document)."""
+    return document_id is None or row.get("document_id") == document_id
 
 
-def _date_texts(tables: dict[str, Table]) -> list[str]:
+def _spans(table: Table, document_id: str | None = None) -> list[Span]:
+    return [
+        Span(r["char_start"], r["char_end"])
+        for r in table.rows
+        if r["char_start"] is not None and in_document(r, document_id)
+    ]
+
+
+def _date_texts(tables: dict[str, Table], document_id: str | None = None) -> list[str]:
     return [
         r["date_text"]
         for name in ("events", "statements")
         for r in tables[name].rows
-        if r.get("date_text") and r.get("date_start") is not None
+        if r.get("date_text") and r.get("date_start") is not None and in_document(r, document_id)
     ]
 
 
@@ -99,16 +121,22 @@ def _classify(
 
 
 def coverage(
-    raw: str, regions: list[Region], tables: dict[str, Table], waivers: dict[str, set[str]]
+    raw: str,
+    regions: list[Region],
+    tables: dict[str, Table],
+    waivers: dict[str, set[str]],
+    document_id: str | None = None,
 ) -> list[CoverageResult]:
-    """Run the three detectors; return their results (gaps included, nothing raised)."""
-    statement_spans = _spans(tables["statements"])
-    mention_spans = _spans(tables["actor_mentions"])
-    date_texts = _date_texts(tables)
+    """Run the three detectors on one document's text; return their results (gaps
+    included, nothing raised). With ``document_id`` only that document's rows cover its
+    hits; without it (a one-document project) every row does."""
+    statement_spans = _spans(tables["statements"], document_id)
+    mention_spans = _spans(tables["actor_mentions"], document_id)
+    date_texts = _date_texts(tables, document_id)
     quotes = list(_scan(raw, regions, QUOTE_PAIR, "quotation"))
     names = list(_scan(raw, regions, NAME, "name"))
     dates = list(_scan(raw, regions, DATE_EXPRESSION, "date"))
-    return [
+    results = [
         _classify(
             "quotation",
             quotes,
@@ -118,6 +146,53 @@ def coverage(
         _classify("name", names, lambda h: any(h.span.inside(s) for s in mention_spans), waivers["name"]),
         _classify("date", dates, lambda h: any(h.text in t for t in date_texts), waivers["date"]),
     ]
+    for result in results:
+        result.document_id = document_id or SEED_DOCUMENT
+    return results
+
+
+def corpus_coverage(
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
+    tables: dict[str, Table],
+    waivers: dict[str, set[str]],
+) -> dict[str, list[CoverageResult]]:
+    """The coverage of every document (in id order), each by its own rows.
+
+    Example: ``corpus_coverage(texts, regions, tables, waivers)["article"][0].check`` ->
+    ``"quotation"``.
+    """
+    return {
+        document_id: coverage(texts[document_id], regions.get(document_id, []), tables, waivers, document_id)
+        for document_id in sorted(texts)
+    }
+
+
+def corpus_totals(by_document: dict[str, list[CoverageResult]]) -> dict[str, dict[str, int]]:
+    """Each check's figures (hits, covered, waived, gaps) summed over the corpus."""
+    totals = {check: dict.fromkeys(("hits", "covered", "waived", "gaps"), 0) for check in COVERAGE_CHECKS}
+    for results in by_document.values():
+        for result in results:
+            for key, value in result.figures().items():
+                totals[result.check][key] += value
+    return totals
+
+
+def rows_per_document(tables: dict[str, Table]) -> dict[str, dict[str, int]]:
+    """Rows whose evidence lies in each document, per table (tables without a
+    ``document_id`` column, and the ``documents`` table itself, left out).
+
+    Example: ``rows_per_document(tables)["article"]["statements"]`` -> ``25``.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for name, table in tables.items():
+        if name == "documents":
+            continue
+        for row in table.rows:
+            if row.get("document_id"):
+                per_table = counts.setdefault(str(row["document_id"]), {})
+                per_table[name] = per_table.get(name, 0) + 1
+    return counts
 
 
 def coverage_errors(results: list[CoverageResult]) -> list[NewstablesError]:
@@ -126,7 +201,8 @@ def coverage_errors(results: list[CoverageResult]) -> list[NewstablesError]:
         NewstablesError(
             "coverage-gap",
             file=WAIVERS_FILE,
-            table="article",
+            table=r.document_id,
+            document=r.document_id,
             check=r.check,
             value=gap.text,
             start=gap.span.start,
@@ -175,16 +251,21 @@ def body_paragraphs(raw: str, regions: list[Region]) -> list[tuple[int, Span]]:
     return found
 
 
-def _starts(table: Table) -> list[int]:
-    return [r["char_start"] for r in table.rows if r["char_start"] is not None]
+def _starts(table: Table, document_id: str | None = None) -> list[int]:
+    return [
+        r["char_start"] for r in table.rows if r["char_start"] is not None and in_document(r, document_id)
+    ]
 
 
-def paragraph_counts(raw: str, regions: list[Region], tables: dict[str, Table]) -> list[ParagraphCount]:
-    """Statements, mentions and events per body paragraph, in text order.
+def paragraph_counts(
+    raw: str, regions: list[Region], tables: dict[str, Table], document_id: str | None = None
+) -> list[ParagraphCount]:
+    """Statements, mentions and events per body paragraph of one document, in text order
+    (with ``document_id``, only that document's rows count).
 
     Example: a paragraph of reported speech with ``statements == 0`` is an omission to look at.
     """
-    starts = {name: _starts(tables[name]) for name in ("statements", "actor_mentions", "events")}
+    starts = {name: _starts(tables[name], document_id) for name in ("statements", "actor_mentions", "events")}
     counts = []
     for number, span in body_paragraphs(raw, regions):
         inside = {name: sum(span.start <= s < span.end for s in values) for name, values in starts.items()}

@@ -74,6 +74,101 @@ class TableDiff:
         return "patch" if self.changed else "none"
 
 
+# What tells two captures of a document apart: its text (sha256) and its meta.yaml values.
+DOCUMENT_FIELDS = (
+    "sha256",
+    "outlet",
+    "url",
+    "date_published",
+    "date_precision",
+    "date_basis",
+    "language",
+    "relation",
+    "relation_source_id",
+)
+SEED_DOCUMENT = "article"
+DocumentRows = dict[str, dict[str, str | None]]
+
+
+@dataclass
+class DocumentChanges:
+    """Documents (articles) added, removed and changed (text or metadata) between releases."""
+
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[tuple[str, list[str]]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # document id -> "outlet, date"
+
+    @property
+    def bump(self) -> str:
+        """A removed document is ``major`` (its ids disappear), an added one ``minor``, a
+        re-captured text or corrected metadata ``patch``."""
+        if self.removed:
+            return "major"
+        if self.added:
+            return "minor"
+        return "patch" if self.changed else "none"
+
+    def reason(self) -> str | None:
+        """Why the documents call for their bump, in one sentence (``None``: no change)."""
+        parts = [
+            f"{len(ids)} document{'s' if len(ids) != 1 else ''} {verb} ({', '.join(ids)})"
+            for verb, ids in (
+                ("added", self.added),
+                ("removed", self.removed),
+                ("changed", [d for d, _ in self.changed]),
+            )
+            if ids
+        ]
+        return f"{'; '.join(parts)}: {self.bump}" if parts else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "bump": self.bump,
+            "reason": self.reason(),
+            "added": [{"document_id": d, "label": self.labels.get(d)} for d in self.added],
+            "removed": [{"document_id": d, "label": self.labels.get(d)} for d in self.removed],
+            "changed": [
+                {"document_id": d, "fields": f, "label": self.labels.get(d)} for d, f in self.changed
+            ],
+        }
+
+
+def _blank(value: str | None) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def release_documents(package: Package) -> DocumentRows:
+    """The documents of a release by id. A release from before the corpus layout (no
+    ``documents`` table: 0.1.0, 0.2.0) holds the seed document only, known by the sha256 of
+    its ``sources`` row."""
+    if "documents" in package.rows:
+        return {key[0]: dict(row) for key, row in package.rows["documents"].items()}
+    seed = package.rows.get("sources", {}).get((SEED_DOCUMENT,), {})
+    return {SEED_DOCUMENT: {"sha256": seed.get("sha256")}}
+
+
+def document_label(row: dict[str, str | None]) -> str:
+    """``outlet, date`` of a document, for people (empty parts left out)."""
+    return ", ".join(str(v) for v in (row.get("outlet"), row.get("date_published")) if _blank(v))
+
+
+def compare_documents(old: DocumentRows, new: DocumentRows) -> DocumentChanges:
+    """Documents added, removed and changed; a field counts as changed only when both sides
+    know it (an old release without meta.yaml values compares the text's sha256 alone)."""
+    changes = DocumentChanges(added=sorted(new.keys() - old.keys()), removed=sorted(old.keys() - new.keys()))
+    for document_id in sorted(old.keys() & new.keys()):
+        before, after = old[document_id], new[document_id]
+        differing = [
+            f for f in DOCUMENT_FIELDS if f in before and f in after and _blank(before[f]) != _blank(after[f])
+        ]
+        if differing:
+            changes.changed.append((document_id, differing))
+    changes.labels = {d: document_label(row) for d, row in {**old, **new}.items() if document_label(row)}
+    return changes
+
+
 @dataclass
 class Diff:
     """The comparison of two releases."""
@@ -81,11 +176,13 @@ class Diff:
     old_version: str
     new_version: str
     tables: list[TableDiff]
+    documents: DocumentChanges = field(default_factory=DocumentChanges)
 
     @property
     def bump(self) -> str:
-        """The largest bump any table calls for."""
-        return max((t.bump for t in self.tables), key=BUMP_ORDER.index, default="none")
+        """The largest bump any table (or the documents) calls for."""
+        bumps = [t.bump for t in self.tables] + [self.documents.bump]
+        return max(bumps, key=BUMP_ORDER.index, default="none")
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -290,7 +387,8 @@ def compare(old: Package, new: Package) -> Diff:
     """Compare every table of two releases (new order first, then tables only in old)."""
     names = list(new.schemas) + [n for n in old.schemas if n not in new.schemas]
     names = [n for n in names if n != CHANGES]
-    return Diff(old.version, new.version, [compare_table(n, old, new) for n in names])
+    documents = compare_documents(release_documents(old), release_documents(new))
+    return Diff(old.version, new.version, [compare_table(n, old, new) for n in names], documents)
 
 
 def is_archive(path: Path) -> bool:
@@ -348,18 +446,38 @@ def _table_lines(table: TableDiff) -> list[str]:
     return lines
 
 
-def markdown(diff: Diff) -> str:
-    """A CHANGELOG-ready Markdown summary of the comparison."""
+def document_lines(documents: DocumentChanges) -> list[str]:
+    """One Markdown line per document added, removed or changed (with what changed)."""
+
+    def named(document_id: str) -> str:
+        label = documents.labels.get(document_id)
+        return f"`{document_id}`" + (f" ({label})" if label else "")
+
+    lines = [f"- Document added: {named(d)}" for d in documents.added]
+    lines += [f"- Document removed: {named(d)}" for d in documents.removed]
+    lines += [f"- Document changed: {named(d)}: {', '.join(fields)}" for d, fields in documents.changed]
+    return lines
+
+
+def markdown(diff: Diff, heading: str = "##") -> str:
+    """A CHANGELOG-ready Markdown summary of the comparison: documents first, then rows
+    (``heading``: ``##`` for an entry of its own, ``###`` for a section inside the entry the
+    bump wrote for this version)."""
     counts = {
         kind: sum(len(getattr(t, kind)) for t in diff.tables) for kind in ("added", "removed", "changed")
     }
+    documents = diff.documents
     lines = [
-        f"## {diff.new_version} (from {diff.old_version}; proposed bump: {diff.bump})",
+        f"{heading} {diff.new_version} (from {diff.old_version}; proposed bump: {diff.bump})"
+        if heading == "##"
+        else f"{heading} Changes since {diff.old_version} (proposed bump: {diff.bump})",
         "",
+        f"Documents added: {len(documents.added)}, removed: {len(documents.removed)}, "
+        f"changed: {len(documents.changed)}. "
         f"Rows added: {counts['added']}, removed: {counts['removed']}, changed: {counts['changed']}.",
         "",
     ]
-    body = [line for table in diff.tables for line in _table_lines(table)]
+    body = document_lines(documents) + [line for table in diff.tables for line in _table_lines(table)]
     return "\n".join(lines + (body or ["- No changes."])) + "\n"
 
 
@@ -393,6 +511,7 @@ def diff_dict(diff: Diff) -> dict[str, Any]:
         "new_version": diff.new_version,
         "bump": diff.bump,
         "rows": row_totals(diff),
+        "documents": diff.documents.to_dict(),
         "tables": [table_dict(t) for t in diff.tables],
     }
 

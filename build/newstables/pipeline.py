@@ -21,7 +21,7 @@ from newstables.core.staging import commit, staging_area
 from newstables.coverage import (
     CoverageResult,
     check_waivers,
-    coverage,
+    corpus_coverage,
     coverage_errors,
     events_without_statements,
     paragraph_counts,
@@ -38,7 +38,13 @@ from newstables.read import (
     read_annotations,
     read_documents,
 )
-from newstables.report import coverage_checks, coverage_detail, summary_text, write_report
+from newstables.report import (
+    coverage_checks,
+    coverage_detail,
+    document_summaries,
+    summary_text,
+    write_report,
+)
 from newstables.tables import Table, build_tables
 from newstables.validate import excerpt_findings, format_findings, frictionless_findings
 
@@ -132,7 +138,8 @@ def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult],
 def gate(
     staging: Path, inputs: Inputs, covered: list[CoverageResult]
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
-    """Run every blocking check on the staged release; return all results and failures."""
+    """Run every blocking check on the staged release; return all results and failures
+    (``covered``: the coverage results of every document)."""
     checks, errors = structural_checks(staging, inputs)
     suites, suite_errors = run_suites(
         inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
@@ -159,7 +166,8 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     """
     inputs = load_inputs(project_root)
     tables = make_tables(inputs)
-    covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
+    by_document = corpus_coverage(inputs.texts, inputs.document_regions, tables, inputs.waivers)
+    covered = [result for results in by_document.values() for result in results]
     out = (out_root or inputs.project.root).resolve()
     if out_root is not None:
         refuse_published_target(out)
@@ -167,8 +175,14 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         outputs = write_release(inputs.project, tables, inputs.model, staging)
         checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
+        paragraphs = {
+            d: paragraph_counts(inputs.texts[d], inputs.document_regions.get(d, []), tables, d)
+            for d in by_document
+        }
         detail = coverage_detail(
-            paragraph_counts(inputs.raw, inputs.regions, tables), events_without_statements(tables)
+            paragraphs[inputs.default_document],
+            events_without_statements(tables),
+            document_summaries(tables, by_document, paragraphs),
         )
         outputs += write_report(staging, inputs.model.package, counts, checks, detail)
         if errors:

@@ -90,7 +90,9 @@ def files_section(descriptor: dict[str, Any]) -> list[str]:
         "| `datapackage.json` | Data Package v2 descriptor: every file above with its size and SHA-256 | |",
         "| `schemas/` | the Table Schemas (types, keys, constraints); `docs/data-dictionary.md` explains "
         "every column | |",
-        "| `data/raw/` | the article byte for byte, and the checked external facts | |",
+        "| `data/articles/<document_id>/` | each article of the corpus byte for byte (`article.txt`) and "
+        "its `meta.yaml`; table `documents` lists them (outlet, date, sha256) | |",
+        "| `data/raw/` | the checked external facts | |",
         f"| `{SUMS}` | SHA-256 of every other file | |",
         "| `CHANGELOG.md`, `CITATION.cff`, `datapackage.jsonld` | what changed, how to cite, schema.org "
         "metadata | |",
@@ -124,7 +126,10 @@ def tables_section(
         "`excerpt` and `is_external`: `excerpt` is exactly the characters "
         "`[char_start, char_end)` (Unicode code points, from 0) of the article named by "
         "`evidence_source_id`, or the row is `is_external` and rests on the external reference it "
-        "names. The DuckDB and SQLite files also have three views: `statements_by_speaker`, "
+        "names. `document_id` names the document (row of `documents`) the excerpt is in, so every "
+        "table can be counted or filtered per article (see the queries below), and `prefix`/`suffix` "
+        "hold the 32 characters around the excerpt. The DuckDB and SQLite files also have three "
+        "views: `statements_by_speaker`, "
         "`timeline` and `external_facts`.",
         "",
     ]

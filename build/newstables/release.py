@@ -13,7 +13,9 @@ compression (see ``sql.reproducible_connection``), so it is copied like any othe
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from newstables.archives import fixed_mtime, normalise_modes, write_tar_gz, write_zip
@@ -107,8 +109,22 @@ def add_changes(folder: Path, previous: Path) -> None:
     descriptor["resources"] += [csv_resource(resource, folder), parquet_resource(resource, folder)]
     (folder / DATAPACKAGE).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", "utf-8")
     changelog_file = folder / CHANGELOG
-    title, _, rest = changelog_file.read_text(encoding="utf-8").partition("\n")
-    changelog_file.write_text(f"{title}\n\n{markdown(result)}{rest}", encoding="utf-8")
+    changelog_file.write_text(
+        with_changes(changelog_file.read_text(encoding="utf-8"), result, markdown), encoding="utf-8"
+    )
+
+
+def with_changes(changelog: str, result: Diff, markdown: Callable[[Diff, str], str]) -> str:
+    """The CHANGELOG with the comparison's summary: inside this version's entry (as its last
+    ``###`` section) when the bump wrote one, else as its own ``##`` entry at the top."""
+    entry = re.search(rf"^## {re.escape(result.new_version)}\b.*$", changelog, flags=re.M)
+    if entry is None:
+        title, _, rest = changelog.partition("\n")
+        return f"{title}\n\n{markdown(result, '##')}{rest}"
+    following = re.search(r"^## ", changelog[entry.end() :], flags=re.M)
+    end = entry.end() + following.start() if following else len(changelog)
+    body = changelog[:end].rstrip("\n")
+    return f"{body}\n\n{markdown(result, '###')}" + (f"\n{changelog[end:]}" if following else "")
 
 
 def assemble(project: Project, model: Model, built: Path, folder: Path, previous: Path | None = None) -> None:

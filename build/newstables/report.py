@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from newstables.core.model import Package
-from newstables.coverage import CoverageResult, ParagraphCount
+from newstables.coverage import CoverageResult, ParagraphCount, corpus_totals, rows_per_document
 from newstables.gate import CheckResult
 from newstables.project import REPORT_DIR
+from newstables.tables import Table
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:72rem;
@@ -33,12 +34,14 @@ PROVENANCE_LINK = (
 
 
 def coverage_checks(results: list[CoverageResult]) -> list[CheckResult]:
-    """Coverage results in the report's check form (table: the raw article)."""
+    """Coverage results in the report's check form, one per check and document (table: the
+    document id, ``article`` for the seed)."""
     return [
         CheckResult(
-            table="article",
+            table=r.document_id,
             check=f"coverage:{r.check}",
-            why=f"Every {r.check} hit in the body is covered by a row or waived with a reason.",
+            why=f"Every {r.check} hit in the body of document {r.document_id} is covered by one of its "
+            "rows or waived with a reason.",
             kind="coverage",
             passed=not r.gaps,
             observed={
@@ -100,32 +103,132 @@ def results_document(
     return document
 
 
-def coverage_detail(paragraphs: list[ParagraphCount], unlinked_events: list[str]) -> dict[str, Any]:
+SHA256_PREFIX = 12  # enough to tell documents apart at a glance; the full hash is in `documents`
+
+
+def document_summaries(
+    tables: dict[str, Table],
+    coverage_by_document: dict[str, list[CoverageResult]],
+    paragraphs: dict[str, list[ParagraphCount]],
+) -> dict[str, Any]:
+    """Per document: id, outlet, publication date, sha256 prefix, rows per table, the
+    coverage figures and rows per paragraph; plus the corpus totals.
+
+    Example: ``document_summaries(...)["corpus"]["documents"]`` -> ``2``.
+    """
+    meta = {str(r["document_id"]): r for r in tables["documents"].rows} if "documents" in tables else {}
+    rows = rows_per_document(tables)
+    documents = []
+    for document_id, results in coverage_by_document.items():
+        row = meta.get(document_id, {})
+        counted = paragraphs.get(document_id, [])
+        documents.append(
+            {
+                "document_id": document_id,
+                "outlet": row.get("outlet"),
+                "date_published": str(row["date_published"]) if row.get("date_published") else None,
+                "sha256": str(row.get("sha256") or "")[:SHA256_PREFIX] or None,
+                "rows": rows.get(document_id, {}),
+                "coverage": {r.check: r.figures() for r in results},
+                "paragraphs": [asdict(p) for p in counted],
+                "paragraphs_without_statements": [p.paragraph for p in counted if not p.statements],
+            }
+        )
+    totals: dict[str, int] = {}
+    for per_table in rows.values():
+        for name, count in per_table.items():
+            totals[name] = totals.get(name, 0) + count
+    corpus = {
+        "documents": len(documents),
+        "rows": dict(sorted(totals.items())),
+        "coverage": corpus_totals(coverage_by_document),
+    }
+    return {"documents": documents, "corpus": corpus}
+
+
+def coverage_detail(
+    paragraphs: list[ParagraphCount], unlinked_events: list[str], documents: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The coverage detail of the report: not a pass/fail check but the counts an editor
     reads to find omissions (a paragraph of reported speech without statements, an event
-    that no statement is linked to)."""
-    return {
+    that no statement is linked to). ``paragraphs`` are the seed's (or the only document's);
+    ``documents`` (from :func:`document_summaries`) adds every document and the corpus."""
+    detail: dict[str, Any] = {
         "paragraphs": [asdict(p) for p in paragraphs],
         "paragraphs_without_statements": [p.paragraph for p in paragraphs if not p.statements],
         "events_without_statements": unlinked_events,
     }
+    if documents is not None:
+        detail.update(documents)
+    return detail
 
 
-def render_coverage(detail: dict[str, Any]) -> str:
-    """The HTML sections for the coverage detail (rows per paragraph, unlinked events)."""
+def _figures(coverage: dict[str, dict[str, int]]) -> str:
+    return "; ".join(
+        f"{check} {f['covered'] + f['waived']}/{f['hits']}"
+        + (f" (<span class=fail>{f['gaps']} gaps</span>)" if f["gaps"] else "")
+        for check, f in coverage.items()
+    )
+
+
+def _counts(rows: dict[str, int]) -> str:
+    return ", ".join(f"{html.escape(t)} {n}" for t, n in sorted(rows.items())) or "—"
+
+
+def render_documents(detail: dict[str, Any]) -> str:
+    """The HTML table of documents (id, outlet, date, sha256 prefix, rows per table,
+    coverage: covered or waived / hits per check) with the corpus total."""
+    rows = "".join(
+        f"<tr><td><code>{html.escape(d['document_id'])}</code></td>"
+        f"<td>{html.escape(d['outlet'] or '—')}</td><td>{html.escape(d['date_published'] or '—')}</td>"
+        f"<td><code>{html.escape(d['sha256'] or '—')}</code></td>"
+        f"<td>{_counts(d['rows'])}</td><td>{_figures(d['coverage'])}</td></tr>"
+        for d in detail["documents"]
+    )
+    corpus = detail["corpus"]
+    total = (
+        f"<tr><th>corpus ({corpus['documents']})</th><td></td><td></td><td></td>"
+        f"<td>{_counts(corpus['rows'])}</td><td>{_figures(corpus['coverage'])}</td></tr>"
+    )
+    return (
+        "<h2>Documents</h2><p class=muted>Rows per table whose evidence lies in each document, and "
+        "its coverage: hits covered by a row or waived, out of all hits, per check.</p><table><tr>"
+        "<th>document</th><th>outlet</th><th>published</th><th>sha256</th><th>rows</th>"
+        f"<th>coverage</th></tr>{rows}{total}</table>"
+    )
+
+
+def _paragraph_table(paragraphs: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<tr><td>{p['paragraph']}</td><td>[{p['start']}, {p['end']})</td>"
         f"<td>{html.escape(p['preview'])}</td>"
         f"<td>{p['statements'] or '<span class=fail>0</span>'}</td><td>{p['mentions']}</td>"
         f"<td>{p['events']}</td></tr>"
-        for p in detail["paragraphs"]
+        for p in paragraphs
     )
+    return (
+        "<table><tr><th>paragraph</th><th>characters</th><th>text</th><th>statements</th>"
+        f"<th>mentions</th><th>events</th></tr>{rows}</table>"
+    )
+
+
+def render_coverage(detail: dict[str, Any]) -> str:
+    """The HTML sections for the coverage detail (documents, rows per paragraph of each
+    document, unlinked events)."""
+    if "documents" in detail:
+        tables = "".join(
+            f"<h3>Document <code>{html.escape(d['document_id'])}</code></h3>"
+            + _paragraph_table(d["paragraphs"])
+            for d in detail["documents"]
+        )
+    else:
+        tables = _paragraph_table(detail["paragraphs"])
     events = ", ".join(f"<code>{html.escape(e)}</code>" for e in detail["events_without_statements"])
     return (
+        f"{render_documents(detail) if 'documents' in detail else ''}"
         "<h2>Coverage by paragraph</h2><p class=muted>Rows whose evidence starts in each body paragraph; "
-        "a paragraph without statements is worth a second look.</p><table><tr><th>paragraph</th>"
-        "<th>characters</th><th>text</th><th>statements</th><th>mentions</th><th>events</th></tr>"
-        f"{rows}</table><h2>Events without statements</h2><p>"
+        "a paragraph without statements is worth a second look.</p>"
+        f"{tables}<h2>Events without statements</h2><p>"
         f"{events or '<span class=muted>none</span>'} "
         f"({len(detail['events_without_statements'])})</p>"
     )
