@@ -31,7 +31,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -262,11 +262,26 @@ def place_next_to_target(out: Path, staging: Path, relative: Path) -> str:
     return twin.relative_to(out).as_posix()
 
 
-def commit(out: Path, staging: Path, relative_paths: list[Path]) -> None:
-    """Move ``staging/<path>`` to ``out/<path>`` for every path, atomically as a whole.
+# Inside a staging folder: where ``commit`` moves published files that the new state no longer
+# has (removed with the staging folder, or as a leftover after a kill).
+OBSOLETE = ".obsolete"
 
-    The moves happen in the given order (put a completeness marker last).
+
+def commit(out: Path, staging: Path, relative_paths: list[Path], obsolete: Sequence[Path] = ()) -> None:
+    """Move ``staging/<path>`` to ``out/<path>`` for every path, atomically as a whole, and
+    move every ``obsolete`` path of ``out`` (files the new state does not have, such as parts
+    of a year that lost its rows) out of the release, into the staging folder.
+
+    The moves happen in the given order, obsolete files first (put a completeness marker
+    last). An obsolete path is never one of ``relative_paths``, so rolling the journal forward
+    twice cannot move a new file away.
     """
-    moves = [(place_next_to_target(out, staging, rel), rel.as_posix()) for rel in relative_paths]
+    published = {rel.as_posix() for rel in relative_paths}
+    away = [
+        (rel.as_posix(), (staging / OBSOLETE / rel).relative_to(out).as_posix())
+        for rel in obsolete
+        if rel.as_posix() not in published
+    ]
+    moves = away + [(place_next_to_target(out, staging, rel), rel.as_posix()) for rel in relative_paths]
     write_journal(out, staging, moves)
     roll_forward(out)
