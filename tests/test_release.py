@@ -120,12 +120,15 @@ def test_release_folder_holds_data_docs_and_metadata(releases: Releases) -> None
     folder = releases.folder("0.1.0")
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     assert files >= EXPECTED_FILES
-    tables = [
-        r["name"]
-        for r in yaml.safe_load((releases.project / "schemas/package.yaml").read_text())["resources"]
-    ]
-    for table in tables:
-        assert {f"data/{table}.csv", f"data/parquet/{table}.parquet", f"schemas/{table}.schema.json"} <= files
+    resources = yaml.safe_load((releases.project / "schemas/package.yaml").read_text())["resources"]
+    for resource in resources:
+        table = resource["name"]
+        assert {f"data/{table}.csv", f"schemas/{table}.schema.json"} <= files
+        if resource.get("partition"):  # hive-style parts by publication year (core.parts)
+            assert any(f.startswith(f"data/parquet/{table}/year=") for f in files), table
+            assert f"data/parquet/{table}.parquet" not in files
+        else:
+            assert f"data/parquet/{table}.parquet" in files
     assert not any(p.name.startswith(".release-") for p in releases.dist.iterdir()), "staging removed"
 
 

@@ -111,7 +111,7 @@ def remove_empty_folders(out: Path, tables: dict[str, Table]) -> None:
         folder = out / PARQUET_DIR / name
         if not folder.is_dir() or folder.is_symlink():
             continue
-        for child in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        for child in sorted([folder, *folder.rglob("*")], key=lambda p: len(p.parts), reverse=True):
             if child.is_dir() and not child.is_symlink() and not any(child.iterdir()):
                 child.rmdir()
 

@@ -110,12 +110,16 @@ def document_years(document_ids: pa.Array, published: dict[str, dt.date | None])
 
 
 def split_balanced(rows: pa.Table, max_bytes: int) -> list[pa.Table]:
-    """A partition's rows cut into the fewest balanced slices of at most ``max_bytes`` each
-    (by Arrow size; one slice for an empty or small partition)."""
-    count = max(1, math.ceil(rows.nbytes / max_bytes)) if rows.num_rows else 1
-    count = min(count, max(1, rows.num_rows))
-    size = math.ceil(rows.num_rows / count) if rows.num_rows else 0
-    return [rows.slice(i * size, size) for i in range(count)] if size else [rows]
+    """A partition's rows cut into the fewest slices of at most ``max_bytes`` each (by Arrow
+    size), balanced: their row counts differ by one at most. One slice for a small partition."""
+    count = min(max(1, math.ceil(rows.nbytes / max_bytes)), max(1, rows.num_rows))
+    base, extra = divmod(rows.num_rows, count)
+    slices, start = [], 0
+    for index in range(count):
+        size = base + (1 if index < extra else 0)
+        slices.append(rows.slice(start, size))
+        start += size
+    return slices
 
 
 def write_part(rows: pa.Table, path: Path) -> None:
