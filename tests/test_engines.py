@@ -185,3 +185,16 @@ def test_spark_agrees(corpus: Path, queries: Path, reference: dict[str, Any]) ->
         missing(f"{SPARK_PYTHON} missing: `make spark` installs pyspark there")
     answer = probe(SPARK_PYTHON, "spark", corpus, queries)
     assert answer["version"].startswith("4.") and answer["results"] == reference["results"]
+
+
+def test_pandas_reads_the_parts_as_the_reader_readme_says(corpus: Path) -> None:
+    import pyarrow.dataset as ds
+
+    from newstables.reader_readme import opening_section
+
+    snippet = 'ds.dataset("data/parquet/statements", partitioning="hive")'
+    assert any(snippet in line for line in opening_section())
+    folder = corpus / "data/parquet/actor_mentions"
+    frame = ds.dataset(folder, partitioning="hive").to_table().to_pandas()
+    assert len(frame) == 106 and frame["year"].isna().sum() == 1
+    assert sorted(frame["year"].dropna().astype(int).unique()) == [2022, 2026]

@@ -150,11 +150,10 @@ def test_generated_metadata_documents(releases: Releases) -> None:
     ld = json.loads((folder / "datapackage.jsonld").read_text(encoding="utf-8"))
     assert ld["@type"] == "Dataset" and ld["version"] == "0.1.0"
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    assert [d["contentUrl"] for d in ld["distribution"]] == [r["path"] for r in descriptor["resources"]]
-    assert all(
-        f"sha256:{d['sha256']}" == r["hash"]
-        for d, r in zip(ld["distribution"], descriptor["resources"], strict=True)
-    )
+    # one distribution per file: a partitioned table's parts are listed one by one
+    files = [p for r in descriptor["resources"] for p in r.get("parts", [r])]
+    assert [d["contentUrl"] for d in ld["distribution"]] == [f["path"] for f in files]
+    assert all(f"sha256:{d['sha256']}" == f["hash"] for d, f in zip(ld["distribution"], files, strict=True))
     dictionary = (folder / "docs/data-dictionary.md").read_text(encoding="utf-8")
     assert "## actors: Actors" in dictionary and "| `actor_id` | string | yes |" in dictionary
 
