@@ -104,3 +104,16 @@ def test_each_example_query_of_the_readme_runs_on_the_release_files(readme: str,
         if "(duckdb only)" not in note:
             params = {"text": "China"} if ":text" in sql else {}
             lite.execute(sql, params).fetchall()
+
+
+def test_the_partitioned_tables_sql_runs_on_the_parts(
+    readme: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = readme.split("## Partitioned tables", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sql\n(.*?)```", section, flags=re.S)[0]
+    statements = [s for s in block.split(";") if s.strip() and "read_parquet" in s]
+    assert len(statements) == 2
+    monkeypatch.chdir(folder)  # the README's paths are relative to the release folder
+    rows = duckdb.execute(statements[0]).fetchall()
+    total = duckdb.execute("SELECT count(*) FROM 'data/statements.csv'").fetchall()[0][0]
+    assert rows and sum(count for _year, count in rows) == total
