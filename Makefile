@@ -69,6 +69,7 @@ clean-venv:
 
 .PHONY: bench-scale
 ## make bench-scale: the gate on DuckDB vs the previous pandas gate vs `frictionless validate`, and the
-## seed's cold build (benchmarks/results/gate.json). The synthetic-corpus figures come later.
+## seed's cold build (benchmarks/results/gate.json); Parquet parts at 1M rows (benchmarks/results/parts.json).
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py
+	$(BIN)/python benchmarks/bench_parts.py

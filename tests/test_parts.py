@@ -122,10 +122,8 @@ def test_an_unknown_partition_scheme_is_refused(mini_project: Path) -> None:
     assert caught.value.type == "value-invalid" and "votes.partition" in str(caught.value)
 
 
-def test_a_table_that_stops_being_partitioned_leaves_no_stale_parts(mini_project: Path) -> None:
-    build(mini_project)
-    assert (mini_project / "data/parquet/statements").is_dir()
-    assert not (mini_project / "data/parquet/statements.parquet").exists()
+def test_a_table_that_becomes_partitioned_leaves_no_stale_file(mini_project: Path) -> None:
+    """The upgrade path of every existing project: one file per table, then parts."""
     path = mini_project / "schemas/package.yaml"
     text = path.read_text(encoding="utf-8")
     data = yaml.safe_load(text)
@@ -134,8 +132,43 @@ def test_a_table_that_stops_being_partitioned_leaves_no_stale_parts(mini_project
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     build(mini_project)
     assert (mini_project / "data/parquet/statements.parquet").is_file()
-    assert not (mini_project / "data/parquet/statements").exists(), "old parts and folders removed"
     path.write_text(text, encoding="utf-8")
     build(mini_project)
     assert not (mini_project / "data/parquet/statements.parquet").exists(), "the single file removed"
-    assert found_parts(mini_project, "statements")
+    assert found_parts(mini_project, "statements") and not list(mini_project.glob(".staging-*"))
+
+
+def test_parts_and_files_the_new_build_does_not_write_are_obsolete(tmp_path: Path) -> None:
+    from newstables.core.model import load_model
+    from newstables.publish import obsolete_outputs, remove_empty_folders
+    from newstables.tables import Table
+
+    model = load_model(REPO)
+    tables = {name: Table(name, model.tables[name]) for name in ("statements", "votes")}
+    old = [
+        "data/statements.csv",
+        "data/parquet/statements.parquet",
+        "data/parquet/statements/year=2019/part-0.parquet",
+        "data/parquet/statements/year=2022/part-0.parquet",
+        "data/parquet/statements/year=2022/part-1.parquet",
+        "data/parquet/votes.parquet",
+        "data/parquet/unrelated.parquet",
+    ]
+    for relative in old:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(b"x")
+    written = [
+        Path("data/statements.csv.gz"),
+        Path("data/parquet/statements/year=2022/part-0.parquet"),
+        Path("data/parquet/votes.parquet"),
+    ]
+    assert sorted(p.as_posix() for p in obsolete_outputs(tmp_path, tables, written)) == [
+        "data/parquet/statements.parquet",
+        "data/parquet/statements/year=2019/part-0.parquet",
+        "data/parquet/statements/year=2022/part-1.parquet",
+        "data/statements.csv",
+    ]
+    (tmp_path / "data/parquet/statements/year=2019/part-0.parquet").unlink()
+    remove_empty_folders(tmp_path, tables)
+    assert not (tmp_path / "data/parquet/statements/year=2019").exists()
+    assert (tmp_path / "data/parquet/statements/year=2022").is_dir()
