@@ -172,3 +172,40 @@ def test_parts_and_files_the_new_build_does_not_write_are_obsolete(tmp_path: Pat
     remove_empty_folders(tmp_path, tables)
     assert not (tmp_path / "data/parquet/statements/year=2019").exists()
     assert (tmp_path / "data/parquet/statements/year=2022").is_dir()
+
+
+@pytest.mark.parametrize("cross_device", [False, True])
+def test_commit_moves_obsolete_files_out_whatever_the_file_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cross_device: bool
+) -> None:
+    """Obsolete parts leave the release in the same journaled commit as the new files; across
+    file systems every move stays in its folder (renames never cross a device)."""
+    import os
+
+    from newstables.core import staging
+    from newstables.core.staging import commit, leftovers, staging_area
+
+    out = tmp_path / "out"
+    old_part = Path("data/parquet/statements/year=2019/part-0.parquet")
+    (out / old_part).parent.mkdir(parents=True)
+    (out / old_part).write_bytes(b"old")
+    renames: list[tuple[Path, Path]] = []
+    real_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        renames.append((Path(str(src)), Path(str(dst))))
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    if cross_device:
+        monkeypatch.setattr(staging, "same_file_system", lambda source, target_dir: False)
+    monkeypatch.setattr(staging.os, "replace", replace)
+    new_part = Path("data/parquet/statements/year=2022/part-0.parquet")
+    with staging_area(out) as folder:
+        (folder / new_part).parent.mkdir(parents=True)
+        (folder / new_part).write_bytes(b"new")
+        commit(out, folder, [new_part], [old_part])
+    assert (out / new_part).read_bytes() == b"new" and not (out / old_part).exists()
+    if cross_device:
+        moves = [(s, d) for s, d in renames if d.name != staging.JOURNAL]
+        assert all(s.parent == d.parent for s, d in moves), "every journaled move stays in its folder"
+    assert not leftovers(out) and not list(out.rglob(".staging-*"))
