@@ -13,7 +13,7 @@ as ``data/parquet/<table>/year=<YYYY>/part-<n>.parquet`` instead of one
 - Inside a partition, rows are sorted by ``document_id`` and then by the primary key, so one
   document's rows sit together; a partition is cut into parts of at most
   :data:`PART_MAX_BYTES` of Arrow (uncompressed) data each, in balanced parts. With zstd that
-  gives files of roughly 150-500 MB at scale; the seed's partitions are one small part each.
+  gives files of about 260 MB at scale (measured: benchmarks/bench_parts.py); the seed's partitions are one small part each.
 - Parts are written by pyarrow with fixed settings (zstd, statistics, no timestamps), so the
   same rows give the same bytes.
 
@@ -40,7 +40,7 @@ PARTITION_FIELD = "year"
 # Hive's (and Spark's) name for a NULL partition value; DuckDB and Polars read it as NULL too.
 DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 # A partition is cut into balanced parts of at most this much Arrow (uncompressed) data: 1 GiB,
-# which zstd-compressed Parquet of these text-heavy tables turns into files of about 150-500 MB
+# which zstd-compressed Parquet of these text-heavy tables turns into files of about 260 MB
 # (the 128 MB - 1 GB range engines read best).
 PART_MAX_BYTES = 2**30
 PARQUET_DIR = Path("data/parquet")
