@@ -13,7 +13,8 @@ as ``data/parquet/<table>/year=<YYYY>/part-<n>.parquet`` instead of one
 - Inside a partition, rows are sorted by ``document_id`` and then by the primary key, so one
   document's rows sit together; a partition is cut into parts of at most
   :data:`PART_MAX_BYTES` of Arrow (uncompressed) data each, in balanced parts. With zstd that
-  gives files of about 260 MB at scale (measured: benchmarks/bench_parts.py); the seed's partitions are one small part each.
+  gives files of about 260 MB at scale (measured: benchmarks/bench_parts.py); the seed's
+  partitions are one small part each.
 - Parts are written by pyarrow with fixed settings (zstd, statistics, no timestamps), so the
   same rows give the same bytes.
 
