@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: release build test lint typecheck bench clean-venv browser
+.PHONY: release build test lint typecheck bench clean-venv browser spark
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ release: $(STAMP)
 build: release
 
 ## make test: the same set-up, then lint, type checks and the whole test suite.
-test: $(STAMP) browser lint typecheck
+test: $(STAMP) browser spark lint typecheck
 	$(BIN)/python -m pytest
 
 ## make browser: Debian's Chromium and its driver, for the provenance-page tests (installed
@@ -31,6 +31,21 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
 	fi
+
+## make spark: Java (Debian's openjdk-17-jre-headless, when missing; needs root, as on CI) and
+## pyspark in its own venv .venv-spark (Great Expectations imports pyspark whenever it is
+## importable, so it stays out of .venv), for tests/test_engines.py.
+SPARK_PIN := pyspark==4.3.0
+SPARK_STAMP := .venv-spark/.installed-stamp
+spark: $(SPARK_STAMP)
+	@if ! command -v java >/dev/null 2>&1; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless; \
+	fi
+
+$(SPARK_STAMP): Makefile
+	test -x .venv-spark/bin/python || $(PYTHON) -m venv .venv-spark
+	.venv-spark/bin/python -m pip install --quiet $(SPARK_PIN)
+	touch $(SPARK_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check build tests benchmarks
@@ -50,10 +65,11 @@ bench-drafter: $(STAMP)
 	$(BIN)/python benchmarks/bench_drafter.py
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-spark
 
 .PHONY: bench-scale
 ## make bench-scale: the gate on DuckDB vs the previous pandas gate vs `frictionless validate`, and the
-## seed's cold build (benchmarks/results/gate.json). The synthetic-corpus figures come later.
+## seed's cold build (benchmarks/results/gate.json); Parquet parts at 1M rows (benchmarks/results/parts.json).
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py
+	$(BIN)/python benchmarks/bench_parts.py

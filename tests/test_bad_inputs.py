@@ -40,7 +40,13 @@ CASES_DIR = Path(__file__).parent / "bad_inputs"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "expected.yaml").is_file())
 # Keys of expected.yaml that steer the test rather than name a coordinate of the error.
 CONTROL_KEYS = frozenset({"command", "error", "delete", "xfail"})
-OUTPUT_GLOBS = ("data/*.csv", "data/parquet/*", "data/newstables.duckdb", "datapackage.json")
+OUTPUT_GLOBS = (
+    "data/*.csv",
+    "data/parquet/*",
+    "data/parquet/*/*/*",
+    "data/newstables.duckdb",
+    "datapackage.json",
+)
 
 
 def _verify_importable() -> bool:

@@ -15,6 +15,7 @@ REPRODUCIBLE = [
     "datapackage.json",
     "data/*.csv",
     "data/parquet/*.parquet",
+    "data/parquet/*/*/*.parquet",
     "validation/report/*",
     "schemas/*.schema.json",
     "data/newstables.duckdb",

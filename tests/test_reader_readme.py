@@ -41,6 +41,12 @@ def test_the_readme_tells_a_reader_how_to_open_every_format(readme: str) -> None
         "import pandas as pd",
         "import polars as pl",
         "arrow::read_parquet",
+        "arrow::open_dataset",
+        "pl.scan_parquet",
+        "hive_partitioning=True",
+        "from pyspark.sql import SparkSession",
+        "## Partitioned tables",
+        "__HIVE_DEFAULT_PARTITION__",
         "Data > From Text/CSV",
         "65001: Unicode (UTF-8)",
         "data/newstables.xlsx",
@@ -72,7 +78,7 @@ def test_every_link_of_the_readme_resolves_in_the_release(readme: str, folder: P
 
 def test_the_readme_lists_the_reader_files_with_their_sizes(readme: str, folder: Path) -> None:
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    listed = {r["path"]: r for r in descriptor["resources"]}
+    listed = {r["path"]: r for r in descriptor["resources"] if isinstance(r["path"], str)}
     for path in READER_FILES:
         assert (folder / path).is_file(), path
         assert listed[path]["bytes"] == (folder / path).stat().st_size
@@ -98,3 +104,16 @@ def test_each_example_query_of_the_readme_runs_on_the_release_files(readme: str,
         if "(duckdb only)" not in note:
             params = {"text": "China"} if ":text" in sql else {}
             lite.execute(sql, params).fetchall()
+
+
+def test_the_partitioned_tables_sql_runs_on_the_parts(
+    readme: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = readme.split("## Partitioned tables", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sql\n(.*?)```", section, flags=re.S)[0]
+    statements = [s for s in block.split(";") if s.strip() and "read_parquet" in s]
+    assert len(statements) == 2
+    monkeypatch.chdir(folder)  # the README's paths are relative to the release folder
+    rows = duckdb.execute(statements[0]).fetchall()
+    total = duckdb.execute("SELECT count(*) FROM 'data/statements.csv'").fetchall()[0][0]
+    assert rows and sum(count for _year, count in rows) == total

@@ -120,12 +120,15 @@ def test_release_folder_holds_data_docs_and_metadata(releases: Releases) -> None
     folder = releases.folder("0.1.0")
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     assert files >= EXPECTED_FILES
-    tables = [
-        r["name"]
-        for r in yaml.safe_load((releases.project / "schemas/package.yaml").read_text())["resources"]
-    ]
-    for table in tables:
-        assert {f"data/{table}.csv", f"data/parquet/{table}.parquet", f"schemas/{table}.schema.json"} <= files
+    resources = yaml.safe_load((releases.project / "schemas/package.yaml").read_text())["resources"]
+    for resource in resources:
+        table = resource["name"]
+        assert {f"data/{table}.csv", f"schemas/{table}.schema.json"} <= files
+        if resource.get("partition"):  # hive-style parts by publication year (core.parts)
+            assert any(f.startswith(f"data/parquet/{table}/year=") for f in files), table
+            assert f"data/parquet/{table}.parquet" not in files
+        else:
+            assert f"data/parquet/{table}.parquet" in files
     assert not any(p.name.startswith(".release-") for p in releases.dist.iterdir()), "staging removed"
 
 
@@ -147,11 +150,10 @@ def test_generated_metadata_documents(releases: Releases) -> None:
     ld = json.loads((folder / "datapackage.jsonld").read_text(encoding="utf-8"))
     assert ld["@type"] == "Dataset" and ld["version"] == "0.1.0"
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    assert [d["contentUrl"] for d in ld["distribution"]] == [r["path"] for r in descriptor["resources"]]
-    assert all(
-        f"sha256:{d['sha256']}" == r["hash"]
-        for d, r in zip(ld["distribution"], descriptor["resources"], strict=True)
-    )
+    # one distribution per file: a partitioned table's parts are listed one by one
+    files = [p for r in descriptor["resources"] for p in r.get("parts", [r])]
+    assert [d["contentUrl"] for d in ld["distribution"]] == [f["path"] for f in files]
+    assert all(f"sha256:{d['sha256']}" == f["hash"] for d, f in zip(ld["distribution"], files, strict=True))
     dictionary = (folder / "docs/data-dictionary.md").read_text(encoding="utf-8")
     assert "## actors: Actors" in dictionary and "| `actor_id` | string | yes |" in dictionary
 

@@ -136,3 +136,78 @@ def test_something_that_is_not_a_release(tmp_path: Path, cli: object) -> None:
     assert [e.type for e in verify_path(tmp_path / "file.txt")] == ["not-a-package"]
     result = cli("verify", tmp_path / "file.txt")  # type: ignore[operator]
     assert result.exit_code == 2 and "not-a-package" in result.output
+
+
+# --- partitioned Parquet (issue 9): every part listed with its own bytes and hash -------------
+
+
+def _statement_parts(folder: Path) -> list[str]:
+    """The parts datapackage.json lists for the statements table (one partition per year)."""
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "statements-parquet")
+    return [str(p["path"]) for p in resource["parts"]]
+
+
+def _rewrite_descriptor(folder: Path, change: object) -> None:
+    """Apply ``change`` to the statements-parquet resource of the release's datapackage.json."""
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "statements-parquet")
+    change(resource)  # type: ignore[operator]
+    path.write_text(json.dumps(descriptor, indent=2) + "\n", encoding="utf-8")
+
+
+def test_the_release_lists_each_part_with_its_bytes_and_hash(releases: Releases) -> None:
+    from newstables.checksums import sha256_file
+
+    folder = releases.folder("0.1.0")
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in descriptor["resources"] if r["name"] == "statements-parquet")
+    assert resource["path"] == [p["path"] for p in resource["parts"]]
+    assert resource["path"] and all(p.startswith("data/parquet/statements/year=") for p in resource["path"])
+    for part in resource["parts"]:
+        assert part["bytes"] == (folder / part["path"]).stat().st_size
+        assert part["hash"] == f"sha256:{sha256_file(folder / part['path'])}"
+    assert resource["partitioning"]["null_partition"] == "__HIVE_DEFAULT_PARTITION__"
+
+
+def test_a_wrong_part_hash_names_the_part_file(copy: Path) -> None:
+    _rewrite_descriptor(copy, lambda r: r["parts"][0].update(hash="sha256:" + "0" * 64))
+    assert ("hash-mismatch", _statement_parts(copy)[0]) in _types(copy)
+
+
+def test_a_parts_listing_that_disagrees_with_the_path_list_is_refused(copy: Path) -> None:
+    _rewrite_descriptor(copy, lambda r: r.update(path=[]))
+    errors = verify_path(copy)
+    assert ("parts-invalid", "statements-parquet") in [(e.type, e.coordinates.get("record")) for e in errors]
+
+
+def test_parts_outside_the_table_folder_are_refused(copy: Path) -> None:
+    def elsewhere(resource: dict[str, object]) -> None:
+        resource["path"] = ["data/votes.csv"]
+        resource["parts"] = [{"path": "data/votes.csv", "bytes": 1, "hash": "sha256:" + "0" * 64}]
+
+    _rewrite_descriptor(copy, elsewhere)
+    assert ("unsafe-resource-path", "datapackage.json") in _types(copy)
+
+
+def test_parts_together_must_hold_the_csv_rows(copy: Path) -> None:
+    """A listed part with fewer rows (descriptor and sums updated to match) is still caught:
+    the parts together must equal the CSV's rows."""
+    import pyarrow.parquet as pq
+
+    from newstables.metadata import file_stats
+    from newstables.verify import sha256sums_text
+
+    part = _statement_parts(copy)[0]
+    rows = pq.read_table(copy / part)
+    pq.write_table(rows.slice(0, rows.num_rows - 1), copy / part, compression="zstd")
+
+    def restat(resource: dict[str, object]) -> None:
+        resource["parts"] = [{"path": part, **file_stats(copy / part)}]
+        resource["path"] = [part]
+        resource.update(file_stats(copy / part))
+
+    _rewrite_descriptor(copy, restat)
+    (copy / "SHA256SUMS").write_text(sha256sums_text(copy), encoding="utf-8")
+    assert ("row-count-mismatch", "data/parquet/statements/") in _types(copy)

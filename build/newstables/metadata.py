@@ -4,6 +4,7 @@ plus the Table Schemas) generates ``datapackage.json``, the data dictionary,
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 
 from newstables.checksums import sha256_file
 from newstables.core.model import Field, Model, Package, Resource
-from newstables.project import DUCKDB_FILE, csv_path, parquet_path, schema_path
+from newstables.core.parts import DEFAULT_PARTITION, PARTITION_FIELD, table_folder
+from newstables.project import DUCKDB_FILE, parquet_files, parquet_path, published_csv, schema_path
 
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCE_PROFILE = "https://datapackage.org/profiles/2.0/dataresource.json"
@@ -23,40 +25,91 @@ def file_stats(path: Path) -> dict[str, Any]:
 
 
 def csv_resource(entry: Resource, staging: Path) -> dict[str, Any]:
-    """The datapackage resource describing a table's CSV file."""
+    """The datapackage resource describing a table's CSV file (``data/<table>.csv``, or
+    ``data/<table>.csv.gz`` with ``compression: gz`` for a table published compressed)."""
     name = entry.name
+    path = published_csv(staging, name)
+    compressed = {"compression": "gz"} if path.name.endswith(".gz") else {}
     return {
         "name": name,
         "type": "table",
-        "path": csv_path(name).as_posix(),
+        "path": path.as_posix(),
         "scheme": "file",
         "format": "csv",
+        **compressed,
         "mediatype": "text/csv",
         "encoding": "utf-8",
         "title": entry.title,
         "description": entry.description,
-        **file_stats(staging / csv_path(name)),
+        **file_stats(staging / path),
         "schema": schema_path(name).as_posix(),
     }
 
 
+def concatenated_stats(staging: Path, paths: Sequence[Path]) -> dict[str, Any]:
+    """Bytes and hash of the files of a multipart resource, read one after the other (what
+    Data Package v2 and Frictionless check for a resource whose ``path`` is a list)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with (staging / path).open("rb") as handle:
+            while chunk := handle.read(2**20):
+                digest.update(chunk)
+    size = sum((staging / path).stat().st_size for path in paths)
+    return {"bytes": size, "hash": f"sha256:{digest.hexdigest()}"}
+
+
+def parts_listing(staging: Path, paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The ``parts`` extension property: every part's path, bytes and hash (Data Package v2
+    has one hash per resource; this lets a reader check, fetch or replace one part alone)."""
+    return [{"path": p.as_posix(), **file_stats(staging / p)} for p in paths]
+
+
 def parquet_resource(entry: Resource, staging: Path) -> dict[str, Any]:
-    """The datapackage resource describing a table's Parquet file."""
+    """The datapackage resource describing a table's Parquet file, or its parts.
+
+    A partitioned table (see ``core.parts``) is one resource whose ``path`` lists its parts
+    (Data Package v2 multipart; ``bytes`` and ``hash`` are those of the parts read in order)
+    plus two extension properties: ``parts`` (each part's own path, bytes and hash) and
+    ``partitioning`` (how the folders are named and what their value means).
+    """
     name = entry.name
-    return {
+    csv = published_csv(staging, name).as_posix()
+    files = parquet_files(staging, name) if entry.partition else [parquet_path(name)]
+    resource: dict[str, Any] = {
         "name": f"{name}-parquet",
         # Frictionless reads Parquet through pandas and cannot then count its bytes or
         # hash it; as a "file" resource both are checked. Its rows are checked against
         # the CSV by the build (validate.check_formats_agree).
         "type": "file",
-        "path": parquet_path(name).as_posix(),
+        "path": files[0].as_posix(),
         "scheme": "file",
         "format": "parquet",
         "mediatype": "application/vnd.apache.parquet",
         "title": f"{entry.title} (Parquet)",
-        "description": f"The same rows as {csv_path(name).as_posix()}, typed, in Apache Parquet.",
-        **file_stats(staging / parquet_path(name)),
+        "description": f"The same rows as {csv}, typed, in Apache Parquet.",
+        **file_stats(staging / files[0]),
     }
+    if entry.partition:
+        folder = table_folder(name).as_posix()
+        resource["path"] = [p.as_posix() for p in files]
+        resource["description"] = (
+            f"The same rows as {csv}, typed, in Apache Parquet, partitioned hive-style by the "
+            f"publication year of each row's document: {folder}/{PARTITION_FIELD}=<YYYY>/part-<n>.parquet, "
+            f"rows sorted by document_id then primary key. Read the folder with hive partitioning "
+            f"to get the {PARTITION_FIELD} column."
+        )
+        resource.update(concatenated_stats(staging, files))
+        resource["partitioning"] = {
+            "style": "hive",
+            "folder": folder,
+            "field": PARTITION_FIELD,
+            "type": "integer",
+            "source": "documents.date_published (year), joined on document_id",
+            "null_partition": DEFAULT_PARTITION,
+            "null_means": "no document (external rows) or a document without a publication date",
+        }
+        resource["parts"] = parts_listing(staging, files)
+    return resource
 
 
 def duckdb_resource(staging: Path) -> dict[str, Any]:
@@ -189,6 +242,25 @@ def _distribution(resource: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def _files_of(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per file of a resource: the resource itself, or each of its ``parts``, named
+    ``<resource>/<year=...>/part-<n>.parquet`` after its path under the table's folder."""
+    parts = resource.get("parts")
+    if not isinstance(parts, list):
+        return [resource]
+    folder = str(resource.get("partitioning", {}).get("folder", ""))
+    return [
+        {
+            **{k: v for k, v in resource.items() if k in ("mediatype",)},
+            "name": f"{resource['name']}/{str(part['path']).removeprefix(folder + '/')}",
+            "path": part["path"],
+            "bytes": part["bytes"],
+            "hash": part["hash"],
+        }
+        for part in parts
+    ]
+
+
 def jsonld(package: Package, datapackage_dict: dict[str, Any]) -> str:
     """``datapackage.jsonld``: a schema.org Dataset with one distribution per resource file."""
     document: dict[str, Any] = {
@@ -206,7 +278,9 @@ def jsonld(package: Package, datapackage_dict: dict[str, Any]) -> str:
             {"@type": "CreativeWork", "name": s.get("title", ""), "url": s.get("path", "")}
             for s in package.sources
         ],
-        "distribution": [_distribution(r) for r in datapackage_dict.get("resources", [])],
+        "distribution": [
+            _distribution(part) for r in datapackage_dict.get("resources", []) for part in _files_of(r)
+        ],
     }
     if package.homepage:
         document["url"] = package.homepage

@@ -30,7 +30,7 @@ from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
-from newstables.publish import write_release
+from newstables.publish import obsolete_outputs, remove_empty_folders, write_release
 from newstables.read import (
     Annotations,
     default_document,
@@ -188,6 +188,7 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         if errors:
             keep_failed_report(staging, out)
             raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
-        commit(out, staging, outputs)
+        commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
+        remove_empty_folders(out, tables)
         shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     return tables

@@ -87,9 +87,34 @@ def csv_path(table: str) -> Path:
     return Path("data") / f"{table}.csv"
 
 
+def csv_gz_path(table: str) -> Path:
+    """Release-relative path of a table's gzip-compressed CSV file (tables past
+    ``core.formats.CSV_GZIP_MIN_BYTES``)."""
+    return Path("data") / f"{table}.csv.gz"
+
+
+def published_csv(root: Path, table: str) -> Path:
+    """Release-relative path of the CSV file a release (or staging folder) ``root`` holds for
+    ``table``: ``data/<table>.csv.gz`` when the table was published compressed, else
+    ``data/<table>.csv``."""
+    return csv_gz_path(table) if (root / csv_gz_path(table)).is_file() else csv_path(table)
+
+
 def parquet_path(table: str) -> Path:
-    """Release-relative path of a table's Parquet file."""
+    """Release-relative path of a table's Parquet file (a table that is not partitioned;
+    partitioned tables are folders of parts, see ``core.parts``)."""
     return Path("data/parquet") / f"{table}.parquet"
+
+
+def parquet_files(root: Path, table: str) -> list[Path]:
+    """Release-relative paths of the Parquet file(s) ``root`` holds for ``table``: the parts of a
+    partitioned table (``data/parquet/<table>/year=*/part-*.parquet``, in listing order), else
+    its one file."""
+    from newstables.core.parts import found_parts, table_folder
+
+    if (root / table_folder(table)).is_dir():
+        return [Path(p) for p in found_parts(root, table)]
+    return [parquet_path(table)]
 
 
 def schema_path(table: str) -> Path:

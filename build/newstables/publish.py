@@ -4,27 +4,53 @@ folder; ``core.staging.commit`` moves them into place once everything has been v
 CSV and Parquet are written by ``core.formats`` (byte-reproducible), typed from the
 metadata model; the DuckDB file by ``sql`` (one thread, no compression: byte-reproducible
 too, and listed with its size and hash in ``datapackage.json`` like every other file).
+Tables marked ``partition`` in package.yaml get their Parquet copy as hive-style parts by the
+publication year of each row's document (``core.parts``); a CSV past
+``core.formats.CSV_GZIP_MIN_BYTES`` is published gzip-compressed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pyarrow as pa
 
-from newstables.core.formats import arrow_table, write_csv, write_parquet
+from newstables.core.formats import (
+    CSV_GZIP_MIN_BYTES,
+    arrow_table,
+    write_csv,
+    write_csv_maybe_gz,
+    write_parquet,
+)
 from newstables.core.model import Model
+from newstables.core.parts import PARQUET_DIR, write_partitioned
 from newstables.examples import load_queries
 from newstables.metadata import datapackage_json
-from newstables.project import DUCKDB_FILE, SCHEMAS, Project, csv_path, parquet_path, schema_path
+from newstables.project import (
+    DUCKDB_FILE,
+    SCHEMAS,
+    Project,
+    csv_gz_path,
+    csv_path,
+    parquet_path,
+    schema_path,
+)
 from newstables.publish_sqlite import write_sqlite
 from newstables.publish_xlsx import write_xlsx
 from newstables.sql import create_database
 from newstables.tables import Table
 from newstables.viewer import write_viewer
 
-__all__ = ["to_arrow", "write_csv", "write_parquet", "write_release"]
+__all__ = [
+    "obsolete_outputs",
+    "remove_empty_folders",
+    "to_arrow",
+    "write_csv",
+    "write_parquet",
+    "write_release",
+]
 
 
 def to_arrow(table: Table) -> pa.Table:
@@ -32,15 +58,62 @@ def to_arrow(table: Table) -> pa.Table:
     return arrow_table(table.resource, table.rows)
 
 
-def write_tables(tables: dict[str, Table], staging: Path) -> dict[str, pa.Table]:
-    """Write every table's CSV and Parquet file under ``staging``; return the Arrow tables."""
-    (staging / "data/parquet").mkdir(parents=True, exist_ok=True)
+def publication_dates(tables: dict[str, Table]) -> dict[str, dt.date | None]:
+    """Every document's publication date (None when unknown), from the ``documents`` table."""
+    if "documents" not in tables:
+        return {}
+    documents = to_arrow(tables["documents"])
+    ids = documents.column("document_id").to_pylist()
+    dates = documents.column("date_published").to_pylist()
+    return dict(zip((str(i) for i in ids), dates, strict=True))
+
+
+def write_tables(
+    tables: dict[str, Table], staging: Path, min_gzip_bytes: int = CSV_GZIP_MIN_BYTES
+) -> tuple[dict[str, pa.Table], list[Path]]:
+    """Write every table's CSV and Parquet file(s) under ``staging``; return the Arrow tables
+    and the release-relative paths written (CSV, then Parquet files and parts)."""
+    (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
+    published = publication_dates(tables)
     arrows = {}
+    csvs: list[Path] = []
+    parquets: list[Path] = []
     for name, table in tables.items():
         arrows[name] = to_arrow(table)
-        write_csv(arrows[name], staging / csv_path(name))
-        write_parquet(arrows[name], staging / parquet_path(name))
-    return arrows
+        written = write_csv_maybe_gz(arrows[name], staging / csv_path(name), min_gzip_bytes)
+        csvs.append(written.relative_to(staging))
+        if table.resource.partition:
+            order = ["document_id", *(k for k in table.resource.primary_key if k != "document_id")]
+            parquets += write_partitioned(arrows[name], name, staging, published, order)
+        else:
+            write_parquet(arrows[name], staging / parquet_path(name))
+            parquets.append(parquet_path(name))
+    return arrows, [*csvs, *parquets]
+
+
+def obsolete_outputs(out: Path, tables: dict[str, Table], written: list[Path]) -> list[Path]:
+    """Files a previous build published under ``out`` for these tables that this build does not
+    write (a table newly partitioned or newly compressed leaves its old file; a year that lost
+    its rows leaves its parts): ``commit`` moves them out of the release with the new files."""
+    keep = {p.as_posix() for p in written}
+    candidates: list[Path] = []
+    for name in tables:
+        candidates += [csv_path(name), csv_gz_path(name), parquet_path(name)]
+        folder = out / PARQUET_DIR / name
+        if folder.is_dir() and not folder.is_symlink():
+            candidates += [p.relative_to(out) for p in folder.rglob("*") if not p.is_dir()]
+    return sorted(p for p in candidates if p.as_posix() not in keep and (out / p).is_file())
+
+
+def remove_empty_folders(out: Path, tables: dict[str, Table]) -> None:
+    """Remove the partition folders that obsolete parts left empty (after the commit)."""
+    for name in tables:
+        folder = out / PARQUET_DIR / name
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for child in sorted([folder, *folder.rglob("*")], key=lambda p: len(p.parts), reverse=True):
+            if child.is_dir() and not child.is_symlink() and not any(child.iterdir()):
+                child.rmdir()
 
 
 def copy_schemas(project: Project, tables: dict[str, Table], staging: Path) -> list[Path]:
@@ -54,7 +127,7 @@ def copy_schemas(project: Project, tables: dict[str, Table], staging: Path) -> l
 def write_release(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
     """Write all data outputs into ``staging``; return their release-relative paths."""
     schemas = copy_schemas(project, tables, staging)
-    arrows = write_tables(tables, staging)
+    arrows, outputs = write_tables(tables, staging)
     create_database(staging / DUCKDB_FILE, tables, arrows)
     # The reader formats (issue 10), each listed in datapackage.json with its bytes and hash.
     metadata = model.package.as_dict()
@@ -64,6 +137,5 @@ def write_release(project: Project, tables: dict[str, Table], model: Model, stag
         *write_viewer(project, tables, model.package, staging),
     ]
     (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
-    outputs = [csv_path(n) for n in tables] + [parquet_path(n) for n in tables]
     extra_paths = [Path(resource["path"]) for resource in extras]
     return [*schemas, *outputs, DUCKDB_FILE, *extra_paths, Path("datapackage.json")]

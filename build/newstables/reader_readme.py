@@ -80,9 +80,19 @@ def files_section(descriptor: dict[str, Any]) -> list[str]:
         if not resources:
             continue
         size = human_size(sum(int(r.get("bytes", 0)) for r in resources))
-        if fmt in ("csv", "parquet"):
-            folder = "data/" if fmt == "csv" else "data/parquet/"
-            path = f"`{folder}<table>.{fmt}` ({len(resources)} files)"
+        if fmt == "csv":
+            compressed = sum(1 for r in resources if str(r.get("path", "")).endswith(".gz"))
+            gz = f", {compressed} of them gzip-compressed `data/<table>.csv.gz`" if compressed else ""
+            path = f"`data/<table>.csv` ({len(resources)} files{gz})"
+        elif fmt == "parquet":
+            files = sum(len(r.get("parts", [r])) for r in resources)
+            partitioned = sum(1 for r in resources if "parts" in r)
+            parts = (
+                f"; {partitioned} tables as parts `data/parquet/<table>/year=<YYYY>/part-<n>.parquet`"
+                if partitioned
+                else ""
+            )
+            path = f"`data/parquet/<table>.parquet` ({files} files{parts})"
         else:
             path = f"[`{resources[0]['path']}`]({resources[0]['path']})"
         lines.append(f"| {path} | {note} | {size} |")
@@ -156,13 +166,17 @@ def opening_section() -> list[str]:
         "```",
         "",
         "DuckDB 1.0 and 1.1 cannot open this file; they read the Parquet files: "
-        "`SELECT * FROM 'data/parquet/statements.parquet'`.",
+        "`SELECT * FROM 'data/parquet/actors.parquet'`.",
         "",
         "### pandas",
         "",
         "```python",
         "import pandas as pd",
-        'statements = pd.read_parquet("data/parquet/statements.parquet")',
+        "import pyarrow.dataset as ds",
+        'votes = pd.read_parquet("data/parquet/votes.parquet")',
+        "# a partitioned table: its folder of parts, with the `year` column (pd.read_parquet on the",
+        "# folder refuses the NULL partition: 'Cannot yet unify dictionaries with nulls')",
+        'statements = ds.dataset("data/parquet/statements", partitioning="hive").to_table().to_pandas()',
         "# or from CSV: keep empty cells empty and ids as text",
         'actors = pd.read_csv("data/actors.csv", keep_default_na=False, dtype=str)',
         "```",
@@ -171,14 +185,27 @@ def opening_section() -> list[str]:
         "",
         "```python",
         "import polars as pl",
-        'statements = pl.read_parquet("data/parquet/statements.parquet")',
+        'statements = pl.scan_parquet("data/parquet/statements", hive_partitioning=True)  # lazy',
         'actors = pl.read_csv("data/actors.csv", infer_schema=False)  # every column as text',
+        "sql = pl.SQLContext(statements=statements)",
+        'sql.execute("SELECT year, count(*) AS n FROM statements GROUP BY year").collect()',
+        "```",
+        "",
+        "### Spark",
+        "",
+        "```python",
+        "from pyspark.sql import SparkSession",
+        'spark = SparkSession.builder.master("local[*]").getOrCreate()',
+        'spark.read.parquet("data/parquet/statements").createOrReplaceTempView("statements")',
+        'spark.read.parquet("data/parquet/actors.parquet").createOrReplaceTempView("actors")',
+        'spark.sql("SELECT year, count(*) FROM statements GROUP BY year").show()',
         "```",
         "",
         "### R",
         "",
         "```r",
-        'statements <- arrow::read_parquet("data/parquet/statements.parquet")',
+        'statements <- dplyr::collect(arrow::open_dataset("data/parquet/statements"))  # adds `year`',
+        'votes <- arrow::read_parquet("data/parquet/votes.parquet")',
         'actors <- readr::read_csv("data/actors.csv", na = "", col_types = readr::cols(.default = "c"))',
         "# or SQL on the database file",
         'con <- DBI::dbConnect(duckdb::duckdb(), "data/newstables.duckdb", read_only = TRUE)',
@@ -215,6 +242,37 @@ def opening_section() -> list[str]:
         "server. Every evidence span of the article is highlighted in its table's colour; click a "
         "span to list the rows resting on it, click a row to see its fields and its span. "
         "Corrections and fidelity warnings are marked where they apply.",
+        "",
+    ]
+
+
+def parts_section(descriptor: dict[str, Any]) -> list[str]:
+    """How the partitioned tables are laid out and read (nothing when no table is)."""
+    partitioned = [r for r in descriptor.get("resources", []) if isinstance(r.get("parts"), list)]
+    if not partitioned:
+        return []
+    names = ", ".join(f"`{str(r['name']).removesuffix('-parquet')}`" for r in partitioned)
+    return [
+        "## Partitioned tables",
+        "",
+        f"The Parquet copies of {names} are folders of parts, hive-style, by the publication year "
+        "of each row's document (`documents.date_published`, joined on `document_id`): "
+        "`data/parquet/<table>/year=<YYYY>/part-<n>.parquet`, rows sorted by `document_id` and then "
+        "the primary key. Rows without a document (external rows) and rows of a document without "
+        "a date are in `year=__HIVE_DEFAULT_PARTITION__`, which DuckDB 2.x, Polars and Spark read "
+        "as NULL. The `year` column is in the folder names only: read the folder with hive "
+        "partitioning to get it. `datapackage.json` lists every part with its bytes and SHA-256 "
+        "(`parts`); the CSV file of the table holds the same rows in one file.",
+        "",
+        "```sql",
+        "-- DuckDB 2.x",
+        "SELECT year, count(*) FROM read_parquet('data/parquet/statements/*/*.parquet', "
+        "hive_partitioning = true) GROUP BY year ORDER BY year;",
+        "-- DuckDB 1.x reads the NULL partition as the text '__HIVE_DEFAULT_PARTITION__' (and `year` "
+        "as text):",
+        "SELECT * REPLACE (CAST(NULLIF(year, '__HIVE_DEFAULT_PARTITION__') AS BIGINT) AS year)",
+        "FROM read_parquet('data/parquet/statements/*/*.parquet', hive_partitioning = true);",
+        "```",
         "",
     ]
 
@@ -337,6 +395,7 @@ def reader_readme(
         *files_section(descriptor),
         *tables_section(metadata, schemas, counts),
         *opening_section(),
+        *parts_section(descriptor),
         *queries_section(queries),
         *checking_section(),
         *install_section(metadata),

@@ -10,21 +10,21 @@ from typing import Any
 from newstables.core.model import Model, Package
 from newstables.examples import load_queries
 from newstables.metadata import citation_cff, data_dictionary, jsonld
-from newstables.project import DATAPACKAGE, Project
+from newstables.project import DATAPACKAGE, Project, parquet_files
 from newstables.reader_readme import reader_readme
 
 CHANGELOG = Path("CHANGELOG.md")
 
 
 def row_counts(descriptor: dict[str, Any], folder: Path) -> dict[str, int]:
-    """Rows of each CSV table (read from its Parquet copy's metadata)."""
+    """Rows of each CSV table (read from its Parquet copy's metadata: its file, or its parts)."""
     import pyarrow.parquet as pq
 
     counts = {}
     for resource in descriptor["resources"]:
         if resource.get("format") == "csv":
-            parquet = folder / "data/parquet" / f"{resource['name']}.parquet"
-            counts[resource["name"]] = pq.ParquetFile(parquet).metadata.num_rows
+            files = parquet_files(folder, str(resource["name"]))
+            counts[resource["name"]] = sum(pq.ParquetFile(folder / f).metadata.num_rows for f in files)
     return counts
 
 

@@ -16,7 +16,7 @@ import duckdb
 from newstables.core.formats import read_csv_sql, read_csv_text_sql
 from newstables.core.model import Resource, quote_literal
 from newstables.errors import NewstablesError
-from newstables.project import CONTEXT_CHARS, DUCKDB_FILE, SEED_DOCUMENT, csv_path, parquet_path
+from newstables.project import CONTEXT_CHARS, DUCKDB_FILE, SEED_DOCUMENT, parquet_files, published_csv
 
 __all__ = [
     "excerpt_findings",
@@ -59,15 +59,20 @@ def excerpt_findings(
     for table, resource in tables.items():
         if not {"char_start", "char_end", "excerpt"} <= set(resource.columns):
             continue
-        path = staging / csv_path(table)
+        path = staging / published_csv(staging, table)
         extra = [c if c in resource.columns else "NULL" for c in ("document_id", "prefix", "suffix")]
+        shown = published_csv(staging, table).as_posix()
         rows = con.execute(
             f"SELECT char_start, char_end, excerpt, {', '.join(extra)} "
             f"FROM {read_csv_sql(path, resource)} WHERE char_start IS NOT NULL"
         ).fetchall()
         for start, end, excerpt, document_id, prefix, suffix in rows:
             raw = documents.get(document_id or SEED_DOCUMENT)
-            coordinates = {"file": csv_path(table).as_posix(), "record": f"[{start}, {end})", "line": "-"}
+            coordinates = {
+                "file": shown,
+                "record": f"[{start}, {end})",
+                "line": "-",
+            }
             if raw is None:
                 found.append(
                     NewstablesError(
@@ -111,15 +116,24 @@ def format_findings(staging: Path, tables: dict[str, Resource]) -> list[Newstabl
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
     for table, resource in tables.items():
-        csv = read_csv_sql(staging / csv_path(table), resource)
+        csv_file = published_csv(staging, table)
+        csv = read_csv_sql(staging / csv_file, resource)
         others = {
-            "parquet": f"read_parquet({quote_literal((staging / parquet_path(table)).as_posix())})",
+            "parquet": read_parquet_sql(staging, parquet_files(staging, table), resource.columns),
             "duckdb": f"db.main.{table}",
         }
         for name, relation in others.items():
-            found += _compare(con, table, csv, relation, name)
+            found += _compare(con, table, csv, relation, name, csv_file.as_posix())
     con.close()
     return found
+
+
+def read_parquet_sql(root: Path, files: list[Path], columns: list[str]) -> str:
+    """A DuckDB relation over a table's Parquet file or parts (the table's columns, in schema
+    order, without the hive ``year`` column that the folder names carry)."""
+    paths = ", ".join(quote_literal((root / f).as_posix()) for f in files)
+    selected = ", ".join(f'"{c}"' for c in columns)
+    return f"(SELECT {selected} FROM read_parquet([{paths}], hive_partitioning = false))"
 
 
 def check_formats_agree(staging: Path, tables: dict[str, Resource]) -> None:
@@ -129,7 +143,7 @@ def check_formats_agree(staging: Path, tables: dict[str, Resource]) -> None:
 
 
 def _compare(
-    con: duckdb.DuckDBPyConnection, table: str, csv: str, other: str, name: str
+    con: duckdb.DuckDBPyConnection, table: str, csv: str, other: str, name: str, csv_file: str
 ) -> list[NewstablesError]:
     counts = con.execute(f"SELECT (SELECT count(*) FROM {csv}), (SELECT count(*) FROM {other})").fetchall()[0]
     differing = con.execute(
@@ -140,7 +154,7 @@ def _compare(
         return [
             NewstablesError(
                 "outputs-disagree",
-                file=csv_path(table).as_posix(),
+                file=csv_file,
                 table=table,
                 detail=f"CSV has {counts[0]} rows, {name} {counts[1]}; {differing} rows differ",
             )

@@ -22,8 +22,9 @@ import duckdb
 from newstables.checksums import sha256_file
 from newstables.core.formats import read_csv_sql, read_csv_text_sql
 from newstables.core.model import Resource, parse_schema, read_descriptor
+from newstables.core.parts import found_parts, is_part_path, table_folder
 from newstables.errors import ErrorList, NewstablesError
-from newstables.project import DATAPACKAGE, DUCKDB_FILE, parquet_path
+from newstables.project import DATAPACKAGE, DUCKDB_FILE, parquet_files, parquet_path
 
 SUMS = "SHA256SUMS"
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
@@ -226,24 +227,81 @@ def load_datapackage(root: Path) -> tuple[dict[str, Any] | None, list[Newstables
 
 
 def check_resource_file(root: Path, resource: dict[str, Any]) -> list[NewstablesError]:
-    """A resource's path is safe and exists, and its bytes and hash match the descriptor."""
+    """A resource's path is safe and exists, and its bytes and hash match the descriptor.
+
+    A partitioned Parquet resource (``path`` a list, ``parts`` listing each part) is checked
+    part by part instead: see :func:`check_parts`."""
     name, path = resource.get("name", "?"), resource.get("path")
     descriptor = DATAPACKAGE.as_posix()
+    if isinstance(path, list) or "parts" in resource:
+        return check_parts(root, resource)
     if not isinstance(path, str) or is_unsafe(path):
         return [NewstablesError("unsafe-resource-path", file=descriptor, record=name, value=path)]
     target = root / path
     if not target.is_file():
         return [NewstablesError("resource-missing", file=descriptor, record=name, value=path)]
+    return check_file_stats(root, path, resource)
+
+
+def check_file_stats(root: Path, path: str, listed: dict[str, Any]) -> list[NewstablesError]:
+    """A file's size and SHA-256 against the ``bytes`` and ``hash`` its listing gives."""
+    target = root / path
     errors = []
-    if "bytes" in resource and target.stat().st_size != resource["bytes"]:
+    if "bytes" in listed and target.stat().st_size != listed["bytes"]:
         errors.append(
             NewstablesError(
-                "bytes-mismatch", file=path, found=target.stat().st_size, expected=resource["bytes"]
+                "bytes-mismatch", file=path, found=target.stat().st_size, expected=listed["bytes"]
             )
         )
-    algorithm, _, digest = str(resource.get("hash", "")).rpartition(":")
+    algorithm, _, digest = str(listed.get("hash", "")).rpartition(":")
     if digest and algorithm in ("sha256", "") and (found := sha256_file(target)) != digest:
         errors.append(NewstablesError("hash-mismatch", file=path, found=found, expected=digest))
+    return errors
+
+
+def listed_parts(resource: dict[str, Any]) -> tuple[list[dict[str, Any]], list[NewstablesError]]:
+    """The ``parts`` of a partitioned resource, checked against its ``path`` list: the same
+    paths in the same order, each an object with a path. Problems are ``parts-invalid``."""
+    name = str(resource.get("name", "?"))
+    parts, paths = resource.get("parts"), resource.get("path")
+
+    def invalid(detail: str) -> tuple[list[dict[str, Any]], list[NewstablesError]]:
+        return [], [NewstablesError("parts-invalid", file=DATAPACKAGE.as_posix(), record=name, detail=detail)]
+
+    well_formed = isinstance(parts, list) and all(
+        isinstance(p, dict) and isinstance(p.get("path"), str) for p in parts
+    )
+    if not isinstance(parts, list) or not well_formed:
+        return invalid("'parts' must be a list of objects with a path, bytes and hash")
+    if not isinstance(paths, list) or [p["path"] for p in parts] != paths:
+        return invalid("'path' must list exactly the paths of 'parts', in the same order")
+    return parts, []
+
+
+def check_parts(root: Path, resource: dict[str, Any]) -> list[NewstablesError]:
+    """Every listed part is a safe path inside the table's folder, exists, and has its listed
+    bytes and hash; no file in the table's folder is left unlisted."""
+    descriptor, name = DATAPACKAGE.as_posix(), str(resource.get("name", "?"))
+    parts, errors = listed_parts(resource)
+    if errors:
+        return errors
+    table = name.removesuffix("-parquet")
+    for part in parts:
+        path = str(part["path"])
+        if is_unsafe(path) or not is_part_path(path, table):
+            errors.append(NewstablesError("unsafe-resource-path", file=descriptor, record=name, value=path))
+        elif not (root / path).is_file():
+            errors.append(NewstablesError("part-missing", file=path, record=name))
+        else:
+            errors += check_file_stats(root, path, part)
+    if any(e.type == "unsafe-resource-path" for e in errors):
+        return errors
+    listed = {str(p["path"]) for p in parts}
+    errors += [
+        NewstablesError("part-unlisted", file=found, record=name)
+        for found in found_parts(root, table)
+        if found not in listed
+    ]
     return errors
 
 
@@ -313,16 +371,27 @@ def check_header(
 
 
 def parquet_rows(root: Path, table: str) -> tuple[int | None, list[NewstablesError]]:
-    """Row count of a table's Parquet file, or an error when it cannot be opened."""
+    """Row count of a table's Parquet file (or of all its parts), or an error for each file
+    that cannot be opened."""
     import pyarrow.parquet as pq
 
-    relative = parquet_path(table).as_posix()
-    if not (root / relative).is_file():
-        return None, []  # reported by the resource checks
-    try:
-        return pq.ParquetFile(root / relative).metadata.num_rows, []
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        return None, [NewstablesError("parquet-unreadable", file=relative, detail=str(exc))]
+    total, errors = 0, []
+    for path in parquet_files(root, table):
+        relative = path.as_posix()
+        if not (root / relative).is_file():
+            return None, []  # reported by the resource checks
+        try:
+            total += pq.ParquetFile(root / relative).metadata.num_rows
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            errors.append(NewstablesError("parquet-unreadable", file=relative, detail=str(exc)))
+    return (None if errors else total), errors
+
+
+def parquet_label(root: Path, table: str) -> str:
+    """How errors name a table's Parquet copy: its file, or its folder of parts."""
+    if (root / table_folder(table)).is_dir():
+        return table_folder(table).as_posix() + "/"
+    return parquet_path(table).as_posix()
 
 
 def check_table(
@@ -344,7 +413,7 @@ def check_table(
         return [
             NewstablesError(
                 "row-count-mismatch",
-                file=parquet_path(table).as_posix(),
+                file=parquet_label(root, table),
                 found=count,
                 expected=f"{csv_count} (as in {path})",
             )

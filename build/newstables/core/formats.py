@@ -8,6 +8,8 @@ with a line-size limit taken from the file, so that a long text cell never fails
 
 from __future__ import annotations
 
+import gzip
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,10 @@ from newstables.core.model import Resource, quote_literal
 
 # DuckDB's read_csv refuses lines longer than max_line_size (2 MiB by default).
 DEFAULT_MAX_LINE = 2_097_152
+# A table whose CSV would be larger than this is published as ``data/<table>.csv.gz`` instead
+# (deterministic gzip: no file name, mtime 0). 256 MiB is past what a spreadsheet opens anyway,
+# and far past the seed's tables (kilobytes), so small releases keep plain CSV.
+CSV_GZIP_MIN_BYTES = 256 * 2**20
 
 
 def arrow_table(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
@@ -36,6 +42,29 @@ def write_csv(arrow: pa.Table, path: Path) -> None:
     con.register("rows", arrow)
     con.execute(f"COPY rows TO {quote_literal(path.as_posix())} (FORMAT csv, HEADER true, DELIMITER ',')")
     con.close()
+
+
+def gzip_file(source: Path, target: Path) -> None:
+    """Compress ``source`` into ``target`` with the same bytes on every run: no file name and
+    mtime 0 in the gzip header, a fixed compression level."""
+    with (
+        source.open("rb") as plain,
+        target.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as packed,
+    ):
+        shutil.copyfileobj(plain, packed, 2**20)
+
+
+def write_csv_maybe_gz(arrow: pa.Table, plain: Path, min_gzip_bytes: int = CSV_GZIP_MIN_BYTES) -> Path:
+    """Write a table's CSV at ``plain`` (``data/<table>.csv``); when it is larger than
+    ``min_gzip_bytes``, replace it by ``<plain>.gz``. Returns the path written."""
+    write_csv(arrow, plain)
+    if plain.stat().st_size <= min_gzip_bytes:
+        return plain
+    packed = plain.with_name(plain.name + ".gz")
+    gzip_file(plain, packed)
+    plain.unlink()
+    return packed
 
 
 def write_parquet(arrow: pa.Table, path: Path) -> None:

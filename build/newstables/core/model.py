@@ -219,6 +219,9 @@ class Resource:
     missing_values: tuple[str, ...] = ("",)
     id_template: str | None = None
     schema_file: str = ""
+    # How the table's Parquet copy is split (``partition`` in package.yaml): None for one file,
+    # ``publication_year`` for hive-style parts by the year of the row's document (core.parts).
+    partition: str | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -443,7 +446,25 @@ def _check_entries(entries: list[dict[str, Any]], lines: dict[str, int]) -> None
         template = entry.get("id_template")
         if template is not None and not isinstance(template, str):
             raise _invalid(PACKAGE_FILE, lines, "resources", f"{table}.id_template", "a string")
+        _check_partition(entry, table, lines)
         seen.add(table)
+
+
+# Values of a resource's ``partition`` property (see core.parts): the Parquet copy is split by
+# the publication year of each row's document, so the table needs a ``document_id`` column.
+PARTITION_SCHEMES = ("publication_year",)
+
+
+def _check_partition(entry: dict[str, Any], table: str, lines: dict[str, int]) -> None:
+    partition = entry.get("partition")
+    if partition is not None and partition not in PARTITION_SCHEMES:
+        raise _invalid(
+            PACKAGE_FILE,
+            lines,
+            "resources",
+            f"{table}.partition: {partition}",
+            "partition: " + " or ".join(PARTITION_SCHEMES) + " (or no partition key)",
+        )
 
 
 def load_package(project_root: Path) -> Package:
@@ -663,6 +684,7 @@ def parse_schema(descriptor: Any, file: str, entry: dict[str, Any], text: str = 
         missing_values=tuple(missing),
         id_template=entry.get("id_template"),
         schema_file=file,
+        partition=entry.get("partition"),
     )
 
 
@@ -717,6 +739,16 @@ def load_tables(root: Path, package: Package) -> tuple[dict[str, Resource], list
     for resource in tables.values():
         if resource.id_template and resource.name in tables:
             found += _check_template(resource)
+        if resource.partition and not resource.has_field("document_id"):
+            found.append(
+                _invalid(
+                    PACKAGE_FILE,
+                    {},
+                    "resources",
+                    f"{resource.name}.partition: {resource.partition}",
+                    f"a partitioned table with a document_id column ({resource.name} has none)",
+                )
+            )
     return tables, found
 
 

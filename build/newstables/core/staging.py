@@ -31,7 +31,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,6 +45,7 @@ STAGING_PREFIXES = (STAGING_PREFIX, RELEASE_PREFIX)
 # Folders (relative to ``out``) where staging leftovers can sit: the staging folders at the
 # top, and cross-file-system copies next to their targets.
 LEFTOVER_DIRS = (".", "data", "data/parquet", "schemas", "validation", "validation/report")
+PARTITION_FOLDERS = "data/parquet/*/*"
 
 Move = tuple[str, str]
 
@@ -158,8 +159,9 @@ def roll_forward(out: Path) -> bool:
 def leftovers(out: Path) -> list[Path]:
     """Staging folders and cross-file-system copies left in ``out`` by dead runs."""
     found = []
-    for relative in LEFTOVER_DIRS:
-        folder = out / relative
+    # the fixed folders, and the partition folders of partitioned tables (core.parts)
+    folders = [out / relative for relative in LEFTOVER_DIRS] + list(out.glob(PARTITION_FOLDERS))
+    for folder in folders:
         if folder.is_dir() and not folder.is_symlink():
             found += [p for p in folder.iterdir() if p.name.startswith(STAGING_PREFIXES)]
     return sorted(found)
@@ -262,11 +264,36 @@ def place_next_to_target(out: Path, staging: Path, relative: Path) -> str:
     return twin.relative_to(out).as_posix()
 
 
-def commit(out: Path, staging: Path, relative_paths: list[Path]) -> None:
-    """Move ``staging/<path>`` to ``out/<path>`` for every path, atomically as a whole.
+# Inside a staging folder: where ``commit`` moves published files that the new state no longer
+# has (removed with the staging folder, or as a leftover after a kill).
+OBSOLETE = ".obsolete"
 
-    The moves happen in the given order (put a completeness marker last).
+
+def commit(out: Path, staging: Path, relative_paths: list[Path], obsolete: Sequence[Path] = ()) -> None:
+    """Move ``staging/<path>`` to ``out/<path>`` for every path, atomically as a whole, and
+    move every ``obsolete`` path of ``out`` (files the new state does not have, such as parts
+    of a year that lost its rows) out of the release, into the staging folder.
+
+    The moves happen in the given order, obsolete files first (put a completeness marker
+    last). An obsolete path is never one of ``relative_paths``, so rolling the journal forward
+    twice cannot move a new file away.
     """
-    moves = [(place_next_to_target(out, staging, rel), rel.as_posix()) for rel in relative_paths]
+    published = {rel.as_posix() for rel in relative_paths}
+    leaving = [rel for rel in obsolete if rel.as_posix() not in published]
+    away = [(rel.as_posix(), obsolete_target(out, staging, rel)) for rel in leaving]
+    moves = away + [(place_next_to_target(out, staging, rel), rel.as_posix()) for rel in relative_paths]
     write_journal(out, staging, moves)
     roll_forward(out)
+    for _, target in away:  # moved next to themselves (another file system): now delete them
+        if not Path(target).parts[0].startswith(STAGING_PREFIXES):
+            remove(out / target)
+
+
+def obsolete_target(out: Path, staging: Path, relative: Path) -> str:
+    """Where ``commit`` moves an obsolete file (relative to ``out``): into the staging folder,
+    or, when the file lies on another file system, next to itself under a staging-prefixed name
+    (a leftover the next run removes, should this one die before deleting it)."""
+    source = out / relative
+    if same_file_system(source, staging):
+        return (staging / OBSOLETE / relative).relative_to(out).as_posix()
+    return (source.parent / f"{staging.name}.obsolete.{source.name}").relative_to(out).as_posix()
