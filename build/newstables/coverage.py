@@ -8,12 +8,14 @@ written reason. A waiver names the exact text and applies to every occurrence of
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from newstables.errors import NewstablesError
 from newstables.evidence import Region, Span, body_spans
+from newstables.project import SEED_DOCUMENT
 from newstables.read import Record
 from newstables.tables import Table
 
@@ -36,6 +38,7 @@ class Hit:
     check: str
     text: str
     span: Span
+    document: str = SEED_DOCUMENT
 
 
 @dataclass
@@ -46,6 +49,13 @@ class CoverageResult:
     hits: list[Hit] = field(default_factory=list)
     gaps: list[Hit] = field(default_factory=list)
     waived: int = 0
+    # Hits counted but not kept (a corpus keeps only its gaps: millions of hits would not fit).
+    uncounted_hits: int = 0
+
+    @property
+    def hit_count(self) -> int:
+        """How many hits the detector found in all."""
+        return len(self.hits) + self.uncounted_hits
 
 
 def check_waivers(waivers: list[Record]) -> dict[str, set[str]]:
@@ -64,11 +74,13 @@ def check_waivers(waivers: list[Record]) -> dict[str, set[str]]:
     return index
 
 
-def _scan(raw: str, regions: list[Region], pattern: re.Pattern[str], check: str) -> Iterator[Hit]:
+def _scan(
+    raw: str, regions: list[Region], pattern: re.Pattern[str], check: str, document: str = SEED_DOCUMENT
+) -> Iterator[Hit]:
     for body in body_spans(raw, regions):
         for match in pattern.finditer(raw, body.start, body.end):
             group = next((i for i in range(1, (pattern.groups or 0) + 1) if match.group(i) is not None), 0)
-            yield Hit(check, match.group(group), Span(match.start(group), match.end(group)))
+            yield Hit(check, match.group(group), Span(match.start(group), match.end(group)), document)
 
 
 def _spans(table: Table) -> list[Span]:
@@ -82,6 +94,23 @@ def _date_texts(tables: dict[str, Table]) -> list[str]:
         for r in tables[name].rows
         if r.get("date_text") and r.get("date_start") is not None
     ]
+
+
+class SpanIndex:
+    """Answers "does this span overlap any of these spans?" in O(log n): spans sorted by start,
+    with the running maximum of their ends."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        ordered = sorted(spans, key=lambda s: s.start)
+        self.starts = [s.start for s in ordered]
+        self.max_ends: list[int] = []
+        for span in ordered:
+            self.max_ends.append(max(span.end, self.max_ends[-1] if self.max_ends else span.end))
+
+    def overlaps(self, span: Span) -> bool:
+        """True when ``span`` overlaps (lies inside, in ``Span.inside``'s sense) any indexed span."""
+        before = bisect.bisect_left(self.starts, span.end)  # spans starting before span.end
+        return before > 0 and self.max_ends[before - 1] > span.start
 
 
 def _classify(
@@ -102,22 +131,67 @@ def coverage(
     raw: str, regions: list[Region], tables: dict[str, Table], waivers: dict[str, set[str]]
 ) -> list[CoverageResult]:
     """Run the three detectors; return their results (gaps included, nothing raised)."""
-    statement_spans = _spans(tables["statements"])
-    mention_spans = _spans(tables["actor_mentions"])
-    date_texts = _date_texts(tables)
-    quotes = list(_scan(raw, regions, QUOTE_PAIR, "quotation"))
-    names = list(_scan(raw, regions, NAME, "name"))
-    dates = list(_scan(raw, regions, DATE_EXPRESSION, "date"))
+    statements = SpanIndex(_spans(tables["statements"]))
+    mentions = SpanIndex(_spans(tables["actor_mentions"]))
+    return _document_coverage(SEED_DOCUMENT, raw, regions, statements, mentions, _date_texts(tables), waivers)
+
+
+def _document_coverage(
+    document: str,
+    raw: str,
+    regions: list[Region],
+    statements: SpanIndex,
+    mentions: SpanIndex,
+    date_texts: list[str],
+    waivers: dict[str, set[str]],
+) -> list[CoverageResult]:
+    quotes = list(_scan(raw, regions, QUOTE_PAIR, "quotation", document))
+    names = list(_scan(raw, regions, NAME, "name", document))
+    dates = list(_scan(raw, regions, DATE_EXPRESSION, "date", document))
     return [
-        _classify(
-            "quotation",
-            quotes,
-            lambda h: any(h.span.inside(s) for s in statement_spans),
-            waivers["quotation"],
-        ),
-        _classify("name", names, lambda h: any(h.span.inside(s) for s in mention_spans), waivers["name"]),
+        _classify("quotation", quotes, lambda h: statements.overlaps(h.span), waivers["quotation"]),
+        _classify("name", names, lambda h: mentions.overlaps(h.span), waivers["name"]),
         _classify("date", dates, lambda h: any(h.text in t for t in date_texts), waivers["date"]),
     ]
+
+
+def corpus_coverage(
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
+    tables: dict[str, Table],
+    waivers: dict[str, set[str]],
+    default: str = SEED_DOCUMENT,
+) -> list[CoverageResult]:
+    """The three detectors run on every document of the corpus, each hit covered only by rows
+    of its own document (a date text of a row without a document, an external one, counts for
+    the default document); one result per check, for the whole corpus."""
+    spans: dict[str, dict[str, list[Span]]] = {"statements": {}, "actor_mentions": {}}
+    for name, by_document in spans.items():
+        for row in tables[name].rows:
+            if row["char_start"] is not None:
+                document = row.get("document_id") or default
+                by_document.setdefault(document, []).append(Span(row["char_start"], row["char_end"]))
+    date_texts: dict[str, list[str]] = {}
+    for name in ("events", "statements"):
+        for row in tables[name].rows:
+            if row.get("date_text") and row.get("date_start") is not None:
+                date_texts.setdefault(row.get("document_id") or default, []).append(row["date_text"])
+    merged = [CoverageResult(check) for check in ("quotation", "name", "date")]
+    for document, raw in sorted(texts.items()):
+        found = _document_coverage(
+            document,
+            raw,
+            regions.get(document, []),
+            SpanIndex(spans["statements"].get(document, [])),
+            SpanIndex(spans["actor_mentions"].get(document, [])),
+            date_texts.get(document, []),
+            waivers,
+        )
+        for total, result in zip(merged, found, strict=True):
+            total.uncounted_hits += len(result.hits)
+            total.gaps += result.gaps
+            total.waived += result.waived
+    return merged
 
 
 def coverage_errors(results: list[CoverageResult]) -> list[NewstablesError]:
@@ -126,7 +200,7 @@ def coverage_errors(results: list[CoverageResult]) -> list[NewstablesError]:
         NewstablesError(
             "coverage-gap",
             file=WAIVERS_FILE,
-            table="article",
+            table=gap.document,
             check=r.check,
             value=gap.text,
             start=gap.span.start,
@@ -175,16 +249,23 @@ def body_paragraphs(raw: str, regions: list[Region]) -> list[tuple[int, Span]]:
     return found
 
 
-def _starts(table: Table) -> list[int]:
-    return [r["char_start"] for r in table.rows if r["char_start"] is not None]
+def _starts(table: Table, document: str | None) -> list[int]:
+    return [
+        r["char_start"]
+        for r in table.rows
+        if r["char_start"] is not None and (document is None or r.get("document_id") == document)
+    ]
 
 
-def paragraph_counts(raw: str, regions: list[Region], tables: dict[str, Table]) -> list[ParagraphCount]:
-    """Statements, mentions and events per body paragraph, in text order.
+def paragraph_counts(
+    raw: str, regions: list[Region], tables: dict[str, Table], document: str | None = None
+) -> list[ParagraphCount]:
+    """Statements, mentions and events per body paragraph, in text order (only the rows of
+    ``document`` when given).
 
     Example: a paragraph of reported speech with ``statements == 0`` is an omission to look at.
     """
-    starts = {name: _starts(tables[name]) for name in ("statements", "actor_mentions", "events")}
+    starts = {name: _starts(tables[name], document) for name in ("statements", "actor_mentions", "events")}
     counts = []
     for number, span in body_paragraphs(raw, regions):
         inside = {name: sum(span.start <= s < span.end for s in values) for name, values in starts.items()}

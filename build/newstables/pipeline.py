@@ -21,7 +21,7 @@ from newstables.core.staging import commit, staging_area
 from newstables.coverage import (
     CoverageResult,
     check_waivers,
-    coverage,
+    corpus_coverage,
     coverage_errors,
     events_without_statements,
     paragraph_counts,
@@ -80,8 +80,18 @@ def load_inputs(project_root: Path, complete_counts: bool = True) -> Inputs:
         annotations.tables["documents"] = document_records(project, texts)
     regions = resolve_document_regions(texts, annotations.regions, default)
     waivers = check_waivers(annotations.waivers)
+    # A corpus without the seed and with several documents has no default document: its
+    # records name theirs (``unknown-document`` otherwise), and the default text is empty.
     return Inputs(
-        project, model, texts[default], annotations, regions[default], waivers, texts, regions, default
+        project,
+        model,
+        texts.get(default, ""),
+        annotations,
+        regions.get(default, []),
+        waivers,
+        texts,
+        regions,
+        default,
     )
 
 
@@ -159,7 +169,9 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     """
     inputs = load_inputs(project_root)
     tables = make_tables(inputs)
-    covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
+    covered = corpus_coverage(
+        inputs.texts, inputs.document_regions, tables, inputs.waivers, inputs.default_document
+    )
     out = (out_root or inputs.project.root).resolve()
     if out_root is not None:
         refuse_published_target(out)
@@ -168,7 +180,8 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         checks, errors = gate(staging, inputs, covered)
         counts = {name: len(table.rows) for name, table in tables.items()}
         detail = coverage_detail(
-            paragraph_counts(inputs.raw, inputs.regions, tables), events_without_statements(tables)
+            paragraph_counts(inputs.raw, inputs.regions, tables, inputs.default_document),
+            events_without_statements(tables),
         )
         outputs += write_report(staging, inputs.model.package, counts, checks, detail)
         if errors:
