@@ -160,7 +160,7 @@ def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
         seen.add(str(key.value))
 
 
-def _construct_record(loader: _RecordLoader, node: yaml.MappingNode) -> Record:
+def _construct_record(loader: Any, node: yaml.MappingNode) -> Record:  # either loader class
     _refuse_duplicate_keys(node)
     record = Record({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     record.line = node.start_mark.line + 1
@@ -168,7 +168,7 @@ def _construct_record(loader: _RecordLoader, node: yaml.MappingNode) -> Record:
     return record
 
 
-def _construct_timestamp(loader: _RecordLoader, node: yaml.ScalarNode) -> Any:
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
     # An impossible date such as 2022-02-30 stays a string, for the build to report as
     # invalid-date with its coordinates (PyYAML would raise a bare ValueError).
     try:
@@ -180,6 +180,27 @@ def _construct_timestamp(loader: _RecordLoader, node: yaml.ScalarNode) -> Any:
 _RecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
 _RecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
+if yaml.__with_libyaml__:
+
+    class _CRecordLoader(yaml.CSafeLoader):
+        """The same loader on libyaml: the C parser composes the nodes, with their marks
+        (lines), about ten times faster than PyYAML's pure-Python scanner; the nodes are
+        measured and constructed by the same Python code, so the checks are the same
+        (``tests/test_yaml_loader.py`` compares both on every bad-input fixture)."""
+
+        def get_single_node(self) -> yaml.Node | None:
+            """Compose the document in C, then measure it before anything is constructed."""
+            node = super().get_single_node()
+            if node is not None:
+                expanded_size(node)
+            return node
+
+    _CRecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
+    _CRecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    RECORD_LOADER: type[Any] = _CRecordLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    RECORD_LOADER = _RecordLoader
+
 
 @dataclass
 class Annotations:
@@ -190,11 +211,12 @@ class Annotations:
     waivers: list[Record] = field(default_factory=list)
 
 
-def load_yaml_records(project: Project, path: Path) -> list[Record]:
-    """Load a YAML list of mappings safely, with line numbers for every record."""
+def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = None) -> list[Record]:
+    """Load a YAML list of mappings safely, with line numbers for every record (with libyaml's
+    C parser when PyYAML has it; ``loader`` picks one, for the tests that compare them)."""
     name = project.rel(path)
     try:
-        data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+        data = yaml.load(_read_utf8(path, name), Loader=loader or RECORD_LOADER)
     except _TooLarge as exc:
         line = exc.node.start_mark.line + 1
         raise NewstablesError("yaml-too-large", file=name, line=line, limit=MAX_EXPANDED_NODES) from exc
@@ -327,7 +349,7 @@ def load_yaml_mapping(project: Project, path: Path) -> list[Record]:
     """A YAML file holding one mapping (such as ``meta.yaml``), as a one-record list."""
     name = project.rel(path)
     try:
-        data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+        data = yaml.load(_read_utf8(path, name), Loader=RECORD_LOADER)
     except yaml.YAMLError as exc:
         raise NewstablesError("yaml-syntax", file=name, line=0, detail=" ".join(str(exc).split())) from exc
     if not isinstance(data, Record):
