@@ -66,6 +66,10 @@ def _group(
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the result, or the errors, as JSON for machines.")
 ]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bars (shown on stderr only when it is a terminal)."),
+]
 
 
 class Level(StrEnum):
@@ -166,6 +170,7 @@ def build(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where to write outputs (default: the project).")
     ] = None,
+    quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Build, validate and publish the tables.
@@ -176,8 +181,10 @@ def build(
     \b
     Example: newstables build --project . --out /tmp/release
     """
+    from newstables.core.progress import configure
     from newstables.pipeline import build as run_build
 
+    configure(quiet=quiet or as_json)
     tables = run_reporting(as_json, summarising_gate(run_build), project, out)
     assert isinstance(tables, dict), "build returns the built tables"
     counts = {name: len(table.rows) for name, table in tables.items()}

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from newstables.core.model import Model, load_model
 from newstables.core.paths import refuse_input_symlinks, refuse_published_target
+from newstables.core.progress import TIMINGS, stage, write_timings
 from newstables.core.staging import commit, staging_area
 from newstables.coverage import (
     CoverageResult,
@@ -130,11 +131,13 @@ def structural_result(check: str, findings: list[NewstablesError]) -> CheckResul
 
 def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
-    findings = {
-        "frictionless": frictionless_findings(staging),
-        "excerpts-match-offsets": excerpt_findings(inputs.texts, staging, inputs.model.tables),
-        "csv-parquet-duckdb-agree": format_findings(staging, inputs.model.tables),
-    }
+    findings: dict[str, list[NewstablesError]] = {}
+    with stage("check: frictionless"):
+        findings["frictionless"] = frictionless_findings(staging)
+    with stage("check: excerpts"):
+        findings["excerpts-match-offsets"] = excerpt_findings(inputs.texts, staging, inputs.model.tables)
+    with stage("check: formats agree"):
+        findings["csv-parquet-duckdb-agree"] = format_findings(staging, inputs.model.tables)
     rows = [structural_result(check, found) for check, found in findings.items()]
     return rows, [error for found in findings.values() for error in found]
 
@@ -144,9 +147,10 @@ def gate(
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures."""
     checks, errors = structural_checks(staging, inputs)
-    suites, suite_errors = run_suites(
-        inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
-    )
+    with stage("gate"):
+        suites, suite_errors = run_suites(
+            inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
+        )
     errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
 
@@ -167,26 +171,33 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
     them untouched.
     """
-    inputs = load_inputs(project_root)
-    tables = make_tables(inputs)
-    covered = corpus_coverage(
-        inputs.texts, inputs.document_regions, tables, inputs.waivers, inputs.default_document
-    )
+    TIMINGS.clear()
+    with stage("read"):
+        inputs = load_inputs(project_root)
+    with stage("resolve evidence and build tables"):
+        tables = make_tables(inputs)
+    with stage("coverage"):
+        covered = corpus_coverage(
+            inputs.texts, inputs.document_regions, tables, inputs.waivers, inputs.default_document
+        )
     out = (out_root or inputs.project.root).resolve()
     if out_root is not None:
         refuse_published_target(out)
     with staging_area(out) as staging:
-        outputs = write_release(inputs.project, tables, inputs.model, staging)
+        with stage("publish"):
+            outputs = write_release(inputs.project, tables, inputs.model, staging)
         checks, errors = gate(staging, inputs, covered)
-        counts = {name: len(table.rows) for name, table in tables.items()}
-        detail = coverage_detail(
-            paragraph_counts(inputs.raw, inputs.regions, tables, inputs.default_document),
-            events_without_statements(tables),
-        )
-        outputs += write_report(staging, inputs.model.package, counts, checks, detail)
-        if errors:
-            keep_failed_report(staging, out)
-            raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
-        commit(out, staging, outputs)
-        shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+        with stage("report and commit"):
+            counts = {name: len(table.rows) for name, table in tables.items()}
+            detail = coverage_detail(
+                paragraph_counts(inputs.raw, inputs.regions, tables, inputs.default_document),
+                events_without_statements(tables),
+            )
+            outputs += write_report(staging, inputs.model.package, counts, checks, detail)
+            if errors:
+                keep_failed_report(staging, out)
+                raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
+            commit(out, staging, outputs)
+            shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+    write_timings()
     return tables

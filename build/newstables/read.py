@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from newstables.core.progress import track
 from newstables.errors import NewstablesError
 from newstables.project import (
     ANNOTATIONS,
@@ -26,7 +27,9 @@ def read_documents(project: Project) -> dict[str, str]:
     A project without any document is refused as ``article-missing`` naming the seed's path.
     """
     ids = document_ids(project) or [SEED_DOCUMENT]
-    return {document_id: read_article(project, document_id) for document_id in ids}
+    return {
+        document_id: read_article(project, document_id) for document_id in track(ids, len(ids), "read texts")
+    }
 
 
 def default_document(texts: dict[str, str]) -> str:
@@ -140,10 +143,12 @@ class _RecordLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping and key and refuses documents
     that alias expansion would blow up."""
 
+    measure = True  # see load_yaml
+
     def get_single_node(self) -> yaml.Node | None:
         """Compose the document, then measure it before anything is constructed."""
         node = super().get_single_node()
-        if node is not None:
+        if node is not None and self.measure:
             expanded_size(node)
         return node
 
@@ -188,10 +193,13 @@ if yaml.__with_libyaml__:
         measured and constructed by the same Python code, so the checks are the same
         (``tests/test_yaml_loader.py`` compares both on every bad-input fixture)."""
 
+        # Set by ``load_yaml`` when the text alone proves the limit cannot be reached.
+        measure = True
+
         def get_single_node(self) -> yaml.Node | None:
             """Compose the document in C, then measure it before anything is constructed."""
             node = super().get_single_node()
-            if node is not None:
+            if node is not None and self.measure:
                 expanded_size(node)
             return node
 
@@ -216,7 +224,7 @@ def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = N
     C parser when PyYAML has it; ``loader`` picks one, for the tests that compare them)."""
     name = project.rel(path)
     try:
-        data = yaml.load(_read_utf8(path, name), Loader=loader or RECORD_LOADER)
+        data = load_yaml(_read_utf8(path, name), loader or RECORD_LOADER)
     except _TooLarge as exc:
         line = exc.node.start_mark.line + 1
         raise NewstablesError("yaml-too-large", file=name, line=line, limit=MAX_EXPANDED_NODES) from exc
@@ -249,6 +257,19 @@ def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = N
         got = "mapping" if isinstance(data, dict) else type(data).__name__
         raise NewstablesError("annotation-not-a-list", file=name, got=got)
     return [_check_record(item, name, index) for index, item in enumerate(data, start=1)]
+
+
+def load_yaml(text: str, loader_class: type[Any] = RECORD_LOADER) -> Any:
+    """``yaml.load`` with the record loader. Without an alias (no ``*`` anywhere) a document
+    has fewer nodes than twice its characters (an empty value is a node: ``- ``, ``?``), so a
+    text shorter than half the limit is not measured."""
+    loader = loader_class(text)
+    if 2 * len(text) < MAX_EXPANDED_NODES and "*" not in text:
+        loader.measure = False
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def _read_utf8(path: Path, name: str) -> str:
@@ -288,15 +309,21 @@ def read_annotations(project: Project, tables: list[str]) -> Annotations:
     in that order, for every table, plus regions and waivers."""
     folders: list[tuple[Path, str | None]] = [(project.path(ANNOTATIONS), None)]
     folders += [(document_folder(project, d) / "annotations", d) for d in document_ids(project)]
-    loaded = Annotations()
-    for name in [*tables, "regions", "waivers"]:
-        records: list[Record] = []
-        for folder, document_id in folders:
+    names = [*tables, "regions", "waivers"]
+    by_name: dict[str, list[Record]] = {name: [] for name in names}
+    # Folder by folder (each table's records still come registry first, then documents in id
+    # order), so that the files of one document are read together.
+    for folder, document_id in track(folders, len(folders), "read annotations", "folder"):
+        if not folder.is_dir():
+            continue
+        for name in names:
             path = folder / f"{name}.yaml"
             if path.is_file():
                 for record in load_yaml_records(project, path):
                     record.folder_document = document_id
-                    records.append(record)
+                    by_name[name].append(record)
+    loaded = Annotations()
+    for name, records in by_name.items():
         if name in ("regions", "waivers"):
             setattr(loaded, name, records)
         else:
@@ -349,7 +376,7 @@ def load_yaml_mapping(project: Project, path: Path) -> list[Record]:
     """A YAML file holding one mapping (such as ``meta.yaml``), as a one-record list."""
     name = project.rel(path)
     try:
-        data = yaml.load(_read_utf8(path, name), Loader=RECORD_LOADER)
+        data = load_yaml(_read_utf8(path, name))
     except yaml.YAMLError as exc:
         raise NewstablesError("yaml-syntax", file=name, line=0, detail=" ".join(str(exc).split())) from exc
     if not isinstance(data, Record):

@@ -9,6 +9,7 @@ names the annotation file, record, field and line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -49,9 +50,9 @@ class Table:
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
 
-    @property
+    @cached_property
     def schema(self) -> dict[str, Any]:
-        """The table's Frictionless Table Schema, as a plain descriptor."""
+        """The table's Frictionless Table Schema, as a plain descriptor (computed once)."""
         return self.resource.descriptor()
 
     @property

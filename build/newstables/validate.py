@@ -65,9 +65,10 @@ def excerpt_findings(
             f"SELECT char_start, char_end, excerpt, {', '.join(extra)} "
             f"FROM {read_csv_sql(path, resource)} WHERE char_start IS NOT NULL"
         ).fetchall()
+        file = csv_path(table).as_posix()
         for start, end, excerpt, document_id, prefix, suffix in rows:
             raw = documents.get(document_id or SEED_DOCUMENT)
-            coordinates = {"file": csv_path(table).as_posix(), "record": f"[{start}, {end})", "line": "-"}
+            coordinates = {"file": file, "record": f"[{start}, {end})", "line": "-"}
             if raw is None:
                 found.append(
                     NewstablesError(
