@@ -90,3 +90,104 @@ def test_synth_refuses_a_bad_count(cli: object, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "synth-invalid-option" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def add_article(project: Path, document_id: str, actor_id: str, surname: str) -> None:
+    """One more article, curated by hand: a source row, a statement and its speaker's mention."""
+    folder = project / "data/articles" / document_id
+    (folder / "annotations").mkdir(parents=True)
+    quote = "We will not accept another delay on the ferry timetable."
+    text = f"Talks on the ferry timetable stall again\n\n“{quote}” {surname} said.\n"
+    (folder / "article.txt").write_text(text, encoding="utf-8")
+    start = text.index(quote)
+    named = text.index(f"{surname} said")
+    records = {
+        "sources": [
+            {
+                "source_id": document_id,
+                "kind": "article_copy",
+                "title": "A hand-written article",
+                "path": f"data/articles/{document_id}/article.txt",
+                "excerpt": "Talks on the ferry timetable stall again",
+            }
+        ],
+        "statements": [
+            {
+                "statement_id": f"{document_id}-s01",
+                "speaker_id": actor_id,
+                "statement_type": "direct_quote",
+                "fidelity": "paraphrased_copy",
+                "char_start": start,
+                "char_end": start + len(quote),
+                "excerpt": quote,
+            }
+        ],
+        "actor_mentions": [
+            {
+                "actor_id": actor_id,
+                "mention_type": "surname",
+                "char_start": named,
+                "char_end": named + len(surname),
+                "excerpt": surname,
+            }
+        ],
+    }
+    for table, rows in records.items():
+        path = folder / "annotations" / f"{table}.yaml"
+        path.write_text(yaml.safe_dump(rows, allow_unicode=True), encoding="utf-8")
+    counts_path = project / "validation/expected_counts.yaml"
+    counts = yaml.safe_load(counts_path.read_text(encoding="utf-8"))
+    for table in ("documents", "sources", "statements", "actor_mentions"):
+        counts[table] += 1
+    counts_path.write_text(yaml.safe_dump(counts, sort_keys=False), encoding="utf-8")
+
+
+def test_adding_an_article_resolves_only_that_article(tmp_path: Path) -> None:
+    from newstables.pipeline import Inputs, load_inputs, make_tables
+
+    out = tmp_path / "corpus"
+    synth(out, 6, 4, default_template())
+    seen: list[Inputs] = []
+
+    def spy(*args: object, **kwargs: object) -> Inputs:
+        inputs = load_inputs(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(inputs)
+        return inputs
+
+    import newstables.pipeline as pipeline
+
+    original = pipeline.load_inputs
+    pipeline.load_inputs = spy  # type: ignore[assignment]
+    try:
+        build(out)
+        first = seen[-1].cache
+        assert first is not None and sorted(first.misses) == [f"synth-{n:06d}" for n in range(1, 7)]
+        assert not first.hits
+        assert len(list((out / ".newstables-cache").glob("*.json"))) == 6
+        person = next(
+            a
+            for a in yaml.safe_load((out / "data/annotations/actors.yaml").read_text(encoding="utf-8"))
+            if a["actor_type"] == "person"
+        )
+        add_article(out, "hand-written-1", person["actor_id"], person["canonical_name"].split()[-1])
+        tables = build(out)
+        second = seen[-1].cache
+        assert second is not None and list(second.misses) == ["hand-written-1"]  # resolved: one document
+        assert len(second.hits) == 6
+        statements = {row["statement_id"] for row in tables["statements"].rows}
+        assert "hand-written-1-s01" in statements and len(statements) == 61
+        edited = out / "data/articles/synth-000003/annotations/statements.yaml"
+        edited.write_text("# checked again\n" + edited.read_text(encoding="utf-8"), encoding="utf-8")
+        tables = build(out)
+        third = seen[-1].cache
+        assert third is not None and list(third.misses) == ["synth-000003"] and len(third.hits) == 6
+    finally:
+        pipeline.load_inputs = original  # type: ignore[assignment]
+    uncached = make_tables(load_inputs(out))  # every document read and resolved again
+    for name, table in tables.items():
+        assert table.rows == uncached[name].rows, name
+        assert [(r.file, r.line, r.label) for r in table.records] == [
+            (r.file, r.line, r.label) for r in uncached[name].records
+        ], name
+    released = (out / "data/statements.csv").read_text(encoding="utf-8")
+    assert "hand-written-1-s01" in released

@@ -10,11 +10,13 @@ check has passed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from newstables.core.cache import CachedRecord, DocumentCache, fingerprint
 from newstables.core.model import Model, load_model
 from newstables.core.paths import refuse_input_symlinks, refuse_published_target
 from newstables.core.progress import TIMINGS, stage, write_timings
@@ -30,7 +32,7 @@ from newstables.coverage import (
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, failures, run_suites
-from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
+from newstables.project import ANNOTATIONS, FAILED_REPORT_DIR, REPORT_DIR, SCHEMAS, Project
 from newstables.publish import write_release
 from newstables.read import (
     Annotations,
@@ -66,17 +68,62 @@ class Inputs:
     texts: dict[str, str]  # every document's text, by document id
     document_regions: dict[str, list[Region]]
     default_document: str
+    cache: DocumentCache | None = None
 
 
-def load_inputs(project_root: Path, complete_counts: bool = True) -> Inputs:
+# The code a document's rows are built by: a change to any of these invalidates the cache.
+ROW_CODE = ("read.py", "evidence.py", "tables.py", "core/model.py", "core/cache.py")
+
+
+def document_cache(project: Project, model: Model) -> DocumentCache:
+    """The project's per-document cache, keyed on what every document's rows depend on: the
+    table schemas and derived-id templates, the regions registry and the code that builds rows."""
+    schemas = sorted(project.path(SCHEMAS).glob("*.schema.json"))
+    shared = [*schemas, project.path(ANNOTATIONS / "regions.yaml")]
+    package = Path(__file__).parent
+    code = [hashlib.sha256((package / name).read_bytes()).hexdigest() for name in ROW_CODE]
+    templates = [f"{r.name}={r.id_template}" for r in model.resources]
+    return DocumentCache(project.root, fingerprint(project.root, shared, "\n".join([*code, *templates])))
+
+
+def save_document_cache(inputs: Inputs, tables: dict[str, Table]) -> None:
+    """Store the records and rows of every document read (not taken from the cache) this build."""
+    cache = inputs.cache
+    if cache is None or not cache.misses:
+        return
+    entries: dict[str, list[CachedRecord]] = {document: [] for document in cache.misses}
+    pairs = [(name, t.records, t.rows) for name, t in tables.items() if name != "documents"]
+    pairs += [
+        (name, records, [{}] * len(records))
+        for name, records in (
+            ("regions", inputs.annotations.regions),
+            ("waivers", inputs.annotations.waivers),
+        )
+    ]
+    for name, records, rows in pairs:
+        for record, row in zip(records, rows, strict=True):
+            if record.folder_document in entries:
+                entries[record.folder_document].append(
+                    CachedRecord(
+                        name, dict(record), record.file, record.index, record.line, record.lines, row
+                    )
+                )
+    for document, found in entries.items():
+        found.sort(key=lambda entry: (entry.file, entry.index))
+        cache.save(cache.misses[document], found)
+
+
+def load_inputs(project_root: Path, complete_counts: bool = True, use_cache: bool = False) -> Inputs:
     """Read the metadata, schemas, article, annotations and waivers of a project folder
-    (``complete_counts=False``: expected counts may lack tables, for ``newstables counts``)."""
+    (``complete_counts=False``: expected counts may lack tables, for ``newstables counts``;
+    ``use_cache``: unchanged documents come from the per-document cache, for the build)."""
     project = Project(project_root.resolve())
     refuse_input_symlinks(project.root)
     model = load_model(project.root, complete_counts)
     texts = read_documents(project)
     default = default_document(texts)
-    annotations = read_annotations(project, model.package.table_names)
+    cache = document_cache(project, model) if use_cache else None
+    annotations = read_annotations(project, model.package.table_names, cache)
     if "documents" in model.package.table_names:  # built from the texts and meta.yaml, never typed
         annotations.tables["documents"] = document_records(project, texts)
     regions = resolve_document_regions(texts, annotations.regions, default)
@@ -93,6 +140,7 @@ def load_inputs(project_root: Path, complete_counts: bool = True) -> Inputs:
         texts,
         regions,
         default,
+        cache,
     )
 
 
@@ -173,9 +221,10 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     """
     TIMINGS.clear()
     with stage("read"):
-        inputs = load_inputs(project_root)
+        inputs = load_inputs(project_root, use_cache=True)
     with stage("resolve evidence and build tables"):
         tables = make_tables(inputs)
+        save_document_cache(inputs, tables)
     with stage("coverage"):
         covered = corpus_coverage(
             inputs.texts, inputs.document_regions, tables, inputs.waivers, inputs.default_document

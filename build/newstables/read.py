@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from newstables.core.cache import CachedRecord, DocumentCache
 from newstables.core.progress import track
 from newstables.errors import NewstablesError
 from newstables.project import (
@@ -79,6 +80,9 @@ class Record(dict[str, Any]):
     folder_document: str | None = None
     # The document the build resolved the record's evidence in (set by the tables stage).
     resolved_document: str | None = None
+    # The row built from this record by an earlier build, when its document's inputs are
+    # unchanged (core.cache): the tables stage then uses it instead of resolving again.
+    cached_row: dict[str, Any] | None = None
 
     def document(self, default: str) -> str:
         """The document this record's evidence is in: its ``document_id``, else its folder's
@@ -303,10 +307,13 @@ def _refuse_nul(record: Record) -> None:
             raise NewstablesError("nul-byte", **record.where(key), offset=value.index("\x00"))
 
 
-def read_annotations(project: Project, tables: list[str]) -> Annotations:
+def read_annotations(project: Project, tables: list[str], cache: DocumentCache | None = None) -> Annotations:
     """Read ``data/annotations/<table>.yaml`` (corpus-wide: the registries of actors, events and
     sources) and each document's ``data/articles/<id>/annotations/<table>.yaml``, concatenated
-    in that order, for every table, plus regions and waivers."""
+    in that order, for every table, plus regions and waivers.
+
+    With a ``cache``, a document whose inputs are unchanged is taken from it (its records with
+    the rows built from them) instead of being read; the others are noted for saving."""
     folders: list[tuple[Path, str | None]] = [(project.path(ANNOTATIONS), None)]
     folders += [(document_folder(project, d) / "annotations", d) for d in document_ids(project)]
     names = [*tables, "regions", "waivers"]
@@ -316,6 +323,16 @@ def read_annotations(project: Project, tables: list[str]) -> Annotations:
     for folder, document_id in track(folders, len(folders), "read annotations", "folder"):
         if not folder.is_dir():
             continue
+        if cache is not None and document_id is not None:
+            files = [document_text_path(project, document_id), *sorted(folder.glob("*.yaml"))]
+            key = cache.key(document_id, files)
+            entries = cache.load(key)
+            if entries is not None:
+                cache.hits.add(document_id)
+                for entry in entries:
+                    by_name.setdefault(entry.table, []).append(_cached_record(entry, document_id))
+                continue
+            cache.misses[document_id] = key
         for name in names:
             path = folder / f"{name}.yaml"
             if path.is_file():
@@ -330,6 +347,14 @@ def read_annotations(project: Project, tables: list[str]) -> Annotations:
             loaded.tables[name] = records
     refuse_draft_records([*loaded.tables.values(), loaded.regions, loaded.waivers])
     return loaded
+
+
+def _cached_record(entry: CachedRecord, document_id: str) -> Record:
+    record = Record(entry.fields)
+    record.file, record.index, record.line, record.lines = entry.file, entry.index, entry.line, entry.lines
+    record.folder_document = document_id
+    record.cached_row = entry.row or None
+    return record
 
 
 # meta.yaml key -> documents column (the rest of meta.yaml is for people: capture, rights).

@@ -266,7 +266,10 @@ def build_tables(
     for resource in model.resources:
         table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
         table.rows = [
-            build_row(project, texts, regions, resource, rec, default_document) for rec in table.records
+            rec.cached_row
+            if rec.cached_row is not None
+            else build_row(project, texts, regions, resource, rec, default_document)
+            for rec in table.records
         ]
         check_primary_key(table)
         check_date_order(table)
