@@ -169,9 +169,26 @@ def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
         seen.add(str(key.value))
 
 
+STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _construct_fields(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
+    """The mapping's fields. When every key is a plain string (the usual record: no merge key,
+    no unhashable key) the values are constructed one by one, a plain string taken as is,
+    which is what ``construct_mapping`` does, without its per-node overhead."""
+    if not all(isinstance(k, yaml.ScalarNode) and k.tag == STR_TAG for k, _ in node.value):
+        return {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
+    return {
+        k.value: v.value
+        if isinstance(v, yaml.ScalarNode) and v.tag == STR_TAG
+        else loader.construct_object(v, deep=True)
+        for k, v in node.value
+    }
+
+
 def _construct_record(loader: Any, node: yaml.MappingNode) -> Record:  # either loader class
     _refuse_duplicate_keys(node)
-    record = Record({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    record = Record(_construct_fields(loader, node))
     record.line = node.start_mark.line + 1
     record.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     return record
