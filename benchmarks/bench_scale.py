@@ -49,12 +49,12 @@ FORMATS = {
 
 
 def timed_child(command: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``command`` under ``/usr/bin/time``: its exit code, wall seconds and peak RSS (MB)."""
+    """Run ``command`` under ``/usr/bin/time``: its exit code, wall and CPU seconds, peak RSS (MB)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         started = time.perf_counter()
         try:
             done = subprocess.run(
-                ["/usr/bin/time", "-f", "%e %M", "-o", report.name, *command],
+                ["/usr/bin/time", "-f", "%e %M %U %S", "-o", report.name, *command],
                 capture_output=True,
                 text=True,
                 timeout=timeout,
@@ -62,10 +62,12 @@ def timed_child(command: list[str], timeout: float, env: dict[str, str] | None =
             )
         except subprocess.TimeoutExpired:
             return {"timed_out": True, "wall_s": round(time.perf_counter() - started, 1)}
-        fields = Path(report.name).read_text(encoding="utf-8").split()[-2:]
+        fields = Path(report.name).read_text(encoding="utf-8").split()[-4:]
     result: dict[str, Any] = {
         "exit": done.returncode,
         "wall_s": float(fields[0]),
+        # user + system seconds: what the figures mean on a loaded machine (the wall grows with load)
+        "cpu_s": round(float(fields[2]) + float(fields[3]), 1),
         "peak_rss_mb": round(int(fields[1]) / 1024, 1),
     }
     if done.returncode:
@@ -151,7 +153,8 @@ def measure(articles: int, work: Path, timeout: float) -> dict[str, Any]:
         entry["bytes"] = format_bytes(project)
         entry["queries"] = query_times(project)
     entry["load_after"] = load()
-    shutil.rmtree(project, ignore_errors=True)
+    # The corpus is kept for inspection (removing 100,000 folders takes minutes); the next run
+    # of the same size replaces it.
     return entry
 
 
@@ -167,6 +170,7 @@ def scaling(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "to_articles": large["articles"],
                 "rows_x": round(large["total_rows"] / small["total_rows"], 2),
                 "build_time_x": round(large["build"]["wall_s"] / small["build"]["wall_s"], 2),
+                "build_cpu_x": round(large["build"].get("cpu_s", 0) / (small["build"].get("cpu_s") or 1), 2),
                 "peak_rss_x": round(large["build"]["peak_rss_mb"] / small["build"]["peak_rss_mb"], 2),
             }
         )
@@ -179,18 +183,20 @@ def main() -> None:
     parser.add_argument("articles", nargs="*", type=int, default=list(DEFAULT_SIZES))
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds allowed per child process.")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "newstables-bench-scale")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="Where to write the figures.")
     options = parser.parse_args()
     options.work.mkdir(parents=True, exist_ok=True)
-    previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
+    results: Path = options.results
+    previous = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else {}
     by_size = {entry["articles"]: entry for entry in previous.get("sizes", [])}
     for articles in options.articles:
         entry = measure(articles, options.work, options.timeout)
         by_size[articles] = entry
         print(json.dumps(entry, indent=2, ensure_ascii=False), flush=True)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        results.parent.mkdir(parents=True, exist_ok=True)
         sizes = [by_size[n] for n in sorted(by_size)]
         document = {"cpus": os.cpu_count(), "sizes": sizes, "scaling": scaling(sizes)}
-        RESULTS.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        results.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(scaling([by_size[n] for n in sorted(by_size)]), indent=2))
 
 
