@@ -170,10 +170,11 @@ def scaling(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "to_articles": large["articles"],
                 "rows_x": round(large["total_rows"] / small["total_rows"], 2),
                 "build_time_x": round(large["build"]["wall_s"] / small["build"]["wall_s"], 2),
-                "build_cpu_x": round(large["build"].get("cpu_s", 0) / (small["build"].get("cpu_s") or 1), 2),
                 "peak_rss_x": round(large["build"]["peak_rss_mb"] / small["build"]["peak_rss_mb"], 2),
             }
         )
+        if large["build"].get("cpu_s") and small["build"].get("cpu_s"):
+            ratios[-1]["build_cpu_x"] = round(large["build"]["cpu_s"] / small["build"]["cpu_s"], 2)
     return ratios
 
 
