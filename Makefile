@@ -69,7 +69,10 @@ clean-venv:
 
 .PHONY: bench-scale
 ## make bench-scale: the gate on DuckDB vs the previous pandas gate vs `frictionless validate`, and the
-## seed's cold build (benchmarks/results/gate.json); Parquet parts at 1M rows (benchmarks/results/parts.json).
+## seed's cold build (benchmarks/results/gate.json); Parquet parts at 1M rows (benchmarks/results/parts.json);
+## then synthetic corpora of 1k, 10k and 100k articles (10k, 100k and 1M statements): synth, build wall and
+## peak RSS, bytes per format, README queries (benchmarks/results/scale.json).
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py
 	$(BIN)/python benchmarks/bench_parts.py
+	$(BIN)/python benchmarks/bench_scale.py

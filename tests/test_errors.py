@@ -127,6 +127,9 @@ FOCUSED_TEST_TYPES = {
     "add-path-missing",
     "add-path-not-a-file",
     "corpus-path-is-symlink",
+    # `newstables synth`: its options and target folder (tests/test_synth.py)
+    "synth-invalid-option",
+    "synth-out-not-empty",
     # `newstables draft`: draft records and their article (tests/test_draft.py)
     "draft-article-changed",
     "draft-meta-invalid",

@@ -3,12 +3,15 @@
 -- and the editorial checks: channel named in the statement's own paragraph (the carry-over rule), one channel per
 -- speaker and paragraph, overlaps declared as nesting (reported_via_id) or joint (joint_with_id), dossier-only dates flagged.
 -- A paragraph's number is the count of blank-line breaks before a position.
+-- The depth is the count of “ minus the count of ” before a position, counted by what a plain
+-- replace removes (length(replace(p, '”', '')) - length(replace(p, '“', ''))): a regular
+-- expression deleting every other character took 45 s on 10,000 statements.
 WITH quote_depth AS (
     SELECT s.statement_id,
-           length(regexp_replace(left(r.text, s.char_start), '[^“]', '', 'g'))
-             - length(regexp_replace(left(r.text, s.char_start), '[^”]', '', 'g')) AS depth_at_start,
-           length(regexp_replace(left(r.text, s.char_end), '[^“]', '', 'g'))
-             - length(regexp_replace(left(r.text, s.char_end), '[^”]', '', 'g')) AS depth_at_end
+           length(replace(left(r.text, s.char_start), '”', ''))
+             - length(replace(left(r.text, s.char_start), '“', '')) AS depth_at_start,
+           length(replace(left(r.text, s.char_end), '”', ''))
+             - length(replace(left(r.text, s.char_end), '“', '')) AS depth_at_end
     FROM statements s JOIN raw_documents r ON r.document_id = s.document_id
     WHERE s.char_start IS NOT NULL
 ),

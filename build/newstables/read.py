@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from newstables.core.cache import CachedRecord, DocumentCache
+from newstables.core.progress import track
 from newstables.errors import NewstablesError
 from newstables.project import (
     ANNOTATIONS,
@@ -26,7 +28,9 @@ def read_documents(project: Project) -> dict[str, str]:
     A project without any document is refused as ``article-missing`` naming the seed's path.
     """
     ids = document_ids(project) or [SEED_DOCUMENT]
-    return {document_id: read_article(project, document_id) for document_id in ids}
+    return {
+        document_id: read_article(project, document_id) for document_id in track(ids, len(ids), "read texts")
+    }
 
 
 def default_document(texts: dict[str, str]) -> str:
@@ -76,6 +80,9 @@ class Record(dict[str, Any]):
     folder_document: str | None = None
     # The document the build resolved the record's evidence in (set by the tables stage).
     resolved_document: str | None = None
+    # The row built from this record by an earlier build, when its document's inputs are
+    # unchanged (core.cache): the tables stage then uses it instead of resolving again.
+    cached_row: dict[str, Any] | None = None
 
     def document(self, default: str) -> str:
         """The document this record's evidence is in: its ``document_id``, else its folder's
@@ -140,10 +147,12 @@ class _RecordLoader(yaml.SafeLoader):
     """A safe loader that remembers the line of every mapping and key and refuses documents
     that alias expansion would blow up."""
 
+    measure = True  # see load_yaml
+
     def get_single_node(self) -> yaml.Node | None:
         """Compose the document, then measure it before anything is constructed."""
         node = super().get_single_node()
-        if node is not None:
+        if node is not None and self.measure:
             expanded_size(node)
         return node
 
@@ -160,15 +169,32 @@ def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
         seen.add(str(key.value))
 
 
-def _construct_record(loader: _RecordLoader, node: yaml.MappingNode) -> Record:
+STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _construct_fields(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
+    """The mapping's fields. When every key is a plain string (the usual record: no merge key,
+    no unhashable key) the values are constructed one by one, a plain string taken as is,
+    which is what ``construct_mapping`` does, without its per-node overhead."""
+    if not all(isinstance(k, yaml.ScalarNode) and k.tag == STR_TAG for k, _ in node.value):
+        return {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
+    return {
+        k.value: v.value
+        if isinstance(v, yaml.ScalarNode) and v.tag == STR_TAG
+        else loader.construct_object(v, deep=True)
+        for k, v in node.value
+    }
+
+
+def _construct_record(loader: Any, node: yaml.MappingNode) -> Record:  # either loader class
     _refuse_duplicate_keys(node)
-    record = Record({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+    record = Record(_construct_fields(loader, node))
     record.line = node.start_mark.line + 1
     record.lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
     return record
 
 
-def _construct_timestamp(loader: _RecordLoader, node: yaml.ScalarNode) -> Any:
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
     # An impossible date such as 2022-02-30 stays a string, for the build to report as
     # invalid-date with its coordinates (PyYAML would raise a bare ValueError).
     try:
@@ -180,6 +206,30 @@ def _construct_timestamp(loader: _RecordLoader, node: yaml.ScalarNode) -> Any:
 _RecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
 _RecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
+if yaml.__with_libyaml__:
+
+    class _CRecordLoader(yaml.CSafeLoader):
+        """The same loader on libyaml: the C parser composes the nodes, with their marks
+        (lines), about ten times faster than PyYAML's pure-Python scanner; the nodes are
+        measured and constructed by the same Python code, so the checks are the same
+        (``tests/test_yaml_loader.py`` compares both on every bad-input fixture)."""
+
+        # Set by ``load_yaml`` when the text alone proves the limit cannot be reached.
+        measure = True
+
+        def get_single_node(self) -> yaml.Node | None:
+            """Compose the document in C, then measure it before anything is constructed."""
+            node = super().get_single_node()
+            if node is not None and self.measure:
+                expanded_size(node)
+            return node
+
+    _CRecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
+    _CRecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    RECORD_LOADER: type[Any] = _CRecordLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    RECORD_LOADER = _RecordLoader
+
 
 @dataclass
 class Annotations:
@@ -190,11 +240,12 @@ class Annotations:
     waivers: list[Record] = field(default_factory=list)
 
 
-def load_yaml_records(project: Project, path: Path) -> list[Record]:
-    """Load a YAML list of mappings safely, with line numbers for every record."""
+def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = None) -> list[Record]:
+    """Load a YAML list of mappings safely, with line numbers for every record (with libyaml's
+    C parser when PyYAML has it; ``loader`` picks one, for the tests that compare them)."""
     name = project.rel(path)
     try:
-        data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+        data = load_yaml(_read_utf8(path, name), loader or RECORD_LOADER)
     except _TooLarge as exc:
         line = exc.node.start_mark.line + 1
         raise NewstablesError("yaml-too-large", file=name, line=line, limit=MAX_EXPANDED_NODES) from exc
@@ -229,6 +280,19 @@ def load_yaml_records(project: Project, path: Path) -> list[Record]:
     return [_check_record(item, name, index) for index, item in enumerate(data, start=1)]
 
 
+def load_yaml(text: str, loader_class: type[Any] = RECORD_LOADER) -> Any:
+    """``yaml.load`` with the record loader. Without an alias (no ``*`` anywhere) a document
+    has fewer nodes than twice its characters (an empty value is a node: ``- ``, ``?``), so a
+    text shorter than half the limit is not measured."""
+    loader = loader_class(text)
+    if 2 * len(text) < MAX_EXPANDED_NODES and "*" not in text:
+        loader.measure = False
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _read_utf8(path: Path, name: str) -> str:
     try:
         text = path.read_text(encoding="utf-8")
@@ -260,27 +324,54 @@ def _refuse_nul(record: Record) -> None:
             raise NewstablesError("nul-byte", **record.where(key), offset=value.index("\x00"))
 
 
-def read_annotations(project: Project, tables: list[str]) -> Annotations:
+def read_annotations(project: Project, tables: list[str], cache: DocumentCache | None = None) -> Annotations:
     """Read ``data/annotations/<table>.yaml`` (corpus-wide: the registries of actors, events and
     sources) and each document's ``data/articles/<id>/annotations/<table>.yaml``, concatenated
-    in that order, for every table, plus regions and waivers."""
+    in that order, for every table, plus regions and waivers.
+
+    With a ``cache``, a document whose inputs are unchanged is taken from it (its records with
+    the rows built from them) instead of being read; the others are noted for saving."""
     folders: list[tuple[Path, str | None]] = [(project.path(ANNOTATIONS), None)]
     folders += [(document_folder(project, d) / "annotations", d) for d in document_ids(project)]
-    loaded = Annotations()
-    for name in [*tables, "regions", "waivers"]:
-        records: list[Record] = []
-        for folder, document_id in folders:
+    names = [*tables, "regions", "waivers"]
+    by_name: dict[str, list[Record]] = {name: [] for name in names}
+    # Folder by folder (each table's records still come registry first, then documents in id
+    # order), so that the files of one document are read together.
+    for folder, document_id in track(folders, len(folders), "read annotations", "folder"):
+        if not folder.is_dir():
+            continue
+        if cache is not None and document_id is not None:
+            files = [document_text_path(project, document_id), *sorted(folder.glob("*.yaml"))]
+            key = cache.key(document_id, files)
+            entries = cache.load(key)
+            if entries is not None:
+                cache.hits.add(document_id)
+                for entry in entries:
+                    by_name.setdefault(entry.table, []).append(_cached_record(entry, document_id))
+                continue
+            cache.misses[document_id] = key
+        for name in names:
             path = folder / f"{name}.yaml"
             if path.is_file():
                 for record in load_yaml_records(project, path):
                     record.folder_document = document_id
-                    records.append(record)
+                    by_name[name].append(record)
+    loaded = Annotations()
+    for name, records in by_name.items():
         if name in ("regions", "waivers"):
             setattr(loaded, name, records)
         else:
             loaded.tables[name] = records
     refuse_draft_records([*loaded.tables.values(), loaded.regions, loaded.waivers])
     return loaded
+
+
+def _cached_record(entry: CachedRecord, document_id: str) -> Record:
+    record = Record(entry.fields)
+    record.file, record.index, record.line, record.lines = entry.file, entry.index, entry.line, entry.lines
+    record.folder_document = document_id
+    record.cached_row = entry.row or None
+    return record
 
 
 # meta.yaml key -> documents column (the rest of meta.yaml is for people: capture, rights).
@@ -327,7 +418,7 @@ def load_yaml_mapping(project: Project, path: Path) -> list[Record]:
     """A YAML file holding one mapping (such as ``meta.yaml``), as a one-record list."""
     name = project.rel(path)
     try:
-        data = yaml.load(_read_utf8(path, name), Loader=_RecordLoader)
+        data = load_yaml(_read_utf8(path, name))
     except yaml.YAMLError as exc:
         raise NewstablesError("yaml-syntax", file=name, line=0, detail=" ".join(str(exc).split())) from exc
     if not isinstance(data, Record):

@@ -45,8 +45,8 @@ def coverage_checks(results: list[CoverageResult]) -> list[CheckResult]:
             kind="coverage",
             passed=not r.gaps,
             observed={
-                "hits": len(r.hits),
-                "covered": len(r.hits) - r.waived - len(r.gaps),
+                "hits": r.hit_count,
+                "covered": r.hit_count - r.waived - len(r.gaps),
                 "waived": r.waived,
             },
             unexpected_count=len(r.gaps),

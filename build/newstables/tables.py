@@ -9,6 +9,7 @@ names the annotation file, record, field and line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -51,9 +52,9 @@ class Table:
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
 
-    @property
+    @cached_property
     def schema(self) -> dict[str, Any]:
-        """The table's Frictionless Table Schema, as a plain descriptor."""
+        """The table's Frictionless Table Schema, as a plain descriptor (computed once)."""
         return self.resource.descriptor()
 
     @property
@@ -269,7 +270,10 @@ def build_tables(
     for resource in model.resources:
         table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
         table.rows = [
-            build_row(project, texts, regions, resource, rec, default_document) for rec in table.records
+            rec.cached_row
+            if rec.cached_row is not None
+            else build_row(project, texts, regions, resource, rec, default_document)
+            for rec in table.records
         ]
         derive_rows(table, tables)
         check_primary_key(table)

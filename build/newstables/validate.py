@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from newstables.core.formats import read_csv_sql, read_csv_text_sql
 from newstables.core.model import Resource, quote_literal
@@ -56,23 +57,45 @@ def excerpt_findings(
     documents = {SEED_DOCUMENT: texts} if isinstance(texts, str) else texts
     found = []
     con = duckdb.connect()
+    # DuckDB compares every row with its document's text (substr and length count code points,
+    # as Python does) and returns only the rows that may be wrong; Python checks those again and
+    # words the findings, so a release of millions of rows never comes back into Python.
+    ids = sorted(documents)
+    con.register(
+        "documents_text",
+        pa.table(
+            {"document_id": ids, "text": [documents[d] for d in ids]},
+            schema=pa.schema([("document_id", pa.string()), ("text", pa.large_string())]),
+        ),
+    )
     for table, resource in tables.items():
         if not {"char_start", "char_end", "excerpt"} <= set(resource.columns):
             continue
         path = staging / published_csv(staging, table)
         extra = [c if c in resource.columns else "NULL" for c in ("document_id", "prefix", "suffix")]
-        shown = published_csv(staging, table).as_posix()
+        context = (
+            f" OR coalesce(c.prefix, '') <> substr(d.text, greatest(c.char_start - {CONTEXT_CHARS}, 0) + 1, "
+            f"c.char_start - greatest(c.char_start - {CONTEXT_CHARS}, 0)) "
+            f"OR coalesce(c.suffix, '') <> substr(d.text, c.char_end + 1, {CONTEXT_CHARS})"
+            if "prefix" in resource.columns
+            else ""
+        )
+        inner = ", ".join(
+            f"{e} AS {n}" for e, n in zip(extra, ("document_id", "prefix", "suffix"), strict=True)
+        )
         rows = con.execute(
-            f"SELECT char_start, char_end, excerpt, {', '.join(extra)} "
-            f"FROM {read_csv_sql(path, resource)} WHERE char_start IS NOT NULL"
+            "SELECT c.char_start, c.char_end, c.excerpt, c.document_id, c.prefix, c.suffix "
+            f"FROM (SELECT char_start, char_end, excerpt, {inner} "
+            f"      FROM {read_csv_sql(path, resource)} WHERE char_start IS NOT NULL) c "
+            f"LEFT JOIN documents_text d ON d.document_id = coalesce(c.document_id, '{SEED_DOCUMENT}') "
+            "WHERE d.text IS NULL OR c.char_start < 0 OR c.char_end > length(d.text) "
+            "OR substr(d.text, c.char_start + 1, c.char_end - c.char_start) IS DISTINCT FROM c.excerpt"
+            f"{context}"
         ).fetchall()
+        file = published_csv(staging, table).as_posix()
         for start, end, excerpt, document_id, prefix, suffix in rows:
             raw = documents.get(document_id or SEED_DOCUMENT)
-            coordinates = {
-                "file": shown,
-                "record": f"[{start}, {end})",
-                "line": "-",
-            }
+            coordinates = {"file": file, "record": f"[{start}, {end})", "line": "-"}
             if raw is None:
                 found.append(
                     NewstablesError(

@@ -156,9 +156,17 @@ def external_rows(tables: dict[str, Table]) -> list[dict[str, str]]:
     return rows
 
 
-def segments(text: str, rows: list[dict[str, Any]], doc: str) -> list[list[Any]]:
-    """The text cut at every span boundary: ``[text, [row numbers covering it]]`` pieces."""
-    spans = [(i, r["s"], r["e"]) for i, r in enumerate(rows) if r["doc"] == doc and r["s"] is not None]
+def segments(
+    text: str, rows: list[dict[str, Any]], doc: str, numbers: list[int] | None = None
+) -> list[list[Any]]:
+    """The text cut at every span boundary: ``[text, [row numbers covering it]]`` pieces
+    (``numbers``: the rows of ``doc``, when the caller has indexed them)."""
+    candidates = range(len(rows)) if numbers is None else numbers
+    spans = [
+        (i, rows[i]["s"], rows[i]["e"])
+        for i in candidates
+        if rows[i]["doc"] == doc and rows[i]["s"] is not None
+    ]
     cuts = sorted({0, len(text), *(s for _, s, _ in spans), *(e for _, _, e in spans)})
     starts: dict[int, list[int]] = {}
     for i, start, _ in spans:
@@ -176,6 +184,10 @@ def page_data(project: Project, tables: dict[str, Table], package: Package) -> d
     """Everything the page shows, as one JSON-able document."""
     rows = evidence_rows(tables)
     docs = documents(project, tables)
+    by_document: dict[str, list[int]] = {}
+    for number, row in enumerate(rows):
+        if row["s"] is not None:
+            by_document.setdefault(row["doc"], []).append(number)
     return {
         "title": package.title,
         "version": package.version,
@@ -184,9 +196,9 @@ def page_data(project: Project, tables: dict[str, Table], package: Package) -> d
             for i, (name, table) in enumerate(tables.items())
         ],
         "documents": [
-            {"id": doc, "title": d["title"], "segments": segments(d["text"], rows, doc)}
+            {"id": doc, "title": d["title"], "segments": segments(d["text"], rows, doc, by_document[doc])}
             for doc, d in docs.items()
-            if any(r["doc"] == doc and r["s"] is not None for r in rows)
+            if doc in by_document
         ],
         "rows": rows,
         "external": external_rows(tables),

@@ -1,0 +1,205 @@
+"""Benchmark: the build at scale, on synthetic corpora of N articles (about 10 N statements).
+
+For each N (default 1,000, 10,000 and 100,000 articles: 10k, 100k and 1M statements), in fresh
+child processes measured by ``/usr/bin/time`` (wall seconds, peak RSS of that process alone):
+
+- ``newstables synth --articles N --seed 1``;
+- a cold ``newstables build --quiet``, with its stage times (``NEWSTABLES_STAGE_TIMES``);
+- the bytes of each published format;
+- each example query of ``schemas/queries.yaml`` on the DuckDB file: the whole result and the
+  first page (20 rows), best of three.
+
+The machine's load average is recorded before and after each size (the two cores are shared).
+Prints figures and writes ``benchmarks/results/scale.json`` (sizes not run this time are kept
+from the previous file); asserts nothing. A size whose build runs past ``--timeout`` seconds is
+recorded as timed out. Run with ``make bench-scale`` or
+``python benchmarks/bench_scale.py 1000 10000 --timeout 3600``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks/results/scale.json"
+NEWSTABLES = Path(sys.executable).parent / "newstables"
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+PAGE = 20
+FORMATS = {
+    "csv": "data/*.csv",
+    "parquet": "data/parquet/**/*.parquet",
+    "duckdb": "data/newstables.duckdb",
+    "sqlite": "data/newstables.sqlite",
+    "xlsx": "data/newstables.xlsx",
+    "viewer": "viewer/index.html",
+}
+
+
+def timed_child(command: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``command`` under ``/usr/bin/time``: its exit code, wall and CPU seconds, peak RSS (MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                ["/usr/bin/time", "-f", "%e %M %U %S", "-o", report.name, *command],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**os.environ, **(env or {})},
+            )
+        except subprocess.TimeoutExpired:
+            return {"timed_out": True, "wall_s": round(time.perf_counter() - started, 1)}
+        fields = Path(report.name).read_text(encoding="utf-8").split()[-4:]
+    result: dict[str, Any] = {
+        "exit": done.returncode,
+        "wall_s": float(fields[0]),
+        # user + system seconds: what the figures mean on a loaded machine (the wall grows with load)
+        "cpu_s": round(float(fields[2]) + float(fields[3]), 1),
+        "peak_rss_mb": round(int(fields[1]) / 1024, 1),
+    }
+    if done.returncode:
+        result["stderr"] = done.stderr[-2000:]
+    return result
+
+
+def format_bytes(project: Path) -> dict[str, int]:
+    """Bytes of each published format (summed over its files)."""
+    return {
+        name: sum(p.stat().st_size for p in project.glob(pattern) if p.is_file())
+        for name, pattern in FORMATS.items()
+    }
+
+
+def best_of(con: duckdb.DuckDBPyConnection, sql: str, runs: int = 3) -> tuple[float, int]:
+    """Best wall milliseconds of ``runs`` executions of ``sql``, and its row count."""
+    best, rows = float("inf"), 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        rows = len(con.execute(sql).fetchall())
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return round(best, 2), rows
+
+
+def query_times(project: Path) -> list[dict[str, Any]]:
+    """Each DuckDB example query: whole result and first page, best of three."""
+    queries = yaml.safe_load((project / "schemas/queries.yaml").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(project / "data/newstables.duckdb"), read_only=True)
+    timings = []
+    for query in queries:
+        if "duckdb" not in query.get("engines", ["duckdb", "sqlite"]):
+            continue
+        sql = query["sql"].strip().rstrip(";")
+        whole_ms, rows = best_of(con, sql)
+        page_ms, _ = best_of(con, f"{sql}\nLIMIT {PAGE}")
+        timings.append({"name": query["name"], "rows": rows, "all_ms": whole_ms, "first_page_ms": page_ms})
+    con.close()
+    return timings
+
+
+def load() -> list[float]:
+    """The 1, 5 and 15-minute load averages (2 shared cores: read figures against them)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def measure(articles: int, work: Path, timeout: float) -> dict[str, Any]:
+    """Synthesize and build a corpus of ``articles`` articles; every figure of one size."""
+    project = work / f"corpus-{articles}"
+    shutil.rmtree(project, ignore_errors=True)
+    entry: dict[str, Any] = {"articles": articles, "load_before": load()}
+    entry["synth"] = timed_child(
+        [
+            str(NEWSTABLES),
+            "synth",
+            "--articles",
+            str(articles),
+            "--seed",
+            "1",
+            "--out",
+            str(project),
+            "--json",
+        ],
+        timeout,
+    )
+    if entry["synth"].get("exit") != 0:
+        return entry
+    counts = yaml.safe_load((project / "validation/expected_counts.yaml").read_text(encoding="utf-8"))
+    entry["rows"] = counts
+    entry["statements"] = counts["statements"]
+    entry["total_rows"] = sum(counts.values())
+    stages = work / f"stages-{articles}.json"
+    entry["build"] = timed_child(
+        [str(NEWSTABLES), "build", "--project", str(project), "--quiet"],
+        timeout,
+        {"NEWSTABLES_STAGE_TIMES": str(stages)},
+    )
+    if stages.is_file():
+        entry["build"]["stages_s"] = {
+            k: round(v, 2) for k, v in json.loads(stages.read_text("utf-8")).items()
+        }
+    if entry["build"].get("exit") == 0:
+        entry["bytes"] = format_bytes(project)
+        entry["queries"] = query_times(project)
+    entry["load_after"] = load()
+    # The corpus is kept for inspection (removing 100,000 folders takes minutes); the next run
+    # of the same size replaces it.
+    return entry
+
+
+def scaling(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Between consecutive sizes: how many times more statements, build time and peak RSS."""
+    done = [s for s in sizes if s.get("build", {}).get("exit") == 0]
+    done.sort(key=lambda s: s["articles"])
+    ratios = []
+    for small, large in itertools.pairwise(done):
+        ratios.append(
+            {
+                "from_articles": small["articles"],
+                "to_articles": large["articles"],
+                "rows_x": round(large["total_rows"] / small["total_rows"], 2),
+                "build_time_x": round(large["build"]["wall_s"] / small["build"]["wall_s"], 2),
+                "peak_rss_x": round(large["build"]["peak_rss_mb"] / small["build"]["peak_rss_mb"], 2),
+            }
+        )
+        if large["build"].get("cpu_s") and small["build"].get("cpu_s"):
+            ratios[-1]["build_cpu_x"] = round(large["build"]["cpu_s"] / small["build"]["cpu_s"], 2)
+    return ratios
+
+
+def main() -> None:
+    """Measure the sizes asked for; print and write the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("articles", nargs="*", type=int, default=list(DEFAULT_SIZES))
+    parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds allowed per child process.")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "newstables-bench-scale")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="Where to write the figures.")
+    options = parser.parse_args()
+    options.work.mkdir(parents=True, exist_ok=True)
+    results: Path = options.results
+    previous = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else {}
+    by_size = {entry["articles"]: entry for entry in previous.get("sizes", [])}
+    for articles in options.articles:
+        entry = measure(articles, options.work, options.timeout)
+        by_size[articles] = entry
+        print(json.dumps(entry, indent=2, ensure_ascii=False), flush=True)
+        results.parent.mkdir(parents=True, exist_ok=True)
+        sizes = [by_size[n] for n in sorted(by_size)]
+        document = {"cpus": os.cpu_count(), "sizes": sizes, "scaling": scaling(sizes)}
+        results.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(scaling([by_size[n] for n in sorted(by_size)]), indent=2))
+
+
+if __name__ == "__main__":
+    main()

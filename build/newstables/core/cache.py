@@ -1,0 +1,107 @@
+"""The per-document build cache: a document whose inputs did not change is not read or resolved again.
+
+A document's rows depend only on its text, its own annotation files, the regions registry
+(boilerplate is never evidence), the table schemas with their derived-id templates, and the
+code that builds rows. The cache key is the SHA-256 of all of these; an entry holds, for every
+record of the document's ``annotations/`` folder, the record as read (its fields and where it
+stands in its file, for error messages) and the row built from it. Everything that spans
+documents (keys, foreign keys, the gate) is checked on every build, cached rows included.
+
+The cache lives in ``.newstables-cache/`` in the project (ignored by git, never part of a
+release); entries are JSON (dates tagged), never pickle, and a damaged entry is a miss.
+Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = ".newstables-cache"
+# Bump when the rows built from the same inputs change (a new column, a new rule).
+CACHE_FORMAT = "newstables-document-cache-1"
+_DATE = "$date"
+
+
+@dataclass
+class CachedRecord:
+    """One record as read (fields and coordinates) and the row built from it."""
+
+    table: str
+    fields: dict[str, Any]
+    file: str
+    index: int
+    line: int
+    lines: dict[str, int]
+    row: dict[str, Any]
+
+
+@dataclass
+class DocumentCache:
+    """Cache entries by document, plus what this build found: hits, and documents resolved."""
+
+    root: Path
+    fingerprint: str  # of everything shared by all documents (schemas, regions, code)
+    hits: set[str] = field(default_factory=set)  # documents taken from the cache
+    misses: dict[str, str] = field(default_factory=dict)  # documents read, with their keys
+
+    @property
+    def folder(self) -> Path:
+        """Where the entries are."""
+        return self.root / CACHE_DIR
+
+    def key(self, document_id: str, files: list[Path]) -> str:
+        """The SHA-256 of the shared fingerprint, the document id and its files' names and bytes."""
+        digest = hashlib.sha256(f"{self.fingerprint}\0{document_id}\0".encode())
+        for path in files:
+            digest.update(path.name.encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest()
+
+    def load(self, key: str) -> list[CachedRecord] | None:
+        """The entry for ``key``, or None (missing or unreadable: a miss, never an error)."""
+        path = self.folder / f"{key}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
+            if data.get("format") != CACHE_FORMAT:
+                return None
+            return [CachedRecord(**entry) for entry in data["records"]]
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def save(self, key: str, records: list[CachedRecord]) -> None:
+        """Write an entry atomically (a temporary file renamed into place)."""
+        self.folder.mkdir(exist_ok=True)
+        body = {"format": CACHE_FORMAT, "records": [vars(r) for r in records]}
+        text = json.dumps(body, ensure_ascii=False, default=_encode, separators=(",", ":"))
+        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, self.folder / f"{key}.json")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return {_DATE: value.isoformat()}
+    raise TypeError(f"not cacheable: {type(value).__name__}")
+
+
+def _decode(value: dict[str, Any]) -> Any:
+    if len(value) == 1 and _DATE in value:
+        return dt.date.fromisoformat(value[_DATE])
+    return value
+
+
+def fingerprint(root: Path, shared_files: list[Path], extra: str) -> str:
+    """The SHA-256 of the files every document's rows depend on, and of ``extra`` text."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{extra}\0".encode())
+    for path in shared_files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+    return digest.hexdigest()
