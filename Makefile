@@ -13,11 +13,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
-## make release: install the pinned environment, build and validate the tables.
+## make release: install the pinned environment, build and validate the tables. With nothing
+## changed since the last release (inputs, code, libraries, outputs: see
+## build/newstables/core/fingerprint.py) it says "up to date" without importing anything heavy.
 release: $(STAMP)
-	$(BIN)/newstables build
-	$(BIN)/newstables docs
-	$(BIN)/newstables release --dist dist --skip-existing
+	@$(BIN)/python -m newstables.core.fingerprint check-release --dist dist || { \
+		$(BIN)/newstables build && \
+		$(BIN)/newstables docs && \
+		$(BIN)/newstables release --dist dist --skip-existing && \
+		$(BIN)/python -m newstables.core.fingerprint record-release --dist dist; }
 
 build: release
 

@@ -15,6 +15,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from newstables.core.fingerprint import (
+    BUILD_STAMP,
+    NotFingerprintable,
+    input_fingerprint,
+    output_hashes,
+    stamp_text,
+)
 from newstables.core.model import Model, load_model
 from newstables.core.paths import refuse_input_symlinks, refuse_published_target
 from newstables.core.staging import commit, staging_area
@@ -157,6 +164,7 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
     them untouched.
     """
+    fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
     inputs = load_inputs(project_root)
     tables = make_tables(inputs)
     covered = coverage(inputs.raw, inputs.regions, tables, inputs.waivers)
@@ -174,6 +182,24 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         if errors:
             keep_failed_report(staging, out)
             raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
+        if fingerprint is not None:
+            outputs.append(write_stamp(staging, fingerprint, outputs, counts))
         commit(out, staging, outputs)
         shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     return tables
+
+
+def _fingerprint(project_root: Path) -> str | None:
+    try:
+        return input_fingerprint(project_root.resolve())
+    except NotFingerprintable:
+        return None  # load_inputs names the link or unreadable file; no stamp is written
+
+
+def write_stamp(staging: Path, fingerprint: str, outputs: list[Path], counts: dict[str, int]) -> Path:
+    """Record the inputs' fingerprint, every staged output's hash and the row counts in
+    ``staging`` (committed last, with the outputs): the next ``newstables build`` of
+    unchanged inputs is a no-op."""
+    stamp = stamp_text(fingerprint, output_hashes(staging, outputs), counts)
+    (staging / BUILD_STAMP).write_text(stamp, encoding="utf-8")
+    return BUILD_STAMP
