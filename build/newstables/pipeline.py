@@ -106,7 +106,8 @@ def make_tables(inputs: Inputs) -> dict[str, Table]:
 
 
 STRUCTURAL_CHECKS = {
-    "frictionless": "Frictionless accepts datapackage.json and every resource.",
+    "frictionless": "Frictionless accepts datapackage.json and every Table Schema; every CSV row passes "
+    "Frictionless's row checks (types, constraints, unique, primary and foreign keys), run as DuckDB SQL.",
     "excerpts-match-offsets": "Every excerpt equals raw[char_start:char_end].",
     "csv-parquet-duckdb-agree": "CSV, Parquet and the DuckDB file hold the same rows.",
 }
@@ -128,7 +129,7 @@ def structural_result(check: str, findings: list[NewstablesError]) -> CheckResul
 def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
     findings = {
-        "frictionless": frictionless_findings(staging),
+        "frictionless": frictionless_findings(staging, inputs.model.tables),
         "excerpts-match-offsets": excerpt_findings(inputs.texts, staging, inputs.model.tables),
         "csv-parquet-duckdb-agree": format_findings(staging, inputs.model.tables),
     }
