@@ -61,3 +61,14 @@ clean-venv:
 ## seed's cold build (benchmarks/results/gate.json). The synthetic-corpus figures come later.
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py
+
+.PHONY: bench-seed bench-rowchecks
+## make bench-seed: the seed's cold build, one-annotation rebuild and no-op `make release`
+## (medians; benchmarks/results/seed_speed.json).
+bench-seed: $(STAMP)
+	$(BIN)/python benchmarks/bench_seed_speed.py
+
+## make bench-rowchecks: Frictionless's row checks as DuckDB SQL vs `frictionless.validate` on a
+## million-row statements table (benchmarks/results/rowchecks.json).
+bench-rowchecks: $(STAMP)
+	$(BIN)/python benchmarks/bench_rowchecks.py

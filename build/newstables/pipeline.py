@@ -35,7 +35,7 @@ from newstables.coverage import (
 )
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_document_regions
-from newstables.gate import CheckResult, failures, run_suites
+from newstables.gate import CheckResult, GateWorker, failures, run_suites
 from newstables.project import FAILED_REPORT_DIR, REPORT_DIR, Project
 from newstables.publish import write_release
 from newstables.read import (
@@ -138,12 +138,12 @@ def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult],
 
 
 def gate(
-    staging: Path, inputs: Inputs, covered: list[CoverageResult]
+    staging: Path, inputs: Inputs, covered: list[CoverageResult], worker: GateWorker | None = None
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures."""
     checks, errors = structural_checks(staging, inputs)
     suites, suite_errors = run_suites(
-        inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
+        inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts, worker
     )
     errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
@@ -165,6 +165,17 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
     them untouched.
     """
+    # Great Expectations is imported by a worker process while this one reads, builds and
+    # publishes; it is ended whatever happens.
+    worker = GateWorker.start_if_useful()
+    try:
+        return _build(project_root, out_root, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _build(project_root: Path, out_root: Path | None, worker: GateWorker | None) -> dict[str, Table]:
     fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
     inputs = load_inputs(project_root)
     tables = make_tables(inputs)
@@ -174,7 +185,7 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
         refuse_published_target(out)
     with staging_area(out) as staging:
         outputs = write_release(inputs.project, tables, inputs.model, staging)
-        checks, errors = gate(staging, inputs, covered)
+        checks, errors = gate(staging, inputs, covered, worker)
         counts = {name: len(table.rows) for name, table in tables.items()}
         detail = coverage_detail(
             paragraph_counts(inputs.raw, inputs.regions, tables), events_without_statements(tables)
