@@ -549,8 +549,9 @@ class ResultCache:
     Expectations among them). A frame that did not change is not validated again, and when
     none changed Great Expectations is not even imported. Results an expectation could not
     compute are never cached. The cache lives outside the project
-    (``$NEWSTABLES_CACHE_DIR``, else ``$XDG_CACHE_HOME/newstables`` or ``~/.cache/newstables``);
-    a cache that cannot be read or written is simply not used.
+    (``$NEWSTABLES_CACHE_DIR``, else ``$XDG_CACHE_HOME/newstables`` or ``~/.cache/newstables``;
+    ``NEWSTABLES_CACHE_DIR=off`` turns it off, as the gate benchmarks do); a cache that cannot
+    be read or written is simply not used.
     """
 
     def __init__(self, folder: Path | None, code: str) -> None:
@@ -562,6 +563,8 @@ class ResultCache:
         from newstables.core.fingerprint import environment_lines, package_lines
 
         code = hashlib.sha256("\n".join(package_lines() + environment_lines()).encode()).hexdigest()
+        if os.environ.get("NEWSTABLES_CACHE_DIR") == "off":
+            return cls(None, code)
         base = os.environ.get("NEWSTABLES_CACHE_DIR") or os.path.join(
             os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "newstables"
         )
