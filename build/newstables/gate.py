@@ -440,9 +440,14 @@ class GateWorker:
     publishes (the import alone takes seconds; on two cores it overlaps the build), then
     validates frames on request (``newstables.gate_worker``: one JSON line per request).
 
-    Started only when Great Expectations is not yet imported here; when the worker fails in
-    any way the gate runs in this process instead, so the worker can only save time.
+    Started only for the first build of a process, and only when Great Expectations is not
+    yet imported here: a one-shot ``newstables build`` gains the overlap, while a long-lived
+    process (a test session, a notebook) imports Great Expectations once and reuses it. When
+    the worker fails in any way the gate runs in this process instead, so the worker can
+    only save time.
     """
+
+    started_in_this_process = False
 
     def __init__(self) -> None:
         import subprocess
@@ -466,6 +471,9 @@ class GateWorker:
 
         if "great_expectations" in sys.modules or os.environ.get("NEWSTABLES_GATE_WORKER") == "0":
             return None
+        if GateWorker.started_in_this_process:
+            return None
+        GateWorker.started_in_this_process = True
         try:
             return cls()
         except OSError:
