@@ -64,6 +64,11 @@ def _cells(name: str) -> str:
     return f"c.{quote_identifier(name)}"
 
 
+def _text(spec: Field) -> str:
+    """The column keeping the text of a non-string cell (to tell unreadable from missing)."""
+    return quote_identifier(f"__text_{spec.name}")
+
+
 def parsed_sql(spec: Field, missing: tuple[str, ...]) -> str:
     """The SQL value of a text cell read as ``spec``'s type; NULL when missing or unreadable."""
     cell = _cells(spec.name)
@@ -139,25 +144,21 @@ class _Checker:
             if header is None or list(header) != names:
                 return RowFinding("structure-error", 1, "", resource.name, f"header {header} is not {names}")
             columns = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in names)
+            missing = resource.missing_values
+            parsed = ", ".join(
+                [f"{parsed_sql(f, missing)} AS {quote_identifier(f.name)}" for f in resource.fields]
+                + [f"{_cells(f.name)} AS {_text(f)}" for f in resource.fields if f.type != "string"]
+            )
+            # One pass over the file; the table keeps the file's order, so rowid + 2 is
+            # Frictionless's row number.
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {self._raw(resource)} AS SELECT * FROM read_csv({text}, "
-                f"header=true, auto_detect=false, columns={{{columns}}}, {options})"
+                f"CREATE OR REPLACE TEMP TABLE {self._parsed(resource)} AS SELECT {parsed} "
+                f"FROM read_csv({text}, header=true, auto_detect=false, columns={{{columns}}}, {options}) c"
             )
         except duckdb.Error as exc:
             return RowFinding("structure-error", 1, "", resource.name, " ".join(str(exc).split())[:300])
-        missing = resource.missing_values
-        parsed = ", ".join(f"{parsed_sql(f, missing)} AS {quote_identifier(f.name)}" for f in resource.fields)
-        # A table keeps its insertion order: rowid is the record's place in the file.
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self._parsed(resource)} AS "
-            f"SELECT c.rowid + 2 AS {ROW}, {parsed} FROM {self._raw(resource)} c"
-        )
         self.loaded[resource.name] = resource
         return None
-
-    @staticmethod
-    def _raw(resource: Resource) -> str:
-        return quote_identifier(f"__cells_{resource.name}")
 
     @staticmethod
     def _parsed(resource: Resource) -> str:
@@ -167,10 +168,14 @@ class _Checker:
         """Type and constraint errors of every cell, in one pass over the table."""
         branches = []
         for spec in resource.fields:
-            cell, value = _cells(spec.name), f"p.{quote_identifier(spec.name)}"
-            name = quote_literal(spec.name)
-            type_error = f"NOT {missing_sql(cell, resource.missing_values)} AND {value} IS NULL"
-            branches.append(f"CASE WHEN {type_error} THEN ['type-error|' || {name}] ELSE [] END")
+            value = f"p.{quote_identifier(spec.name)}"
+            if spec.type == "string":
+                type_error = "false"  # a text cell always reads as a string
+            else:
+                text = f"p.{_text(spec)}"
+                type_error = f"NOT {missing_sql(text, resource.missing_values)} AND {value} IS NULL"
+                name = quote_literal(spec.name)
+                branches.append(f"CASE WHEN {type_error} THEN ['type-error|' || {name}] ELSE [] END")
             for constraint, broken in constraint_checks(spec):
                 guard = f"NOT ({type_error}) AND ({broken})"
                 label = quote_literal(f"constraint-error|{spec.name}|{constraint}")
@@ -179,9 +184,8 @@ class _Checker:
             return []
         found = " || ".join(branches)
         rows = self.con.execute(
-            f"SELECT {ROW}, unnest(found) FROM (SELECT p.{ROW}, {found} AS found "
-            f"FROM {self._raw(resource)} c JOIN {self._parsed(resource)} p ON p.{ROW} = c.rowid + 2) "
-            f"WHERE len(found) > 0"
+            f"SELECT {ROW}, unnest(found) FROM (SELECT p.rowid + 2 AS {ROW}, {found} AS found "
+            f"FROM {self._parsed(resource)} p) WHERE len(found) > 0"
         ).fetchall()
         out = []
         for row, label in rows:
@@ -197,8 +201,8 @@ class _Checker:
                 continue
             column = quote_identifier(spec.name)
             rows = self.con.execute(
-                f"SELECT {ROW} FROM (SELECT {ROW}, row_number() OVER (PARTITION BY {column} "
-                f"ORDER BY {ROW}) AS seen FROM {self._parsed(resource)} WHERE {column} IS NOT NULL) "
+                f"SELECT {ROW} FROM (SELECT rowid + 2 AS {ROW}, row_number() OVER (PARTITION BY {column} "
+                f"ORDER BY rowid) AS seen FROM {self._parsed(resource)} WHERE {column} IS NOT NULL) "
                 f"WHERE seen > 1"
             ).fetchall()
             out += [RowFinding("unique-error", int(r), spec.name, resource.name) for (r,) in rows]
@@ -211,8 +215,8 @@ class _Checker:
         key = ", ".join(quote_identifier(k) for k in resource.primary_key)
         all_missing = " AND ".join(f"{quote_identifier(k)} IS NULL" for k in resource.primary_key)
         rows = self.con.execute(
-            f"SELECT {ROW} FROM (SELECT {ROW}, {all_missing} AS empty, row_number() OVER "
-            f"(PARTITION BY {key} ORDER BY {ROW}) AS seen FROM {self._parsed(resource)}) "
+            f"SELECT {ROW} FROM (SELECT rowid + 2 AS {ROW}, {all_missing} AS empty, row_number() OVER "
+            f"(PARTITION BY {key} ORDER BY rowid) AS seen FROM {self._parsed(resource)}) "
             f"WHERE empty OR seen > 1"
         ).fetchall()
         return [RowFinding("primary-key", int(r), "", resource.name) for (r,) in rows]
@@ -231,7 +235,8 @@ class _Checker:
                 f"t.{quote_identifier(a)} IS NOT DISTINCT FROM r.{quote_identifier(b)}" for a, b in pairs
             )
             rows = self.con.execute(
-                f"SELECT t.{ROW} FROM {self._parsed(resource)} t WHERE NOT ({all_missing}) AND NOT EXISTS "
+                f"SELECT t.rowid + 2 FROM {self._parsed(resource)} t "
+                f"WHERE NOT ({all_missing}) AND NOT EXISTS "
                 f"(SELECT 1 FROM {self._parsed(target)} r WHERE NOT ({referenced_missing}) AND {match})"
             ).fetchall()
             out += [RowFinding("foreign-key", int(r), "", resource.name) for (r,) in rows]
