@@ -13,11 +13,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
-## make release: install the pinned environment, build and validate the tables.
+## make release: install the pinned environment, build and validate the tables. With nothing
+## changed since the last release (inputs, code, libraries, outputs: see
+## build/newstables/core/fingerprint.py) it says "up to date" without importing anything heavy.
 release: $(STAMP)
-	$(BIN)/newstables build
-	$(BIN)/newstables docs
-	$(BIN)/newstables release --dist dist --skip-existing
+	@$(BIN)/python -m newstables.core.fingerprint check-release --dist dist || { \
+		$(BIN)/newstables build && \
+		$(BIN)/newstables docs && \
+		$(BIN)/newstables release --dist dist --skip-existing && \
+		$(BIN)/python -m newstables.core.fingerprint record-release --dist dist; }
 
 build: release
 
@@ -76,3 +80,14 @@ bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_gate.py
 	$(BIN)/python benchmarks/bench_parts.py
 	$(BIN)/python benchmarks/bench_scale.py
+
+.PHONY: bench-seed bench-rowchecks
+## make bench-seed: the seed's cold build, one-annotation rebuild and no-op `make release`
+## (medians; benchmarks/results/seed_speed.json).
+bench-seed: $(STAMP)
+	$(BIN)/python benchmarks/bench_seed_speed.py
+
+## make bench-rowchecks: Frictionless's row checks as DuckDB SQL vs `frictionless.validate` on a
+## million-row statements table (benchmarks/results/rowchecks.json).
+bench-rowchecks: $(STAMP)
+	$(BIN)/python benchmarks/bench_rowchecks.py

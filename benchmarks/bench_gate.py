@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# The gate is measured as it runs when its inputs changed: no cached suite results.
+os.environ["NEWSTABLES_CACHE_DIR"] = "off"
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks/results/gate.json"
 # The last commit whose gate validated pandas frames.

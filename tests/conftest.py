@@ -63,3 +63,12 @@ def cli() -> Callable[..., object]:
         return runner.invoke(app, [str(a) for a in args])
 
     return invoke
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_gate_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Suite results cached by the gate go to this session's own folder (and to the
+    subprocesses' it starts), never to the user's cache."""
+    import os
+
+    os.environ["NEWSTABLES_CACHE_DIR"] = str(tmp_path_factory.mktemp("gate-cache"))

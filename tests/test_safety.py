@@ -65,10 +65,10 @@ def project(built: Path, tmp_path: Path) -> Path:
     return tmp_path / "mini"
 
 
-def refused_build(root: Path, error: str, **coordinates: Any) -> dict[str, Any]:
+def refused_build(root: Path, error: str, *extra: str, **coordinates: Any) -> dict[str, Any]:
     """Build ``root``; assert the catalogued refusal, untouched outputs and no staging left."""
     before = snapshot(root)
-    code, errors = run("build", "--project", root)
+    code, errors = run("build", "--project", root, *extra)
     assert code == 2 and errors, f"expected {error}, got exit {code}"
     first = errors[0]
     assert first["type"] == error, first["message"]
@@ -274,7 +274,8 @@ def test_a_full_or_read_only_output_folder_is_a_catalogued_error(
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr("newstables.publish.write_parquet", refuse)
-    error = refused_build(project, "output-unwritable", code=errno.errorcode[code])
+    # --force: the inputs are unchanged, so without it the build would be "up to date".
+    error = refused_build(project, "output-unwritable", "--force", code=errno.errorcode[code])
     assert os.strerror(code) in error["message"]
 
 

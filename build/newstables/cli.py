@@ -172,16 +172,33 @@ def build(
         Path | None, typer.Option("--out", "-o", help="Where to write outputs (default: the project).")
     ] = None,
     quiet: QuietOption = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Build even when the inputs and outputs are unchanged.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Build, validate and publish the tables.
 
     A blocked build names every failing check, then sums up (e.g. "2 of 129 checks failed:
     ..."); the report, failing checks first, is in validation/report-failed/index.html.
+    When no input (texts, annotations, schemas, suites, package metadata, the newstables code
+    or the installed libraries) changed since the last build and its outputs are intact, the
+    build says "up to date" and exits 0 at once (.newstables-build.json records both).
 
     \b
     Example: newstables build --project . --out /tmp/release
     """
+    from newstables.core.fingerprint import recorded_counts, up_to_date
+
+    if not force and up_to_date(project.resolve(), (out or project).resolve()):
+        recorded = recorded_counts((out or project).resolve())
+        lines = [f"{name}: {n} rows" for name, n in recorded.items()]
+        emit(
+            as_json,
+            {"tables": recorded, "up_to_date": True},
+            [*lines, "up to date: no input changed and the outputs are intact"],
+        )
+        return
     from newstables.core.progress import configure
     from newstables.pipeline import build as run_build
 

@@ -15,7 +15,11 @@ Great Expectations is imported only here, and only when the gate runs.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import hashlib
+import json
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -286,9 +290,7 @@ class _Validator:
 
     def known_types(self) -> set[str]:
         """Every expectation type this Great Expectations version implements."""
-        from great_expectations.expectations.registry import list_registered_expectation_implementations
-
-        return set(list_registered_expectation_implementations())
+        return known_expectation_types()
 
     def validate(self, table: str, expectations: list[dict[str, Any]], primary_key: list[str]) -> Any:
         """Validate the frame ``table`` against the expectations; asserts none was silently dropped."""
@@ -304,6 +306,16 @@ class _Validator:
             },
         )
 
+    def check(
+        self, table: str, expectations: list[dict[str, Any]], primary_key: list[str]
+    ) -> list[CheckResult]:
+        """The report rows of one frame's suite, in suite order."""
+        outcome = self.validate(table, expectations, primary_key)
+        return [
+            _to_result(table, r, offending_rows(r, primary_key)[:MAX_EXAMPLES])
+            for r in in_suite_order(outcome.results, expectations)
+        ]
+
     def close(self) -> None:
         """Close the database connections (the scratch file can then be removed)."""
         self.source.get_execution_engine().engine.dispose()
@@ -311,6 +323,15 @@ class _Validator:
         # DuckDB objects still referenced at interpreter exit make its bindings print
         # "leaked instance" lines; collecting the context's cycles now avoids them.
         gc.collect()
+
+
+def known_expectation_types() -> set[str]:
+    """Every expectation type the installed Great Expectations implements (imports it)."""
+    import great_expectations  # noqa: F401  (registers the expectations)
+    from great_expectations.expectations.registry import list_registered_expectation_implementations
+
+    _buffer_rows_in_execute_query()
+    return set(list_registered_expectation_implementations())
 
 
 def offending_rows(outcome: Any, primary_key: list[str]) -> list[str]:
@@ -363,7 +384,12 @@ def scratch_database() -> Iterator[Path]:
 
 
 def run_suites(
-    model: Model, staging: Path, raw: str, formula_waivers: set[str], texts: dict[str, str] | None = None
+    model: Model,
+    staging: Path,
+    raw: str,
+    formula_waivers: set[str],
+    texts: dict[str, str] | None = None,
+    worker: GateWorker | None = None,
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every table's suite (plus the generic checks) on the staged release.
 
@@ -382,17 +408,215 @@ def run_suites(
                 framed[resource.name] = materialize_frame(con, model, resource, waived)
             except NewstablesError as error:
                 found.append(error)
+        cache = ResultCache.for_this_code()
+        keys = {
+            t: cache.key(t, frame_digest(con, t), suite_expectations(model, t, columns))
+            for t, columns in framed.items()
+        }
         con.close()
-        validator = _Validator(database)
+        cached = {t: hit for t in framed if (hit := cache.get(keys[t])) is not None}
+        if len(cached) == len(framed):  # every frame and suite as in an earlier run: no GX at all
+            return [r for t in framed for r in cached[t]], found
+        todo = {t: c for t, c in framed.items() if t not in cached}
+        fresh, problems = _validate_elsewhere(model, worker, database, todo)
+    for table, checked in fresh.items():
+        if checked and not any(_could_not_run(r) for r in checked):
+            # The report shows exactly what a later cache hit will show (JSON values).
+            fresh[table] = cache.put(keys[table], checked)
+    ordered = [r for t in framed for r in (cached[t] if t in cached else fresh.get(t, []))]
+    return ordered, found + problems
+
+
+def _validate_elsewhere(
+    model: Model, worker: GateWorker | None, database: Path, todo: dict[str, list[str]]
+) -> tuple[dict[str, list[CheckResult]], list[NewstablesError]]:
+    """The suites of the frames in ``todo``: in the warmed-up worker process when there is
+    one and it answers, otherwise in this process."""
+    if worker is not None:
+        answered = worker.validate_all(model, database, todo)
+        if answered is not None:
+            return answered
+    validator = _Validator(database)
+    try:
+        return _validate_frames(model, validator, todo)
+    finally:
+        validator.close()
+
+
+class GateWorker:
+    """A child process that imports Great Expectations while this one reads, builds and
+    publishes (the import alone takes seconds; on two cores it overlaps the build), then
+    validates frames on request (``newstables.gate_worker``: one JSON line per request).
+
+    Started only for the first build of a process, and only when Great Expectations is not
+    yet imported here: a one-shot ``newstables build`` gains the overlap, while a long-lived
+    process (a test session, a notebook) imports Great Expectations once and reuses it. When
+    the worker fails in any way the gate runs in this process instead, so the worker can
+    only save time.
+    """
+
+    started_in_this_process = False
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self.process: Any = subprocess.Popen(
+            [sys.executable, "-m", "newstables.gate_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+        )
+        self.known: set[str] | None = None
+        self.database = ""
+
+    @classmethod
+    def start_if_useful(cls) -> GateWorker | None:
+        """A worker, unless Great Expectations is already imported in this process."""
+        import sys
+
+        if "great_expectations" in sys.modules or os.environ.get("NEWSTABLES_GATE_WORKER") == "0":
+            return None
+        if GateWorker.started_in_this_process:
+            return None
+        GateWorker.started_in_this_process = True
         try:
-            results, problems = _validate_frames(model, validator, framed)
+            return cls()
+        except OSError:
+            return None
+
+    def _ask(self, request: dict[str, Any] | None) -> Any:
+        if request is not None:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        answer = json.loads(line)
+        if not isinstance(answer, dict) or "error" in answer:
+            raise RuntimeError(str(answer)[:300])
+        return answer
+
+    def known_types(self) -> set[str]:
+        """The expectation types of the worker's Great Expectations (its first line)."""
+        if self.known is None:
+            self.known = set(self._ask(None)["known"])
+        return self.known
+
+    def check(
+        self, table: str, expectations: list[dict[str, Any]], primary_key: list[str]
+    ) -> list[CheckResult]:
+        """One frame's report rows, computed by the worker."""
+        request = {"database": self.database, "table": table, "expectations": expectations}
+        request["key"] = primary_key
+        return [CheckResult(**row) for row in self._ask(request)["results"]]
+
+    def validate_all(
+        self, model: Model, database: Path, todo: dict[str, list[str]]
+    ) -> tuple[dict[str, list[CheckResult]], list[NewstablesError]] | None:
+        """:func:`_validate_frames` through the worker; None when it failed."""
+        self.database = database.as_posix()
+        try:
+            return _validate_frames(model, self, todo)
+        except (OSError, ValueError, TypeError, RuntimeError, AttributeError):
+            return None
         finally:
-            validator.close()
-    checked = [
-        _to_result(table, outcome, offending_rows(outcome, key)[:MAX_EXAMPLES])
-        for table, key, outcome in results
-    ]
-    return checked, found + problems
+            self.close()
+
+    def close(self) -> None:
+        """End the worker: it holds nothing worth keeping, so it is killed at once (by its own
+        handle: it is this process's child)."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+
+def _could_not_run(result: CheckResult) -> bool:
+    return isinstance(result.observed, str) and result.observed.startswith(COULD_NOT_RUN)
+
+
+def suite_expectations(model: Model, table: str, columns: list[str]) -> list[dict[str, Any]]:
+    """Every expectation a table's frame is validated against: its suite and the generic checks."""
+    resource = model.tables[table]
+    suite = model.suites.get(table, Suite(table, f"validation/{table}.json"))
+    text_columns = [c for c in resource.text_columns if c in columns and c not in CONTEXT_COLUMNS]
+    return [dict(e) for e in suite.expectations] + generic_expectations(
+        model.expected_counts.get(table), text_columns, resource.primary_key, resource.has_field("excerpt")
+    )
+
+
+def frame_digest(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A hash of a materialized frame: its column names and types and every row, in order."""
+    frame = f"frames.{quote_identifier(table)}"
+    described = con.execute(f"DESCRIBE {frame}").fetchall()
+    rows = con.execute(
+        f"SELECT count(*), md5(coalesce(string_agg(md5(CAST(f AS VARCHAR)), '' "
+        f"ORDER BY f.{ROW_COLUMN}), '')) FROM {frame} AS f"
+    ).fetchone()
+    return hashlib.sha256(repr((described, rows)).encode()).hexdigest()
+
+
+class ResultCache:
+    """Suite results of earlier runs, keyed by a hash of everything that decides them: the
+    frame's rows, the expectations, the newstables code and the installed libraries (Great
+    Expectations among them). A frame that did not change is not validated again, and when
+    none changed Great Expectations is not even imported. Results an expectation could not
+    compute are never cached. The cache lives outside the project
+    (``$NEWSTABLES_CACHE_DIR``, else ``$XDG_CACHE_HOME/newstables`` or ``~/.cache/newstables``;
+    ``NEWSTABLES_CACHE_DIR=off`` turns it off, as the gate benchmarks do); a cache that cannot
+    be read or written is simply not used.
+    """
+
+    def __init__(self, folder: Path | None, code: str) -> None:
+        self.folder, self.code = folder, code
+
+    @classmethod
+    def for_this_code(cls) -> ResultCache:
+        """The cache for the running code and libraries (see the class docstring)."""
+        from newstables.core.fingerprint import environment_lines, package_lines
+
+        code = hashlib.sha256("\n".join(package_lines() + environment_lines()).encode()).hexdigest()
+        if os.environ.get("NEWSTABLES_CACHE_DIR") == "off":
+            return cls(None, code)
+        base = os.environ.get("NEWSTABLES_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "newstables"
+        )
+        return cls(Path(base) / "gate", code)
+
+    def key(self, table: str, digest: str, expectations: list[dict[str, Any]]) -> str:
+        """The cache key of one table's suite run."""
+        text = json.dumps([self.code, table, digest, expectations], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str) -> list[CheckResult] | None:
+        """The cached results under ``key``, or None."""
+        if self.folder is None:
+            return None
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            return [CheckResult(**row) for row in data]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, key: str, results: list[CheckResult]) -> list[CheckResult]:
+        """Store results under ``key`` (atomically; skipped when not writable); return them
+        as a later :meth:`get` will (through JSON), or unchanged when they are not JSON."""
+        try:
+            text = json.dumps([r.__dict__ for r in results], ensure_ascii=False)
+        except (TypeError, ValueError):
+            return results
+        if self.folder is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                draft = self.folder / f".{key}.{os.getpid()}.tmp"
+                draft.write_text(text, encoding="utf-8")
+                os.replace(draft, self.folder / f"{key}.json")
+            except OSError:
+                pass
+        return [CheckResult(**row) for row in json.loads(text)]
 
 
 def _check_name(expectation: dict[str, Any]) -> str:
@@ -412,11 +636,13 @@ def in_suite_order(results: list[Any], expectations: list[dict[str, Any]]) -> li
 
 
 def _validate_frames(
-    model: Model, validator: _Validator, framed: dict[str, list[str]]
-) -> tuple[list[tuple[str, list[str], Any]], list[NewstablesError]]:
-    """Each materialized frame's suite outcome: (table, primary key, GX result) triples."""
+    model: Model, validator: Any, framed: dict[str, list[str]]
+) -> tuple[dict[str, list[CheckResult]], list[NewstablesError]]:
+    """Each materialized frame's report rows (by table), and the suites that could not run.
+
+    ``validator`` is a :class:`_Validator` or a :class:`GateWorker` (same two methods)."""
     known = validator.known_types()
-    outcomes: list[tuple[str, list[str], Any]] = []
+    checked: dict[str, list[CheckResult]] = {}
     found: list[NewstablesError] = []
     for resource in model.resources:
         if resource.name not in framed:
@@ -427,18 +653,9 @@ def _validate_frames(
         if problems:
             found += problems
             continue
-        text_columns = [c for c in resource.text_columns if c in columns and c not in CONTEXT_COLUMNS]
-        expectations = [dict(e) for e in suite.expectations]
-        expectations += generic_expectations(
-            model.expected_counts.get(resource.name),
-            text_columns,
-            resource.primary_key,
-            resource.has_field("excerpt"),
-        )
-        key = list(resource.primary_key)
-        outcome = validator.validate(resource.name, expectations, key)
-        outcomes += [(resource.name, key, r) for r in in_suite_order(outcome.results, expectations)]
-    return outcomes, found
+        expectations = suite_expectations(model, resource.name, columns)
+        checked[resource.name] = validator.check(resource.name, expectations, list(resource.primary_key))
+    return checked, found
 
 
 def _failure_detail(result: CheckResult) -> str:

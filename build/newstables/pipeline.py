@@ -17,6 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newstables.core.cache import CachedRecord, DocumentCache, fingerprint
+from newstables.core.fingerprint import (
+    BUILD_STAMP,
+    NotFingerprintable,
+    input_fingerprint,
+    output_hashes,
+    stamp_text,
+)
 from newstables.core.model import Model, load_model
 from newstables.core.paths import refuse_input_symlinks, refuse_published_target
 from newstables.core.progress import TIMINGS, stage, write_timings
@@ -31,7 +38,7 @@ from newstables.coverage import (
 )
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_document_regions
-from newstables.gate import CheckResult, failures, run_suites
+from newstables.gate import CheckResult, GateWorker, failures, run_suites
 from newstables.project import ANNOTATIONS, FAILED_REPORT_DIR, REPORT_DIR, SCHEMAS, Project
 from newstables.publish import obsolete_outputs, remove_empty_folders, write_release
 from newstables.read import (
@@ -164,7 +171,8 @@ def make_tables(inputs: Inputs) -> dict[str, Table]:
 
 
 STRUCTURAL_CHECKS = {
-    "frictionless": "Frictionless accepts datapackage.json and every resource.",
+    "frictionless": "Frictionless accepts datapackage.json and every Table Schema; every CSV row passes "
+    "Frictionless's row checks (types, constraints, unique, primary and foreign keys), run as DuckDB SQL.",
     "excerpts-match-offsets": "Every excerpt equals raw[char_start:char_end].",
     "csv-parquet-duckdb-agree": "CSV, Parquet and the DuckDB file hold the same rows.",
 }
@@ -187,7 +195,7 @@ def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult],
     """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
     findings: dict[str, list[NewstablesError]] = {}
     with stage("check: frictionless"):
-        findings["frictionless"] = frictionless_findings(staging)
+        findings["frictionless"] = frictionless_findings(staging, inputs.model.tables)
     with stage("check: excerpts"):
         findings["excerpts-match-offsets"] = excerpt_findings(inputs.texts, staging, inputs.model.tables)
     with stage("check: formats agree"):
@@ -197,14 +205,14 @@ def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult],
 
 
 def gate(
-    staging: Path, inputs: Inputs, covered: list[CoverageResult]
+    staging: Path, inputs: Inputs, covered: list[CoverageResult], worker: GateWorker | None = None
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures
     (``covered``: the coverage results of every document)."""
     checks, errors = structural_checks(staging, inputs)
     with stage("gate"):
         suites, suite_errors = run_suites(
-            inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts
+            inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts, worker
         )
     errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
@@ -226,6 +234,18 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
     them untouched.
     """
+    # Great Expectations is imported by a worker process while this one reads, builds and
+    # publishes; it is ended whatever happens.
+    worker = GateWorker.start_if_useful()
+    try:
+        return _build(project_root, out_root, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _build(project_root: Path, out_root: Path | None, worker: GateWorker | None) -> dict[str, Table]:
+    fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
     TIMINGS.clear()
     with stage("read"):
         inputs = load_inputs(project_root, use_cache=True)
@@ -241,7 +261,7 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
     with staging_area(out) as staging:
         with stage("publish"):
             outputs = write_release(inputs.project, tables, inputs.model, staging)
-        checks, errors = gate(staging, inputs, covered)
+        checks, errors = gate(staging, inputs, covered, worker)
         with stage("report and commit"):
             counts = {name: len(table.rows) for name, table in tables.items()}
             paragraphs = paragraphs_by_document(inputs.texts, inputs.document_regions, tables)
@@ -254,8 +274,26 @@ def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
             if errors:
                 keep_failed_report(staging, out)
                 raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
+            if fingerprint is not None:
+                outputs.append(write_stamp(staging, fingerprint, outputs, counts))
             commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
             remove_empty_folders(out, tables)
             shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     write_timings()
     return tables
+
+
+def _fingerprint(project_root: Path) -> str | None:
+    try:
+        return input_fingerprint(project_root.resolve())
+    except NotFingerprintable:
+        return None  # load_inputs names the link or unreadable file; no stamp is written
+
+
+def write_stamp(staging: Path, fingerprint: str, outputs: list[Path], counts: dict[str, int]) -> Path:
+    """Record the inputs' fingerprint, every staged output's hash and the row counts in
+    ``staging`` (committed last, with the outputs): the next ``newstables build`` of
+    unchanged inputs is a no-op."""
+    stamp = stamp_text(fingerprint, output_hashes(staging, outputs), counts)
+    (staging / BUILD_STAMP).write_text(stamp, encoding="utf-8")
+    return BUILD_STAMP

@@ -1,0 +1,143 @@
+"""Benchmark: the seed stays fast (issue 9, item 6).
+
+Prints figures and writes ``benchmarks/results/seed_speed.json``; asserts nothing. Each
+figure is the median of ``RUNS`` runs, wall clock, each command in a fresh process:
+
+- cold ``newstables build`` of a fresh copy of the seed's inputs, with an empty gate cache
+  (nothing from an earlier run: every stage and every suite runs);
+- one annotation edited (a different text each run, so every run is a real change) and
+  ``newstables build`` again: rebuilt and validated, suites of unchanged frames reused;
+- ``newstables build`` with nothing changed (the input fingerprint: "up to date");
+- ``make release`` with nothing changed, in this repository (one unmeasured run first, which
+  builds and releases if anything changed since the last one).
+
+Targets (2 cores): cold build <= 4 s, edit-one-annotation rebuild <= 2 s, no-op make
+release <= 0.5 s. The machine's load average is recorded with the figures: the developers'
+machine is shared, and wall times grow with its load.
+
+Run with ``make bench-seed``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks/results/seed_speed.json"
+NEWSTABLES = [sys.executable, "-m", "newstables"]
+INPUT_DIRS = ("schemas", "validation", "data/raw", "data/annotations", "data/articles")
+EDITED = "data/annotations/actors.yaml"
+EDIT_ANCHOR = "correction_note: The copy also writes"
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+TARGETS = {"cold_build_s": 4.0, "edit_one_annotation_s": 2.0, "noop_make_release_s": 0.5}
+
+
+def copy_inputs(target: Path) -> Path:
+    """The seed's inputs (not its outputs) in ``target``."""
+    for folder in INPUT_DIRS:
+        ignore = shutil.ignore_patterns("report", "report-failed", "__pycache__", "draft")
+        shutil.copytree(ROOT / folder, target / folder, ignore=ignore)
+    return target
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """Wall seconds of one command (which must succeed)."""
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def environment(cache: Path) -> dict[str, str]:
+    return dict(os.environ, NEWSTABLES_CACHE_DIR=str(cache))
+
+
+def cold_builds(scratch: Path) -> list[float]:
+    """Fresh copy, empty cache, one build: every stage and suite runs."""
+    times = []
+    for run in range(RUNS):
+        project = copy_inputs(scratch / f"cold-{run}")
+        times.append(
+            timed([*NEWSTABLES, "build", "-p", str(project)], project, environment(scratch / f"c{run}"))
+        )
+    return times
+
+
+def edit_rebuilds(scratch: Path) -> tuple[list[float], list[float]]:
+    """A built copy; each run edits one annotation (a new text) and rebuilds. Also the
+    no-op build (nothing changed since the last build)."""
+    project = copy_inputs(scratch / "edit")
+    env = environment(scratch / "edit-cache")
+    timed([*NEWSTABLES, "build", "-p", str(project)], project, env)
+    edits, noops = [], []
+    annotation = project / EDITED
+    original = annotation.read_text(encoding="utf-8")
+    assert EDIT_ANCHOR in original, f"{EDITED} no longer has the edited note"
+    for run in range(RUNS):
+        noops.append(timed([*NEWSTABLES, "build", "-p", str(project)], project, env))
+        edited = original.replace(EDIT_ANCHOR, f"{EDIT_ANCHOR} (benchmark edit {run})")
+        annotation.write_text(edited, encoding="utf-8")
+        edits.append(timed([*NEWSTABLES, "build", "-p", str(project)], project, env))
+    return edits, noops
+
+
+def noop_make_release() -> list[float]:
+    """``make release`` in this repository with nothing changed (after one unmeasured run)."""
+    env = dict(os.environ)
+    timed(["make", "release"], ROOT, env)
+    return [timed(["make", "release"], ROOT, env) for _ in range(RUNS + 2)]
+
+
+def summary(times: list[float]) -> dict[str, Any]:
+    return {"median_s": round(statistics.median(times), 3), "runs_s": [round(t, 3) for t in times]}
+
+
+def main() -> None:
+    """Measure, print and write the figures."""
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-seed-") as folder:
+        scratch = Path(folder)
+        cold = cold_builds(scratch)
+        edits, noops = edit_rebuilds(scratch)
+    release = noop_make_release()
+    figures = {
+        "cold_build_s": summary(cold),
+        "edit_one_annotation_s": summary(edits),
+        "noop_build_s": summary(noops),
+        "noop_make_release_s": summary(release),
+    }
+    result = {
+        "benchmark": "seed speed (issue 9 item 6): median wall seconds, fresh process per command",
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "targets_s": TARGETS,
+        "figures": figures,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    for name, figure in figures.items():
+        target = TARGETS.get(name)
+        verdict = (
+            ""
+            if target is None
+            else f"  (target <= {target} s: {'met' if figure['median_s'] <= target else 'NOT met'})"
+        )
+        print(f"{name:24} median {figure['median_s']:7.3f} s  runs {figure['runs_s']}{verdict}")
+    print(f"load average before {result['load_average_before']}, after {result['load_average_after']}")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,254 @@
+"""Input fingerprints: "nothing changed, the outputs are up to date" without building.
+
+A build records, next to its outputs and committed with them (``.newstables-build.json``),
+the fingerprint of every input it read and the SHA-256 of every output it wrote. The
+fingerprint is one hash over:
+
+- every file of the project's input folders (``data/articles``, ``data/annotations``,
+  ``data/raw``, ``schemas``, ``validation`` without its reports) and ``id-map.yaml``;
+- every file of the installed ``newstables`` package (code, SQL, templates, catalogues);
+- the Python version and the installed distributions (``*.dist-info`` names carry the
+  versions of the pinned libraries).
+
+Before building, ``newstables build`` asks :func:`up_to_date`: when the fingerprint is the
+recorded one, every recorded output still has its recorded hash, no commit is pending and
+no other run holds the folder, there is nothing to do. Anything unusual (a symbolic link
+or unreadable input, a missing, changed or linked output, a leftover journal or failed
+report) answers "not up to date", and the real build then runs and reports it. A stale
+output is therefore never taken as current: the answer is yes only for exactly the bytes
+a successful build of exactly these inputs wrote.
+
+``make release`` does the same for the whole release (build, docs, dist archives) with
+``python -m newstables.core.fingerprint check-release``, which imports nothing but the
+standard library, and records it after a successful release with ``record-release``.
+
+This module imports only the standard library, so that a no-op costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import stat
+import sys
+import sysconfig
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+BUILD_STAMP = Path(".newstables-build.json")
+RELEASE_STAMP = Path(".newstables-release.json")
+INPUT_DIRS = ("data/articles", "data/annotations", "data/raw", "schemas", "validation")
+INPUT_FILES = ("id-map.yaml",)
+# Outputs inside the input folders: never part of the fingerprint.
+SKIPPED_DIRS = ("validation/report", "validation/report-failed")
+SKIPPED_NAMES = ("__pycache__",)
+# Files whose presence means a run is pending or failed: never "up to date" then.
+PENDING = (".newstables-commit.json", "validation/report-failed")
+DOCS_OUTPUTS = ("docs/data-dictionary.md", "README.md", "CITATION.cff")
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+STAMP_VERSION = 1
+
+
+class NotFingerprintable(Exception):
+    """An input the fingerprint cannot vouch for (a link, a special or unreadable file)."""
+
+
+def sha256_bytes(path: Path) -> str:
+    """SHA-256 of a regular file that is not a symbolic link; :class:`NotFingerprintable` otherwise."""
+    try:
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotFingerprintable(str(path))
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise NotFingerprintable(str(path)) from exc
+    return digest.hexdigest()
+
+
+def _files_under(root: Path, relative: str) -> Iterator[str]:
+    """Every file below ``root/relative`` (relative posix paths, sorted); links and special
+    files are refused, skipped folders left out."""
+    top = root / relative
+    if os.path.islink(top):
+        raise NotFingerprintable(str(top))
+    if not top.is_dir():
+        return
+    for folder, dirs, files in os.walk(top):
+        base = Path(folder).relative_to(root).as_posix()
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_NAMES and f"{base}/{d}" not in SKIPPED_DIRS)
+        for name in dirs:
+            if os.path.islink(Path(folder) / name):
+                raise NotFingerprintable(f"{base}/{name}")
+        for name in sorted(files):
+            yield f"{base}/{name}"
+
+
+def input_files(root: Path) -> list[str]:
+    """The project's input files, relative to ``root`` and sorted."""
+    found = [f for top in INPUT_DIRS for f in _files_under(root, top)]
+    found += [name for name in INPUT_FILES if os.path.lexists(root / name)]
+    return sorted(found)
+
+
+def environment_lines() -> list[str]:
+    """What besides the project decides the outputs: Python and the installed distributions."""
+    lines = [f"python {sys.version}"]
+    for folder in sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}):
+        if os.path.isdir(folder):
+            lines += sorted(f"dist {n}" for n in os.listdir(folder) if n.endswith(".dist-info"))
+    return lines
+
+
+def package_lines() -> list[str]:
+    """The installed newstables package: every file's hash (an edited source counts)."""
+    return [f"code {name} {sha256_bytes(PACKAGE_DIR / name)}" for name in _files_under_package()]
+
+
+def _files_under_package() -> list[str]:
+    return sorted(
+        p.relative_to(PACKAGE_DIR).as_posix()
+        for p in PACKAGE_DIR.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+
+
+def input_fingerprint(root: Path) -> str:
+    """One SHA-256 over every input file of ``root``, the package and the environment.
+
+    Raises :class:`NotFingerprintable` when an input is a link or cannot be read.
+    """
+    digest = hashlib.sha256(f"newstables-fingerprint {STAMP_VERSION}\n".encode())
+    for name in input_files(root):
+        digest.update(f"input {name} {sha256_bytes(root / name)}\n".encode())
+    for line in package_lines() + environment_lines():
+        digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def stamp_text(fingerprint: str, outputs: dict[str, str], counts: dict[str, int] | None = None) -> str:
+    """The stamp recorded next to the outputs: the fingerprint, each output's hash and the
+    tables' row counts (what ``build`` prints when it has nothing to do)."""
+    data = {"version": STAMP_VERSION, "inputs": fingerprint, "outputs": outputs, "tables": counts or {}}
+    return json.dumps(data, indent=1) + "\n"
+
+
+def recorded_counts(out: Path) -> dict[str, int]:
+    """The row counts the build stamp of ``out`` records (empty when it has none)."""
+    try:
+        tables = json.loads((out / BUILD_STAMP).read_text(encoding="utf-8")).get("tables")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): int(v) for k, v in tables.items()} if isinstance(tables, dict) else {}
+
+
+def output_hashes(folder: Path, paths: Iterable[Path | str]) -> dict[str, str]:
+    """SHA-256 of each output file (relative to ``folder``), by posix path."""
+    return {Path(p).as_posix(): sha256_bytes(folder / p) for p in paths}
+
+
+def _stamp_matches(out: Path, stamp: Path, fingerprint: str) -> bool:
+    try:
+        data = json.loads((out / stamp).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("version") != STAMP_VERSION:
+            return False
+        if data.get("inputs") != fingerprint or not isinstance(data.get("outputs"), dict):
+            return False
+        return all(
+            isinstance(h, str) and sha256_bytes(out / name) == h and _inside(out, name)
+            for name, h in data["outputs"].items()
+        )
+    except (OSError, ValueError, NotFingerprintable):
+        return False
+
+
+def _inside(out: Path, name: str) -> bool:
+    relative = Path(name)
+    return not relative.is_absolute() and ".." not in relative.parts
+
+
+def _free(out: Path) -> bool:
+    """True when no other run holds ``out`` (the lock a build takes while writing)."""
+    try:
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def up_to_date(project_root: Path, out: Path, stamps: tuple[Path, ...] = (BUILD_STAMP,)) -> bool:
+    """True when ``out`` holds exactly what a successful build of the current inputs of
+    ``project_root`` wrote, as each of ``stamps`` records it (see the module docstring);
+    False whenever in doubt."""
+    if not out.is_dir() or out.is_symlink() or any(os.path.lexists(out / p) for p in PENDING):
+        return False
+    if not _free(out):
+        return False
+    try:
+        fingerprint = input_fingerprint(project_root)
+    except NotFingerprintable:
+        return False
+    return all(_stamp_matches(out, stamp, fingerprint) for stamp in stamps)
+
+
+# --- the whole release, for make ----------------------------------------------------------------
+
+
+def release_files(root: Path, dist: Path) -> list[str]:
+    """What a release run leaves besides the build outputs: the docs files and the archives
+    of the current version in ``dist`` (named by the package's name and version)."""
+    import yaml  # only when recording, never on the fast path
+
+    package = yaml.safe_load((root / "schemas/package.yaml").read_text(encoding="utf-8"))
+    base = f"{package['name']}-{package['version']}"
+    relative = os.path.relpath(dist.resolve(), root.resolve())
+    archives = [f"{relative}/{base}.zip", f"{relative}/{base}.tar.gz", f"{relative}/{base}/SHA256SUMS"]
+    return [BUILD_STAMP.as_posix(), *[d for d in DOCS_OUTPUTS if (root / d).is_file()], *archives]
+
+
+def record_release(root: Path, dist: Path) -> None:
+    """Write ``.newstables-release.json`` after a successful ``make release``."""
+    fingerprint = input_fingerprint(root)
+    outputs = output_hashes(root, release_files(root, dist))
+    draft = root / (RELEASE_STAMP.as_posix() + ".draft")
+    draft.write_text(stamp_text(fingerprint, outputs), encoding="utf-8")
+    os.replace(draft, root / RELEASE_STAMP)
+
+
+def release_up_to_date(root: Path) -> bool:
+    """True when the build stamp and the release stamp both still hold."""
+    return up_to_date(root, root, (BUILD_STAMP, RELEASE_STAMP))
+
+
+def main(argv: list[str]) -> int:
+    """``check-release`` (exit 0 and say "up to date", or exit 1) or ``record-release``.
+
+    Example: ``python -m newstables.core.fingerprint check-release --dist dist``
+    """
+    command = argv[0] if argv else ""
+    dist = Path(argv[argv.index("--dist") + 1]) if "--dist" in argv else Path("dist")
+    root = Path(".").resolve()
+    if command == "check-release":
+        if release_up_to_date(root):
+            print("up to date: inputs, outputs and the release are unchanged")
+            return 0
+        return 1
+    if command == "record-release":
+        record_release(root, dist)
+        return 0
+    print("usage: python -m newstables.core.fingerprint check-release|record-release [--dist DIR]")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,210 @@
+"""The input fingerprint: a build of unchanged inputs is a no-op; any change rebuilds.
+
+A built copy of the mini project is made once; each case copies it, changes one thing and
+asks ``up_to_date`` (hit or miss), and the end-to-end cases run ``newstables build`` and
+check that it rebuilt the very bytes of a full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newstables.cli import app
+from newstables.core import fingerprint
+from newstables.core.fingerprint import BUILD_STAMP, input_fingerprint, up_to_date
+from newstables.core.staging import locked
+from tests.conftest import assemble
+
+
+def build(root: Path, *extra: str) -> dict[str, object]:
+    """``newstables build --json`` of ``root``: its JSON result (asserting exit 0)."""
+    result = CliRunner().invoke(app, ["build", "--project", str(root), "--json", *extra])
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def outputs(root: Path) -> dict[str, str]:
+    """sha256 of every output the build stamp lists (the stamp itself included)."""
+    listed = json.loads((root / BUILD_STAMP).read_text(encoding="utf-8"))["outputs"]
+    files = {name: hashlib.sha256((root / name).read_bytes()).hexdigest() for name in listed}
+    return {**files, BUILD_STAMP.name: hashlib.sha256((root / BUILD_STAMP).read_bytes()).hexdigest()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini project, built once."""
+    root = assemble(tmp_path_factory.mktemp("fingerprint") / "mini", "mini")
+    assert "up_to_date" not in build(root)
+    return root
+
+
+@pytest.fixture
+def project(built: Path, tmp_path: Path) -> Path:
+    """A private copy of the built mini project (the stamp's paths are relative: it still holds)."""
+    shutil.copytree(built, tmp_path / "mini", symlinks=True)
+    return tmp_path / "mini"
+
+
+def test_nothing_changed_is_up_to_date_and_writes_nothing(project: Path) -> None:
+    before = {p: p.stat().st_mtime_ns for p in project.rglob("*") if p.is_file()}
+    data = build(project)
+    assert data["up_to_date"] is True and data["tables"], "the recorded row counts are printed"
+    assert {p: p.stat().st_mtime_ns for p in project.rglob("*") if p.is_file()} == before
+
+
+def append_comment(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+
+
+def edit_schema(path: Path) -> None:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["fields"][1]["description"] += " (edited)"
+    path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+
+
+INPUT_EDITS: dict[str, tuple[str, Callable[[Path], None]]] = {
+    "annotation": ("data/annotations/actors.yaml", append_comment),
+    "schema": ("schemas/actors.schema.json", edit_schema),
+    "package metadata": ("schemas/package.yaml", append_comment),
+    "suite SQL": ("validation/statements.sql", append_comment),
+    "expected counts": ("validation/expected_counts.yaml", append_comment),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(INPUT_EDITS))
+def test_an_edited_input_is_not_up_to_date(project: Path, kind: str) -> None:
+    relative, edit = INPUT_EDITS[kind]
+    assert up_to_date(project, project)
+    edit(project / relative)
+    assert not up_to_date(project, project), f"an edited {kind} must rebuild"
+
+
+def test_a_new_or_removed_input_file_is_not_up_to_date(project: Path) -> None:
+    article = project / "data/raw/article.txt"  # the mini project keeps the legacy layout
+    (project / "data/annotations/notes.txt").write_text("new\n", encoding="utf-8")
+    assert not up_to_date(project, project)
+    (project / "data/annotations/notes.txt").unlink()
+    assert up_to_date(project, project)
+    article.with_name("moved.txt").write_bytes(article.read_bytes())
+    article.unlink()
+    assert not up_to_date(project, project)
+
+
+def test_code_and_library_versions_are_inputs(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fingerprinted = input_fingerprint(project)
+    monkeypatch.setattr(fingerprint, "environment_lines", lambda: ["dist duckdb-9.9.9.dist-info"])
+    assert input_fingerprint(project) != fingerprinted, "another library version is another input"
+    monkeypatch.undo()
+    monkeypatch.setattr(fingerprint, "package_lines", lambda: ["code cli.py 0"])
+    assert input_fingerprint(project) != fingerprinted, "edited code is another input"
+
+
+@pytest.mark.parametrize("how", ["deleted", "corrupted", "symlinked"])
+def test_a_missing_or_changed_output_is_rebuilt_to_the_same_bytes(project: Path, how: str) -> None:
+    before = outputs(project)
+    target = project / "data/actors.csv"
+    if how == "deleted":
+        target.unlink()
+    elif how == "corrupted":
+        target.write_bytes(target.read_bytes().replace(b",", b";", 1))
+    else:
+        copy = project / "actors-copy.csv"
+        shutil.copyfile(target, copy)
+        target.unlink()
+        target.symlink_to(copy)
+    assert not up_to_date(project, project)
+    assert "up_to_date" not in build(project), "a damaged output means a real build"
+    assert outputs(project) == before, "the rebuilt outputs are byte for byte the old ones"
+    assert up_to_date(project, project)
+
+
+def test_an_edited_annotation_rebuilds_and_restoring_it_is_up_to_date_again(project: Path) -> None:
+    actors = project / "data/annotations/actors.yaml"
+    text = actors.read_text(encoding="utf-8")
+    actors.write_text(text.replace("canonical_name: CNN", "canonical_name: CNN Intl"), encoding="utf-8")
+    assert "up_to_date" not in build(project)
+    assert "CNN Intl" in (project / "data/actors.csv").read_text(encoding="utf-8")
+    assert build(project)["up_to_date"] is True
+    actors.write_text(text, encoding="utf-8")
+    assert "up_to_date" not in build(project), "the stamp now records the edited inputs"
+
+
+def test_pending_work_a_busy_folder_or_a_linked_input_is_never_up_to_date(project: Path) -> None:
+    assert up_to_date(project, project)
+    journal = project / ".newstables-commit.json"
+    journal.write_text("{}", encoding="utf-8")
+    assert not up_to_date(project, project), "a leftover commit journal is finished by a real build"
+    journal.unlink()
+    (project / "validation/report-failed").mkdir()
+    assert not up_to_date(project, project), "a failed report is cleared by a real build"
+    (project / "validation/report-failed").rmdir()
+    with locked(project):
+        assert not up_to_date(project, project), "a live run holds the folder"
+    assert up_to_date(project, project)
+    (project / "data/annotations/linked.yaml").symlink_to(project / "data/annotations/actors.yaml")
+    assert not up_to_date(project, project), "a link is refused by the real build, never skipped"
+
+
+def test_force_builds_anyway(project: Path) -> None:
+    stamp = (project / BUILD_STAMP).stat().st_mtime_ns
+    assert "up_to_date" not in build(project, "--force")
+    assert (project / BUILD_STAMP).stat().st_mtime_ns != stamp
+
+
+def test_a_failed_build_keeps_the_old_stamp_and_is_not_up_to_date(project: Path) -> None:
+    before = outputs(project)
+    actors = project / "data/annotations/actors.yaml"
+    actors.write_text(actors.read_text(encoding="utf-8") + "- {actor_id: Not A Slug}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", "--project", str(project), "--json"])
+    assert result.exit_code == 2
+    assert outputs(project) == before and not up_to_date(project, project)
+
+
+def test_release_check_and_record(project: Path) -> None:
+    """The fast path of ``make release``: check-release, record-release (stdlib only)."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "newstables.core.fingerprint", *args, "--dist", "dist"]
+        return subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+
+    assert run("check-release").returncode == 1, "no release recorded yet"
+    name = "{0[name]}-{0[version]}".format(_package(project))
+    (project / "dist" / name).mkdir(parents=True)
+    for suffix in (".zip", ".tar.gz", "/SHA256SUMS"):
+        (project / "dist" / (name + suffix)).write_bytes(b"archive " + suffix.encode())
+    assert run("record-release").returncode == 0
+    checked = run("check-release")
+    assert checked.returncode == 0 and "up to date" in checked.stdout
+    (project / "dist" / f"{name}.zip").unlink()
+    assert run("check-release").returncode == 1, "a missing archive is released again"
+    shows_imports = [sys.executable, "-X", "importtime", "-m", "newstables.core.fingerprint", "check-release"]
+    imported = subprocess.run(shows_imports, cwd=project, capture_output=True, text=True, check=False).stderr
+    heavy_modules = ("duckdb", "pyarrow", "great_expectations", "frictionless", "yaml")
+    heavy = [m for m in heavy_modules if f" {m}\n" in imported]
+    assert heavy == [], f"the no-op check imports {heavy}"
+
+
+def _package(root: Path) -> dict[str, str]:
+    import yaml
+
+    data: dict[str, str] = yaml.safe_load((root / "schemas/package.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def test_fingerprint_ignores_reports_and_caches(project: Path) -> None:
+    fingerprinted = input_fingerprint(project)
+    (project / "validation/report/extra.txt").write_text("x", encoding="utf-8")
+    (project / "data/annotations/__pycache__").mkdir()
+    assert input_fingerprint(project) == fingerprinted
+    assert os.path.isdir(project / "validation/report")

@@ -1,0 +1,211 @@
+"""The SQL row checks find exactly what Frictionless finds: same error type, row and field.
+
+Both run on (1) the published CSVs of the built mini project, clean; (2) every bad-input
+fixture that overlays published CSVs (``tests/bad_inputs/verify-*``); (3) one-defect CSVs
+of a tiny probe package written here, one per check kind (types, each constraint, unique,
+primary and foreign keys, self-references, and the edge cases of Frictionless's readers).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newstables.core.model import Resource, load_model, parse_schema
+from newstables.core.rowchecks import RowFinding, row_findings
+from newstables.pipeline import build
+from tests.conftest import assemble
+
+CASES_DIR = Path(__file__).parent / "bad_inputs"
+ROW_TYPES = {"type-error", "constraint-error", "unique-error", "primary-key", "foreign-key"}
+# Frictionless's header and cell-count errors: the SQL checks say "structure-error" instead.
+STRUCTURE_TYPES = {"extra-label", "missing-label", "incorrect-label", "blank-label", "duplicate-label"}
+STRUCTURE_TYPES |= {"extra-cell", "missing-cell", "blank-row", "source-error", "scheme-error"}
+
+Key = tuple[str, str, int, str]
+
+
+def frictionless_keys(descriptor: Path) -> tuple[set[Key], set[str]]:
+    """Frictionless's row-level findings (table, type, row, field) and the tables it finds
+    structurally broken."""
+    import frictionless
+
+    report = frictionless.validate(descriptor)
+    found: set[Key] = set()
+    broken: set[str] = set()
+    for task in report.tasks:
+        for error in task.errors:
+            if error.type in ROW_TYPES:
+                field = getattr(error, "field_name", "") or ""
+                found.add((task.name, error.type, int(error.row_number), field))
+            elif error.type in STRUCTURE_TYPES:
+                broken.add(task.name)
+    return found, broken
+
+
+def sql_keys(files: dict[str, Path], resources: dict[str, Resource]) -> tuple[set[Key], set[str]]:
+    """The SQL checks' findings, and the tables they find structurally broken."""
+    found = row_findings(files, resources)
+    broken = {f.table for f in found if f.type == "structure-error"}
+    return {f.key() for f in found if f.type != "structure-error"}, broken
+
+
+def assert_same(frictionless: tuple[set[Key], set[str]], sql: tuple[set[Key], set[str]]) -> None:
+    """Same structurally broken tables; on the others, the very same findings."""
+    (by_frictionless, broken_f), (by_sql, broken_s) = frictionless, sql
+    assert broken_s == broken_f, "both must see the same malformed files"
+    by_frictionless = {k for k in by_frictionless if k[0] not in broken_f}
+    assert by_sql == by_frictionless, (
+        f"only SQL: {sorted(by_sql - by_frictionless)}; only Frictionless: {sorted(by_frictionless - by_sql)}"
+    )
+
+
+# --- the published mini project and the verify-* fixtures -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = assemble(tmp_path_factory.mktemp("rowchecks") / "mini", "mini")
+    build(root)
+    return root
+
+
+def published(root: Path) -> tuple[dict[str, Path], dict[str, Resource]]:
+    model = load_model(root)
+    return {name: root / "data" / f"{name}.csv" for name in model.tables}, model.tables
+
+
+def test_the_clean_build_has_no_findings_in_either(built: Path) -> None:
+    files, resources = published(built)
+    frictionless = frictionless_keys(built / "datapackage.json")
+    assert frictionless == (set(), set())
+    assert_same(frictionless, sql_keys(files, resources))
+
+
+CSV_CASES = sorted(p.name for p in CASES_DIR.iterdir() if list(p.glob("data/*.csv")))
+
+
+def test_there_are_csv_fixtures_to_compare() -> None:
+    assert len(CSV_CASES) >= 4, CSV_CASES
+
+
+@pytest.mark.parametrize("case", CSV_CASES)
+def test_bad_input_csvs_give_the_same_findings(built: Path, tmp_path: Path, case: str) -> None:
+    root = tmp_path / "release"
+    shutil.copytree(built, root)
+    for csv in (CASES_DIR / case).glob("data/*.csv"):
+        shutil.copyfile(csv, root / "data" / csv.name)
+    files, resources = published(root)
+    assert_same(frictionless_keys(root / "datapackage.json"), sql_keys(files, resources))
+
+
+# --- one-defect CSVs of a probe package ---------------------------------------------------------
+
+PROBE_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "probe_id", "type": "string", "title": "Id", "description": "d",
+         "constraints": {"required": True, "pattern": "^[a-z]+(-[a-z]+)*$"}},
+        {"name": "count", "type": "integer", "title": "Count", "description": "d",
+         "constraints": {"minimum": 0, "maximum": 10}},
+        {"name": "flag", "type": "boolean", "title": "Flag", "description": "d",
+         "constraints": {"required": True}},
+        {"name": "day", "type": "date", "title": "Day", "description": "d"},
+        {"name": "kind", "type": "string", "title": "Kind", "description": "d",
+         "constraints": {"enum": ["a", "b"]}},
+        {"name": "code", "type": "string", "title": "Code", "description": "d",
+         "constraints": {"unique": True}},
+        {"name": "parent_id", "type": "string", "title": "Parent", "description": "d"},
+    ],
+    "primaryKey": ["probe_id"],
+    "foreignKeys": [{"fields": ["parent_id"], "reference": {"resource": "", "fields": ["probe_id"]}}],
+    "missingValues": [""],
+}  # fmt: skip
+LINK_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "probe_id", "type": "string", "title": "Probe", "description": "d"},
+        {"name": "seq", "type": "integer", "title": "Seq", "description": "d"},
+    ],
+    "primaryKey": ["probe_id", "seq"],
+    "foreignKeys": [{"fields": ["probe_id"], "reference": {"resource": "probes", "fields": ["probe_id"]}}],
+    "missingValues": [""],
+}  # fmt: skip
+HEADER = "probe_id,count,flag,day,kind,code,parent_id"
+GOOD = ["alpha,1,true,2022-03-13,a,x1,", "beta,2,false,2022-03-14,b,x2,alpha", "gamma,,1,,,,beta"]
+LINK = ["probe_id,seq", "alpha,1", "alpha,2", "beta,1"]
+
+
+DEFECTS: dict[str, tuple[list[str], list[str]]] = {
+    "clean": (GOOD, LINK),
+    "integer-not-a-number": ([*GOOD[:2], "gamma,many,1,,,,beta"], LINK),
+    "integer-a-decimal": ([*GOOD[:2], "gamma,1.0,1,,,,beta"], LINK),
+    "integer-python-forms": ([*GOOD[:2], 'gamma," +1_0 ",1,,,,beta'], LINK),
+    "boolean-yes": ([*GOOD[:2], "gamma,,yes,,,,beta"], LINK),
+    "date-impossible": ([*GOOD[:2], "gamma,,1,2022-02-30,,,beta"], LINK),
+    "date-unpadded-and-padded": ([*GOOD[:2], 'gamma,,1,"2022-3- 5",,,beta'], LINK),
+    "date-other-format": ([*GOOD[:2], "gamma,,1,13/03/2022,,,beta"], LINK),
+    "required-missing": ([*GOOD[:2], "gamma,,,,,,beta"], LINK),
+    "required-and-type": ([*GOOD[:2], "gamma,,maybe,,,,beta"], LINK),
+    "enum": ([*GOOD[:2], "gamma,,1,,c,,beta"], LINK),
+    "pattern": ([*GOOD[:2], "Gamma,,1,,,,beta"], LINK),
+    "pattern-final-newline": ([*GOOD[:2], '"gamma\n",,1,,,,beta'], LINK),
+    "minimum": ([*GOOD[:2], "gamma,-1,1,,,,beta"], LINK),
+    "maximum": ([*GOOD[:2], "gamma,11,1,,,,beta"], LINK),
+    "two-constraints": ([*GOOD[:2], "Gamma,11,1,,c,,beta"], LINK),
+    "unique": ([*GOOD[:2], "gamma,,1,,,x1,beta", "delta,,1,,,x1,beta"], LINK),
+    "primary-key-duplicate": ([*GOOD, "beta,3,true,,,,"], LINK),
+    "primary-key-missing": ([*GOOD, ",3,true,,,,"], LINK),
+    "self-reference": ([*GOOD[:2], "gamma,,1,,,,omega"], LINK),
+    "foreign-key": (GOOD, [*LINK, "omega,1"]),
+    "foreign-key-to-a-bad-row": ([*GOOD[:2], "Gamma,,1,,,,beta"], [*LINK, "Gamma,1"]),
+    "composite-key-duplicate": (GOOD, [*LINK, "alpha,1"]),
+    "composite-key-partly-missing": (GOOD, [*LINK, "alpha,", "alpha,"]),
+    "wrong-header": ([*GOOD[:2]], ["probe_id,sequence", "alpha,1"]),
+}
+
+
+# Forms Frictionless's readers accept (Python's int(), strptime, re's "$"): no finding in either.
+ACCEPTED = {"clean", "integer-python-forms", "date-unpadded-and-padded", "pattern-final-newline"}
+
+
+def write_probe(root: Path, rows: list[str], links: list[str]) -> dict[str, Resource]:
+    """A two-table package (datapackage.json, schemas, CSVs); its resources."""
+    (root / "data").mkdir(parents=True)
+    (root / "data/probes.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    (root / "data/links.csv").write_text("\n".join(links) + "\n", encoding="utf-8")
+    schemas = {"probes": PROBE_SCHEMA, "links": LINK_SCHEMA}
+    descriptor = {
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "name": "probe",
+        "resources": [
+            {"name": n, "type": "table", "path": f"data/{n}.csv", "format": "csv", "schema": s}
+            for n, s in schemas.items()
+        ],
+    }
+    (root / "datapackage.json").write_text(json.dumps(descriptor, indent=1), encoding="utf-8")
+    return {n: parse_schema(s, f"{n}.schema.json", {"name": n}) for n, s in schemas.items()}
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_one_defect_csvs_give_the_same_findings(tmp_path: Path, defect: str) -> None:
+    rows, links = DEFECTS[defect]
+    resources = write_probe(tmp_path, rows, links)
+    files = {name: tmp_path / "data" / f"{name}.csv" for name in resources}
+    frictionless = frictionless_keys(tmp_path / "datapackage.json")
+    sql = sql_keys(files, resources)
+    assert_same(frictionless, sql)
+    if defect in ACCEPTED:
+        assert sql == (set(), set()), f"{defect}: Frictionless's readers accept it, so must SQL"
+    else:
+        assert sql != (set(), set()), f"{defect}: the defect must be found"
+
+
+def test_findings_name_row_field_and_constraint(tmp_path: Path) -> None:
+    resources = write_probe(tmp_path, [*GOOD[:2], "Gamma,11,1,,,,beta"], LINK)
+    files = {name: tmp_path / "data" / f"{name}.csv" for name in resources}
+    found = row_findings(files, resources)
+    assert RowFinding("constraint-error", 4, "count", "probes", "maximum") in found
+    assert RowFinding("constraint-error", 4, "probe_id", "probes", "pattern") in found
