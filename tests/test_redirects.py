@@ -38,14 +38,18 @@ def keys_of(project: Path) -> dict[str, list[str]]:
 
 
 def unresolved(database: Path, ids: list[tuple[str, str]], keys: dict[str, list[str]]) -> list[Any]:
-    """The ids that neither name a row nor resolve (``resolve_id``) to one."""
+    """The ids that neither name a row, nor resolve (``resolve_id``) to one, nor are an explicit
+    retraction (a redirect without new_id, whose note says why)."""
     con = duckdb.connect(str(database), read_only=True)
     try:
         live = live_ids(con, keys)
+        retracted = set(
+            con.execute("SELECT table_name, old_id FROM redirects WHERE new_id IS NULL").fetchall()
+        )
         missing = []
         for table, old in ids:
             (final,) = con.execute("SELECT resolve_id(?, ?)", [table, old]).fetchone() or (None,)
-            if (table, final) not in live:
+            if (table, final) not in live and not (final is None and (table, old) in retracted):
                 missing.append((table, old, final))
         return missing
     finally:

@@ -1,6 +1,6 @@
 -- The frame the redirects suite validates: each redirect, whether it names another id, and
--- whether its chain (followed to the end, at most 64 steps) ends on the id of a live row of its
--- table (composite keys joined with '/', as the redirects name them).
+-- whether its chain (followed to the end, at most 1000 steps) ends on the id of a live row of its
+-- table (composite keys joined with '/', as the redirects name them) or is a retraction (no new_id).
 WITH RECURSIVE live(table_name, id) AS (
     SELECT 'documents', document_id FROM documents
     UNION ALL SELECT 'sources', source_id FROM sources
@@ -20,11 +20,11 @@ chain(table_name, old_id, current_id, steps) AS (
     SELECT c.table_name, c.old_id, r.new_id, c.steps + 1
     FROM chain c
     JOIN redirects r ON r.table_name = c.table_name AND r.old_id = c.current_id
-    WHERE c.steps < 64
+    WHERE c.steps < 1000
 )
 SELECT r.*,
-       r.old_id <> r.new_id AS points_elsewhere,
-       EXISTS (SELECT 1 FROM chain c JOIN live l ON l.table_name = c.table_name AND l.id = c.current_id
+       coalesce(r.old_id <> r.new_id, true) AS points_elsewhere,
+       r.new_id IS NULL OR EXISTS (SELECT 1 FROM chain c JOIN live l ON l.table_name = c.table_name AND l.id = c.current_id
                WHERE c.table_name = r.table_name AND c.old_id = r.old_id) AS resolves_to_a_row
 FROM redirects r
 ORDER BY r.table_name, r.old_id

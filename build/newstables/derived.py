@@ -103,20 +103,6 @@ def live_ids(table: Table) -> set[str]:
     return {KEY_SEPARATOR.join(str(row[k]) for k in table.primary_key) for row in table.rows}
 
 
-def resolve_redirects(pairs: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
-    """Each (table, old id) -> its final id, following chains (a -> b -> c gives c); a cycle
-    maps to nothing (the build refuses it before)."""
-    final = {}
-    for (table, old), new in pairs.items():
-        seen, current = {old}, new
-        while (table, current) in pairs and current not in seen:
-            seen.add(current)
-            current = pairs[(table, current)]
-        if (table, current) not in pairs:
-            final[(table, old)] = current
-    return final
-
-
 def check_redirects(tables: dict[str, Table]) -> None:
     """Refuse a redirect of an unknown table, whose old id is still live
     (``redirect-old-id-live``), whose chain loops (``redirect-cycle``) or ends on an id that
@@ -124,7 +110,11 @@ def check_redirects(tables: dict[str, Table]) -> None:
     redirects = tables.get("redirects")
     if redirects is None:
         return
-    pairs = {(str(r["table_name"]), str(r["old_id"])): str(r["new_id"]) for r in redirects.rows}
+    # an empty new_id is a retraction (a tombstone): the old id resolves to no row, on purpose
+    pairs = {
+        (str(r["table_name"]), str(r["old_id"])): str(r["new_id"]) for r in redirects.rows if r["new_id"]
+    }
+    retracted = {(str(r["table_name"]), str(r["old_id"])) for r in redirects.rows if not r["new_id"]}
     live = {name: live_ids(table) for name, table in tables.items() if name != "redirects"}
     for row, record in zip(redirects.rows, redirects.records, strict=True):
         table, old = str(row["table_name"]), str(row["old_id"])
@@ -137,6 +127,8 @@ def check_redirects(tables: dict[str, Table]) -> None:
             )
         if old in live[table]:
             raise NewstablesError("redirect-old-id-live", **record.where("old_id"), value=old, table=table)
+        if not row["new_id"]:
+            continue
         chain, current = [old], str(row["new_id"])
         while (table, current) in pairs and current not in chain:
             chain.append(current)
@@ -145,7 +137,7 @@ def check_redirects(tables: dict[str, Table]) -> None:
             raise NewstablesError(
                 "redirect-cycle", **record.where("new_id"), detail=" -> ".join([*chain, current]), table=table
             )
-        if current not in live[table]:
+        if current not in live[table] and (table, current) not in retracted:
             detail = " -> ".join([*chain, current])
             raise NewstablesError(
                 "redirect-target-unknown",

@@ -252,7 +252,8 @@ def read_redirects(path: Path) -> dict[str, dict[str, str]]:
         con.close()
     pairs: dict[str, dict[str, str]] = {}
     for table, old, new in found:
-        pairs.setdefault(str(table), {})[str(old)] = str(new)
+        if new is not None:  # a retraction (empty new_id) renames nothing: the row is removed
+            pairs.setdefault(str(table), {})[str(old)] = str(new)
     resolved: dict[str, dict[str, str]] = {}
     for table, mapping in pairs.items():
         for old, new in mapping.items():

@@ -132,15 +132,14 @@ def tables_section(
             lines.append(f"- {pairs}")
     lines += [
         "",
-        "Every table has the evidence columns `evidence_source_id`, `char_start`, `char_end`, "
-        "`excerpt` and `is_external`: `excerpt` is exactly the characters "
-        "`[char_start, char_end)` (Unicode code points, from 0) of the article named by "
-        "`evidence_source_id`, or the row is `is_external` and rests on the external reference it "
-        "names. `document_id` names the document (row of `documents`) the excerpt is in, so every "
-        "table can be counted or filtered per article (see the queries below), and `prefix`/`suffix` "
-        "hold the 32 characters around the excerpt. The DuckDB and SQLite files also have three "
-        "views: `statements_by_speaker`, "
-        "`timeline` and `external_facts`.",
+        "Every table of facts has the evidence columns `evidence_source_id`, `document_id`, "
+        "`char_start`, `char_end`, `prefix`, `excerpt`, `suffix` and `is_external`: `excerpt` is "
+        "exactly the characters `[char_start, char_end)` (Unicode code points, from 0) of the "
+        "document named by `document_id`, or the row is `is_external` and rests on the external "
+        "reference it names; `document_id` lets every table be counted or filtered per article. The DuckDB and SQLite files also have the views "
+        "`statements_by_speaker`, `timeline`, `external_facts`, `who_said_what_about_whom`, "
+        "`event_articles` and `resolved_redirects`; an id of an earlier release resolves through "
+        "`redirects` (in DuckDB: `SELECT resolve_id('actors', 'old-id')`).",
         "",
     ]
     return lines

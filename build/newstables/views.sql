@@ -47,6 +47,8 @@ WITH claims AS (
     UNION ALL SELECT 'actors', actor_id, '*', evidence_source_id FROM actors WHERE is_external
     UNION ALL SELECT 'actors', actor_id, 'canonical_name, role_title, affiliation_id', canonical_source_id
     FROM actors WHERE canonical_source_id IS NOT NULL
+    UNION ALL SELECT 'actors', actor_id, 'wikidata_qid', wikidata_source_id
+    FROM actors WHERE wikidata_source_id IS NOT NULL
     UNION ALL SELECT 'actor_mentions', mention_id, '*', evidence_source_id FROM actor_mentions WHERE is_external
     UNION ALL SELECT 'statements', statement_id, '*', evidence_source_id FROM statements WHERE is_external
     UNION ALL SELECT 'statements', statement_id, 'date_start, date_end', date_source_id
@@ -152,7 +154,8 @@ JOIN events e ON e.event_id = r.event_id
 JOIN documents d ON d.document_id = r.document_id;
 
 -- Every redirected id with the id it finally resolves to (chains followed to the end; the
--- build refuses loops and ends that name no row). Portable SQL (recursive CTE).
+-- build refuses loops and ends that name no row); final_id is NULL for a retracted id (a
+-- tombstone, whose note says why). Portable SQL (recursive CTE).
 CREATE VIEW resolved_redirects AS
 WITH RECURSIVE chain(table_name, old_id, current_id, steps) AS (
     SELECT table_name, old_id, new_id, 1 FROM redirects
@@ -160,7 +163,7 @@ WITH RECURSIVE chain(table_name, old_id, current_id, steps) AS (
     SELECT c.table_name, c.old_id, r.new_id, c.steps + 1
     FROM chain c
     JOIN redirects r ON r.table_name = c.table_name AND r.old_id = c.current_id
-    WHERE c.steps < 64
+    WHERE c.steps < 1000
 )
 SELECT c.table_name, c.old_id, c.current_id AS final_id, c.steps
 FROM chain c
@@ -169,13 +172,15 @@ WHERE NOT EXISTS (
 );
 
 -- resolve_id('actors', 'some-old-id'): the live id an id published in any version names
--- today (itself when it was never redirected). DuckDB only (SQLite has no macros: join
+-- today (itself when it was never redirected; NULL when it was retracted, see redirects.note). DuckDB only (SQLite has no macros: join
 -- resolved_redirects there).
-CREATE MACRO resolve_id(redirected_table, redirected_id) AS coalesce(
-    (SELECT rr.final_id FROM resolved_redirects rr
-     WHERE rr.table_name = redirected_table AND rr.old_id = redirected_id),
-    redirected_id
-);
+CREATE MACRO resolve_id(redirected_table, redirected_id) AS CASE
+    WHEN EXISTS (SELECT 1 FROM resolved_redirects rr
+                 WHERE rr.table_name = redirected_table AND rr.old_id = redirected_id)
+    THEN (SELECT rr.final_id FROM resolved_redirects rr
+          WHERE rr.table_name = redirected_table AND rr.old_id = redirected_id)
+    ELSE redirected_id
+END;
 
 COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date and fidelity warning; reported_via names the statement it is relayed inside (count rows where it is NULL to count claims without double-counting words).';
 COMMENT ON VIEW timeline IS 'The story''s timeline: one row per event with its dates, how each date is known (date_basis) and its participants.';
