@@ -136,7 +136,8 @@ def tables_section(
         "`char_start`, `char_end`, `prefix`, `excerpt`, `suffix` and `is_external`: `excerpt` is "
         "exactly the characters `[char_start, char_end)` (Unicode code points, from 0) of the "
         "document named by `document_id`, or the row is `is_external` and rests on the external "
-        "reference it names; `document_id` lets every table be counted or filtered per article. The DuckDB and SQLite files also have the views "
+        "reference it names; `document_id` lets every table be counted or filtered per article. "
+        "The DuckDB and SQLite files also have the views "
         "`statements_by_speaker`, `timeline`, `external_facts`, `who_said_what_about_whom`, "
         "`event_articles` and `resolved_redirects`; an id of an earlier release resolves through "
         "`redirects` (in DuckDB: `SELECT resolve_id('actors', 'old-id')`).",
