@@ -42,7 +42,7 @@ def test_the_c_loader_is_in_use() -> None:
 
 
 def test_there_are_fixtures_to_compare() -> None:
-    errors = [p for p in YAML_FILES if outcome(p, _RecordLoader)[0] == "error"]
+    errors = [p for p in YAML_FILES if isinstance(o := outcome(p, _RecordLoader), tuple) and o[0] == "error"]
     assert len(YAML_FILES) > 30 and len(errors) >= 8  # duplicate keys, alias bombs, tags, syntax...
 
 

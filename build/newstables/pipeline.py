@@ -115,7 +115,9 @@ def save_document_cache(inputs: Inputs, tables: dict[str, Table]) -> None:
     ]
     for name, records, rows in pairs:
         for record, row in zip(records, rows, strict=True):
-            if record.folder_document in entries:
+            # Only a table's own curated records (read from <table>.yaml): a derived row (an
+            # alias from a mention, an event's own report) is derived again on every build.
+            if record.folder_document in entries and Path(record.file).stem == name:
                 entries[record.folder_document].append(
                     CachedRecord(
                         name, dict(record), record.file, record.index, record.line, record.lines, row

@@ -96,7 +96,7 @@ LONG_FILLER_PARAGRAPHS = 120
 PERSON_SHARE = 0.85
 TABLES = (
     "documents", "sources", "actors", "actor_mentions", "statements", "events",
-    "event_participants", "statement_events", "votes",
+    "event_participants", "statement_events", "votes", "actor_aliases", "event_reports", "redirects",
 )  # fmt: skip
 FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ı": "i", "ß": "ss", "’": ""})
 
@@ -532,6 +532,7 @@ def synth(out: Path, articles: int, seed: int, template: Path) -> SynthSummary:
     (out / SCHEMAS).mkdir(parents=True, exist_ok=True)
     (out / VALIDATION).mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(TABLES, 0)
+    aliases: set[tuple[str, str]] = set()
     last = FIRST_DAY
     width = max(6, len(str(articles)))
     for number in range(articles):
@@ -542,7 +543,11 @@ def synth(out: Path, articles: int, seed: int, template: Path) -> SynthSummary:
         counts["documents"] += 1
         for table, records in article.records.items():
             counts[table] += len(records)
+        # Derived by the build: one alias per actor and spelling, one report per event.
+        aliases.update((r["actor_id"], r["excerpt"]) for r in article.records["actor_mentions"])
+        counts["event_reports"] += len(article.records.get("events", []))
     counts["actors"] = len(registry)
+    counts["actor_aliases"] = len(aliases)
     write_file(out / ANNOTATIONS / "actors.yaml", yaml_records(actor_records(registry)))
     reason = "A sentence-initial word, a place or a month name, not an actor."
     waivers = [{"check": "name", "text": word, "reason": reason} for word in WAIVED_NAMES]
