@@ -80,15 +80,33 @@ def make_corpus(root: Path) -> Path:
         FIXTURES / "articles/city-desk.txt",
         _article("citydesk", "city-desk.txt", "a spokeswoman for the ministry", "yang-jiechi"),
     )
-    suite_file = project / "validation/actor_mentions.json"
-    suite = json.loads(suite_file.read_text(encoding="utf-8"))
-    for expectation in suite["expectations"]:
-        if expectation.get("meta", {}).get("check") == "mention-from-article":
-            expectation["kwargs"]["value_set"] += EXTRA_SOURCES
-    suite_file.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
     counts(project, accept=True)
+    waive_coverage_gaps(project)
     build(project)
     return project
+
+
+def waive_coverage_gaps(project: Path) -> None:
+    """Waive what the two barely curated test articles leave uncovered: this corpus is for
+    reading partitions with several engines, not a curated release (its build must pass the gate)."""
+    from newstables.pipeline import GateBlocked, build
+
+    try:
+        build(project)
+    except GateBlocked as blocked:
+        gaps = {
+            (e.coordinates["check"], e.coordinates["value"])
+            for e in blocked.errors
+            if e.type == "coverage-gap"
+        }
+        others = [e for e in blocked.errors if e.type != "coverage-gap"]
+        assert not others, [str(e) for e in others]
+        waivers = [
+            {"check": check, "text": text, "reason": "Engines test corpus: not curated."}
+            for check, text in sorted(gaps)
+        ]
+        with (project / "data/annotations/waivers.yaml").open("a", encoding="utf-8") as out:
+            out.write(yaml.safe_dump(waivers, allow_unicode=True, sort_keys=False))
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,8 @@ def test_every_excerpt_is_the_text_at_its_offsets(tmp_path: Path) -> None:
         if path.name not in ("meta.yaml", "waivers.yaml")
         for record in yaml.safe_load(path.read_text(encoding="utf-8"))
     ]
-    assert len(records) == sum(n for table, n in summary.counts.items() if table != "documents")
+    derived = ("documents", "actor_aliases", "event_reports", "redirects")  # the build makes these
+    assert len(records) == sum(n for table, n in summary.counts.items() if table not in derived)
     for record in records:
         text = texts[record["document_id"]]
         assert text[record["char_start"] : record["char_end"]] == record["excerpt"], record
