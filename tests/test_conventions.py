@@ -8,8 +8,7 @@ import re
 import pytest
 import yaml
 
-from newstables.evidence import BOILERPLATE_KINDS
-from newstables.tables import EVIDENCE_FIELDS
+from newstables.evidence import BOILERPLATE_KINDS, EVIDENCE_FIELDS
 from tests.conftest import REPO
 
 METADATA = yaml.safe_load((REPO / "schemas/package.yaml").read_text(encoding="utf-8"))

@@ -14,22 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from newstables.errors import NewstablesError
+from newstables.evidence import EVIDENCE_FIELDS
 from newstables.project import SEED_DOCUMENT
 from newstables.read import Record
 
 if TYPE_CHECKING:
     from newstables.tables import Table
 
-EVIDENCE_COPY = (
-    "evidence_source_id",
-    "document_id",
-    "char_start",
-    "char_end",
-    "prefix",
-    "excerpt",
-    "suffix",
-    "is_external",
-)
+# The evidence columns a derived row copies from the row it rests on (the published order).
+EVIDENCE_COPY = EVIDENCE_FIELDS
 KEY_SEPARATOR = "/"
 
 

@@ -15,6 +15,18 @@ from dataclasses import dataclass
 from newstables.errors import NewstablesError
 from newstables.read import Record
 
+# The evidence columns every table with evidence ends with, in this order.
+EVIDENCE_FIELDS = (
+    "evidence_source_id",
+    "document_id",
+    "char_start",
+    "char_end",
+    "prefix",
+    "excerpt",
+    "suffix",
+    "is_external",
+)
+
 BOILERPLATE_KINDS = frozenset({"section_label", "see_also", "comment_footer"})
 REGION_KINDS = BOILERPLATE_KINDS | {"headline"}
 

@@ -23,16 +23,6 @@ from newstables.evidence import Region, document_of, locate
 from newstables.project import CONTEXT_CHARS, SEED_DOCUMENT, Project
 from newstables.read import Record
 
-EVIDENCE_FIELDS = (
-    "evidence_source_id",
-    "document_id",
-    "char_start",
-    "char_end",
-    "prefix",
-    "excerpt",
-    "suffix",
-    "is_external",
-)
 COMPUTED_FIELDS = frozenset({"sha256", "prefix", "suffix", "origin"})
 # Verbatim context around a span starts wherever the text does (a line break, a dash): it is
 # not checked for formula triggers (the workbook writes every text cell as text).
