@@ -1,7 +1,7 @@
 -- The frame the redirects suite validates: each redirect, whether it names another id, and
--- whether its chain (followed to the end, at most 1000 steps) ends on the id of a live row of its
+-- whether its chain (the shipped view resolved_redirects: followed to the end, at most 1000 steps) ends on the id of a live row of its
 -- table (composite keys joined with '/', as the redirects name them) or is a retraction (no new_id).
-WITH RECURSIVE live(table_name, id) AS (
+WITH live(table_name, id) AS (
     SELECT 'documents', document_id FROM documents
     UNION ALL SELECT 'sources', source_id FROM sources
     UNION ALL SELECT 'actors', actor_id FROM actors
@@ -13,18 +13,11 @@ WITH RECURSIVE live(table_name, id) AS (
     UNION ALL SELECT 'event_participants', event_id || '/' || actor_id || '/' || role FROM event_participants
     UNION ALL SELECT 'statement_events', statement_id || '/' || event_id || '/' || relation FROM statement_events
     UNION ALL SELECT 'votes', vote_id FROM votes
-),
-chain(table_name, old_id, current_id, steps) AS (
-    SELECT table_name, old_id, new_id, 1 FROM redirects
-    UNION ALL
-    SELECT c.table_name, c.old_id, r.new_id, c.steps + 1
-    FROM chain c
-    JOIN redirects r ON r.table_name = c.table_name AND r.old_id = c.current_id
-    WHERE c.steps < 1000
 )
 SELECT r.*,
        coalesce(r.old_id <> r.new_id, true) AS points_elsewhere,
-       r.new_id IS NULL OR EXISTS (SELECT 1 FROM chain c JOIN live l ON l.table_name = c.table_name AND l.id = c.current_id
+       r.new_id IS NULL OR EXISTS (SELECT 1 FROM resolved_redirects c
+               JOIN live l ON l.table_name = c.table_name AND l.id = c.final_id
                WHERE c.table_name = r.table_name AND c.old_id = r.old_id) AS resolves_to_a_row
 FROM redirects r
 ORDER BY r.table_name, r.old_id
