@@ -23,8 +23,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def suites(root: Path) -> list[CheckResult]:
+    """The suites' results through Great Expectations (the engine the cache is for)."""
     inputs = load_inputs(root)
-    results, problems = run_suites(inputs.model, root, inputs.raw, inputs.waivers["formula"], inputs.texts)
+    results, problems = run_suites(
+        inputs.model, root, inputs.raw, inputs.waivers["formula"], inputs.texts, engine="gx"
+    )
     assert problems == []
     return results
 
@@ -98,7 +101,7 @@ def test_the_worker_process_gives_the_same_results(
     worker = gate.GateWorker()
     monkeypatch.setattr(gate, "_Validator", NoGreatExpectations)  # the worker must do it all
     results, problems = run_suites(
-        inputs.model, built, inputs.raw, inputs.waivers["formula"], inputs.texts, worker
+        inputs.model, built, inputs.raw, inputs.waivers["formula"], inputs.texts, worker, engine="gx"
     )
     assert problems == [] and results == here
     assert worker.process.poll() is not None, "the worker is ended once the gate is done"
@@ -113,5 +116,7 @@ def test_a_failing_worker_falls_back_to_this_process(
     worker = gate.GateWorker()
     worker.process.kill()  # dies before answering: the gate runs here instead
     inputs = load_inputs(built)
-    results, _ = run_suites(inputs.model, built, inputs.raw, inputs.waivers["formula"], inputs.texts, worker)
+    results, _ = run_suites(
+        inputs.model, built, inputs.raw, inputs.waivers["formula"], inputs.texts, worker, engine="gx"
+    )
     assert results == here

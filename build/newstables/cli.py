@@ -81,6 +81,14 @@ class Level(StrEnum):
     auto = "auto"  # what the documents call for since the previous release (an added article: minor)
 
 
+class Engine(StrEnum):
+    """What runs the expectation suites (see ``gate.chosen_engine``)."""
+
+    sql = "sql"  # the suites as DuckDB SQL (a suite it does not model: Great Expectations)
+    gx = "gx"  # every suite through Great Expectations
+    both = "both"  # both, Great Expectations' findings reported, any disagreement refused
+
+
 DateOption = Annotated[
     str | None,
     typer.Option(
@@ -175,6 +183,16 @@ def build(
     force: Annotated[
         bool, typer.Option("--force", help="Build even when the inputs and outputs are unchanged.")
     ] = False,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            "--engine",
+            help="What runs the expectation suites: sql (default; DuckDB SQL with Great Expectations' "
+            "findings, a suite it does not model goes to Great Expectations), gx (Great Expectations "
+            "itself) or both (refuses any disagreement; what `newstables release` runs). gx and both "
+            "build even when nothing changed. Default: $NEWSTABLES_GATE_ENGINE, else sql.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build, validate and publish the tables.
@@ -187,9 +205,11 @@ def build(
 
     \b
     Example: newstables build --project . --out /tmp/release
+    Example: newstables build --engine gx   (validate with Great Expectations itself)
     """
     from newstables.core.fingerprint import recorded_counts, up_to_date
 
+    force = force or engine in (Engine.gx, Engine.both)
     if not force and up_to_date(project.resolve(), (out or project).resolve()):
         recorded = recorded_counts((out or project).resolve())
         lines = [f"{name}: {n} rows" for name, n in recorded.items()]
@@ -203,7 +223,8 @@ def build(
     from newstables.pipeline import build as run_build
 
     configure(quiet=quiet or as_json)
-    tables = run_reporting(as_json, summarising_gate(run_build), project, out)
+    chosen = engine.value if engine is not None else None
+    tables = run_reporting(as_json, summarising_gate(run_build), project, out, chosen)
     assert isinstance(tables, dict), "build returns the built tables"
     counts = {name: len(table.rows) for name, table in tables.items()}
     emit(as_json, {"tables": counts}, [f"{name}: {n} rows" for name, n in counts.items()])
@@ -274,6 +295,10 @@ def release(
     as_json: JsonOption = False,
 ) -> None:
     """Build and publish a versioned release folder with .zip and .tar.gz archives.
+
+    Great Expectations validates every release: its build runs the suites through Great
+    Expectations and the DuckDB-SQL engine (`newstables build --engine both`) and stops on any
+    disagreement; unchanged frames reuse Great Expectations' cached results.
 
     With --bump and --date, first set the new version and release date in
     schemas/package.yaml and regenerate CITATION.cff, the data dictionary and a dated

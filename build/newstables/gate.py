@@ -62,6 +62,7 @@ class CheckResult:
     observed: Any = None
     unexpected_count: int = 0
     examples: list[str] = field(default_factory=list)
+    engine: str | None = None  # what ran a suite's check: gate_sql.ENGINE or gx_engine()
 
 
 def generic_expectations(
@@ -383,6 +384,131 @@ def scratch_database() -> Iterator[Path]:
         yield Path(folder) / "frames.duckdb"
 
 
+ENGINES = ("sql", "gx", "both")
+ENGINE_VARIABLE = "NEWSTABLES_GATE_ENGINE"
+
+
+def chosen_engine(engine: str | None = None) -> str:
+    """The gate engine: ``engine`` if given, else ``$NEWSTABLES_GATE_ENGINE``, else ``sql``.
+
+    ``sql`` runs the suites as DuckDB SQL (``gate_sql``; a suite it does not model runs through
+    Great Expectations), ``gx`` runs them all through Great Expectations, ``both`` runs both,
+    reports Great Expectations' findings and refuses any disagreement (what a release does).
+    """
+    chosen = engine or os.environ.get(ENGINE_VARIABLE) or "sql"
+    if chosen not in ENGINES:
+        raise NewstablesError(
+            "gate-engine-invalid",
+            field=f"--engine / ${ENGINE_VARIABLE}",
+            value=chosen,
+            expected=", ".join(ENGINES),
+        )
+    return chosen
+
+
+def gx_engine() -> str:
+    """The engine label of Great Expectations' results (its installed version, not imported)."""
+    from importlib.metadata import version
+
+    return f"great_expectations {version('great_expectations')}"
+
+
+def sql_results(
+    con: duckdb.DuckDBPyConnection, table: str, expectations: list[dict[str, Any]], primary_key: list[str]
+) -> list[CheckResult] | None:
+    """One frame's report rows computed by the DuckDB-SQL engine, in suite order; None when
+    the engine does not model one of the expectations (the suite then runs through GX)."""
+    from newstables import gate_sql
+
+    ran = gate_sql.run_suite(con, table, expectations, primary_key)
+    if ran is None:
+        return None
+    checked = []
+    for expectation, outcome in ran:
+        meta = expectation.get("meta") or {}
+        observed, unexpected = outcome.observed, outcome.unexpected_count
+        if expectation["type"] == "unexpected_rows_expectation":
+            observed = None  # as _to_result: the count is the offending rows' number
+        if meta.get("check") == ROW_COUNT_CHECK:
+            observed = {"rows": observed, "expected": expectation["kwargs"]["value"]}
+        rows = {
+            int(r[ROW_COLUMN]): "/".join(str(r.get(k)) for k in primary_key)
+            for r in outcome.rows
+            if ROW_COLUMN in r
+        }
+        checked.append(
+            CheckResult(
+                table=table,
+                check=meta.get("check", expectation["type"]),
+                why=meta.get("why", ""),
+                kind=expectation["type"],
+                passed=outcome.passed,
+                observed=observed,
+                unexpected_count=unexpected,
+                examples=[rows[n] for n in sorted(rows)][:MAX_EXAMPLES],
+                engine=gate_sql.ENGINE,
+            )
+        )
+    return checked
+
+
+def _run_sql_engine(
+    con: duckdb.DuckDBPyConnection, model: Model, framed: dict[str, list[str]]
+) -> tuple[dict[str, list[CheckResult]], dict[str, list[NewstablesError]]]:
+    """The results of the suites the SQL engine models, by table, and (by table) the findings
+    that stop a suite from running (a column the frame lacks); every other table is left out,
+    for Great Expectations."""
+    from newstables import gate_sql
+
+    checked: dict[str, list[CheckResult]] = {}
+    found: dict[str, list[NewstablesError]] = {}
+    known = set(gate_sql.supported())
+    for table, columns in framed.items():
+        suite = model.suites.get(table, Suite(table, f"validation/{table}.json"))
+        if any(e["type"] not in known for e in suite.expectations):
+            continue  # Great Expectations decides (and names a type it does not know)
+        problems = suite_findings(suite, columns, known)
+        if problems:
+            found[table] = problems
+            continue
+        expectations = suite_expectations(model, table, columns)
+        results = sql_results(con, table, expectations, list(model.tables[table].primary_key))
+        if results is not None:
+            checked[table] = results
+    return checked, found
+
+
+def disagreements(
+    sql: dict[str, list[CheckResult]], gx: dict[str, list[CheckResult]]
+) -> list[NewstablesError]:
+    """Where the SQL engine's findings differ from Great Expectations' (compared as the report
+    stores them: check, passed, observed, offending count and examples)."""
+
+    def seen(result: CheckResult) -> str:
+        fields = [result.check, result.passed, result.observed, result.unexpected_count, result.examples]
+        return json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+
+    found = []
+    for table, ours in sql.items():
+        theirs = gx.get(table)
+        if theirs is None:
+            continue  # Great Expectations could not run this suite: reported on its own
+        ours_by_check = {r.check: seen(r) for r in ours}
+        theirs_by_check = {r.check: seen(r) for r in theirs}
+        for check in sorted(set(ours_by_check) | set(theirs_by_check)):
+            if ours_by_check.get(check) != theirs_by_check.get(check):
+                found.append(
+                    NewstablesError(
+                        "gate-engines-disagree",
+                        table=table,
+                        check=check,
+                        detail=f"duckdb-sql found {ours_by_check.get(check)}, "
+                        f"Great Expectations found {theirs_by_check.get(check)}",
+                    )
+                )
+    return found
+
+
 def run_suites(
     model: Model,
     staging: Path,
@@ -390,12 +516,16 @@ def run_suites(
     formula_waivers: set[str],
     texts: dict[str, str] | None = None,
     worker: GateWorker | None = None,
+    engine: str | None = None,
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
-    """Run every table's suite (plus the generic checks) on the staged release.
+    """Run every table's suite (plus the generic checks) on the staged release, with the
+    engine :func:`chosen_engine` names (each result says which engine ran it).
 
     Returns the results and the findings that stopped a suite from running at all
-    (an unknown expectation type, a column the frame lacks, SQL DuckDB cannot run).
+    (an unknown expectation type, a column the frame lacks, SQL DuckDB cannot run), and with
+    engine ``both`` every check where the two engines disagree.
     """
+    engine = chosen_engine(engine)
     with scratch_database() as database:
         con = open_frames(model, staging, raw, texts)
         con.execute(f"ATTACH {quote_literal(database.as_posix())} AS frames")
@@ -408,22 +538,42 @@ def run_suites(
                 framed[resource.name] = materialize_frame(con, model, resource, waived)
             except NewstablesError as error:
                 found.append(error)
+        by_sql: dict[str, list[CheckResult]] = {}
+        stopped: dict[str, list[NewstablesError]] = {}
+        left = dict(framed)  # Great Expectations: every suite the SQL engine leaves (all but with sql)
+        if engine != "gx":
+            by_sql, stopped = _run_sql_engine(con, model, framed)
+        if engine == "sql":
+            found += [error for errors in stopped.values() for error in errors]
+            left = {t: c for t, c in framed.items() if t not in by_sql and t not in stopped}
+        if not left:
+            con.close()
+            return [r for t in framed for r in by_sql.get(t, [])], found
         cache = ResultCache.for_this_code()
         keys = {
             t: cache.key(t, frame_digest(con, t), suite_expectations(model, t, columns))
-            for t, columns in framed.items()
+            for t, columns in left.items()
         }
         con.close()
-        cached = {t: hit for t in framed if (hit := cache.get(keys[t])) is not None}
-        if len(cached) == len(framed):  # every frame and suite as in an earlier run: no GX at all
-            return [r for t in framed for r in cached[t]], found
-        todo = {t: c for t, c in framed.items() if t not in cached}
-        fresh, problems = _validate_elsewhere(model, worker, database, todo)
+        cached = {t: hit for t in left if (hit := cache.get(keys[t])) is not None}
+        todo = {t: c for t, c in left.items() if t not in cached}
+        fresh, problems = _validate_elsewhere(model, worker, database, todo) if todo else ({}, [])
+    label = gx_engine()
     for table, checked in fresh.items():
+        for result in checked:
+            result.engine = label
         if checked and not any(_could_not_run(r) for r in checked):
             # The report shows exactly what a later cache hit will show (JSON values).
             fresh[table] = cache.put(keys[table], checked)
-    ordered = [r for t in framed for r in (cached[t] if t in cached else fresh.get(t, []))]
+    by_gx = {t: cached[t] if t in cached else fresh.get(t, []) for t in left}
+    for checked in by_gx.values():
+        for result in checked:
+            result.engine = label
+    if engine == "both":
+        # Compared as a cache hit would store them (JSON values), then GX's are reported.
+        problems += disagreements({t: ResultCache(None, "").put("", r) for t, r in by_sql.items()}, by_gx)
+        by_sql = {}
+    ordered = [r for t in framed for r in (by_sql[t] if t in by_sql else by_gx.get(t, []))]
     return ordered, found + problems
 
 

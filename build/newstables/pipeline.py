@@ -38,7 +38,7 @@ from newstables.coverage import (
 )
 from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_document_regions
-from newstables.gate import CheckResult, GateWorker, failures, run_suites
+from newstables.gate import CheckResult, GateWorker, chosen_engine, failures, run_suites
 from newstables.project import ANNOTATIONS, FAILED_REPORT_DIR, REPORT_DIR, SCHEMAS, Project
 from newstables.publish import obsolete_outputs, remove_empty_folders, write_release
 from newstables.read import (
@@ -207,14 +207,18 @@ def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult],
 
 
 def gate(
-    staging: Path, inputs: Inputs, covered: list[CoverageResult], worker: GateWorker | None = None
+    staging: Path,
+    inputs: Inputs,
+    covered: list[CoverageResult],
+    worker: GateWorker | None = None,
+    engine: str | None = None,
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures
-    (``covered``: the coverage results of every document)."""
+    (``covered``: the coverage results of every document; ``engine``: see ``gate.chosen_engine``)."""
     checks, errors = structural_checks(staging, inputs)
     with stage("gate"):
         suites, suite_errors = run_suites(
-            inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts, worker
+            inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts, worker, engine
         )
     errors += suite_errors + coverage_errors(covered) + failures(suites)
     return checks + coverage_checks(covered) + suites, errors
@@ -229,24 +233,27 @@ def keep_failed_report(staging: Path, out: Path) -> None:
     os.replace(staging / REPORT_DIR, target)
 
 
-def build(project_root: Path, out_root: Path | None = None) -> dict[str, Table]:
+def build(project_root: Path, out_root: Path | None = None, engine: str | None = None) -> dict[str, Table]:
     """Build, validate and publish the release of ``project_root`` into ``out_root``.
 
     Example: ``build(Path("."))`` rewrites ``data/*.csv``, ``data/parquet/``, the DuckDB
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
-    them untouched.
+    them untouched. ``engine`` runs the suites as DuckDB SQL (``sql``, the default), through
+    Great Expectations (``gx``) or both, refusing any disagreement (``both``, as a release does).
     """
-    # Great Expectations is imported by a worker process while this one reads, builds and
-    # publishes; it is ended whatever happens.
-    worker = GateWorker.start_if_useful()
+    # Great Expectations (when the engine uses it) is imported by a worker process while this
+    # one reads, builds and publishes; it is ended whatever happens.
+    worker = GateWorker.start_if_useful() if chosen_engine(engine) != "sql" else None
     try:
-        return _build(project_root, out_root, worker)
+        return _build(project_root, out_root, worker, engine)
     finally:
         if worker is not None:
             worker.close()
 
 
-def _build(project_root: Path, out_root: Path | None, worker: GateWorker | None) -> dict[str, Table]:
+def _build(
+    project_root: Path, out_root: Path | None, worker: GateWorker | None, engine: str | None = None
+) -> dict[str, Table]:
     fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
     TIMINGS.clear()
     with stage("read"):
@@ -263,7 +270,7 @@ def _build(project_root: Path, out_root: Path | None, worker: GateWorker | None)
     with staging_area(out) as staging:
         with stage("publish"):
             outputs = write_release(inputs.project, tables, inputs.model, staging)
-        checks, errors = gate(staging, inputs, covered, worker)
+        checks, errors = gate(staging, inputs, covered, worker, engine)
         with stage("report and commit"):
             counts = {name: len(table.rows) for name, table in tables.items()}
             paragraphs = paragraphs_by_document(inputs.texts, inputs.document_regions, tables)

@@ -177,7 +177,9 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
     """Build, assemble, verify and archive a release; return the paths put in place.
 
     With ``previous`` (an earlier release folder) the release also carries the ``changes``
-    table and a CHANGELOG summary of what changed since.
+    table and a CHANGELOG summary of what changed since. The gate runs both engines (Great
+    Expectations, cached per unchanged frame, and the DuckDB-SQL one) and blocks on any
+    disagreement.
 
     Example: ``release(Path("."), Path("dist"))`` writes ``dist/<name>-<version>/``,
     ``dist/<name>-<version>.zip`` and ``dist/<name>-<version>.tar.gz``.
@@ -193,7 +195,9 @@ def release(project_root: Path, dist: Path, previous: Path | None = None) -> lis
         if (dist / base).exists():
             raise NewstablesError("release-exists", file=str(dist / base), value=version)
         refuse_older_version(dist, package.name, version)
-        build(project.root, out_root=staging / "build")
+        # Great Expectations validates every release: the suites run through it and through
+        # the DuckDB-SQL engine of everyday builds, and any disagreement stops the release.
+        build(project.root, out_root=staging / "build", engine="both")
         assemble(project, model, staging / "build", staging / base, previous)
         errors, _ = verify_folder(staging / base)
         if errors:
