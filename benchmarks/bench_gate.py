@@ -2,8 +2,11 @@
 
 Prints figures and writes ``benchmarks/results/gate.json``; asserts nothing. Measured:
 
-- the Great Expectations gate as built (suites run inside DuckDB through SQLAlchemy),
-  first run in this interpreter (imports Great Expectations) and a warm second run;
+- the gate's DuckDB-SQL engine (the default of `newstables build`), measured first so that
+  Great Expectations is not imported yet, and a warm second run;
+- the Great Expectations gate (`--engine gx`: suites run inside DuckDB through SQLAlchemy),
+  first run in this interpreter (imports Great Expectations) and a warm second run; the
+  two engines' findings are compared (``engines_agree``);
 - the previous gate (pandas frames, ``build/newstables/gate.py`` of commit ``PANDAS_GATE``),
   the same two runs, when that version can be loaded;
 - ``frictionless validate datapackage.json`` on the same package, in a fresh process;
@@ -45,8 +48,9 @@ def findings(results: list[Any]) -> list[tuple[str, str, tuple[str, ...]]]:
     return sorted((r.table, r.check, tuple(r.examples)) for r in results if not r.passed)
 
 
-def gate_runs(module: Any, project: Path) -> dict[str, Any]:
-    """Two runs of ``module.run_suites`` on a built project (its outputs act as the staging)."""
+def gate_runs(module: Any, project: Path, **engine: str) -> dict[str, Any]:
+    """Two runs of ``module.run_suites`` on a built project (its outputs act as the staging),
+    with ``engine=...`` when the module has engines."""
     from newstables.core.model import load_model
     from newstables.project import Project
     from newstables.read import read_article
@@ -55,7 +59,7 @@ def gate_runs(module: Any, project: Path) -> dict[str, Any]:
     raw = read_article(Project(project))
     figures: dict[str, Any] = {}
     for run in ("first_s", "warm_s"):
-        seconds, (results, errors) = wall(lambda: module.run_suites(model, project, raw, set()))
+        seconds, (results, errors) = wall(lambda: module.run_suites(model, project, raw, set(), **engine))
         figures[run] = round(seconds, 3)
     figures["checks"] = len(results)
     figures["failing"] = findings(results)
@@ -101,7 +105,9 @@ def main() -> None:
             "machine_note": "2 cores shared with other work; wall seconds, one run each",
             "cold_build_s": fresh_process(str(bin_dir / "newstables"), "build", "-p", ".", cwd=project),
         }
-        figures["gate_duckdb"] = gate_runs(gate, project)
+        figures["gate_sql"] = gate_runs(gate, project, engine="sql")
+        figures["gate_duckdb"] = gate_runs(gate, project, engine="gx")
+        figures["engines_agree"] = figures["gate_sql"]["failing"] == figures["gate_duckdb"]["failing"]
         old = pandas_gate()
         if old is not None:
             try:

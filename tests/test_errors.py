@@ -109,6 +109,9 @@ def test_to_dict_carries_type_title_message_and_coordinates() -> None:
 # archive, the clock of a long run): each is asserted by a focused test instead, which must name
 # the type (checked below). Add a type here only together with the test that raises it.
 FOCUSED_TEST_TYPES = {
+    # the gate's engines: an unknown engine, the two engines disagreeing (tests/test_gate_sql.py)
+    "gate-engine-invalid",
+    "gate-engines-disagree",
     # partitioned Parquet: a parts listing that disagrees with its path list (tests/test_verify.py)
     "parts-invalid",
     # `newstables add`: the article file given on the command line (tests/test_add.py)

@@ -261,7 +261,9 @@ def _row(check: CheckResult, with_table: bool = False) -> str:
     return (
         f"<tr><td>{status}</td><td>{html.escape(check.table) + ': ' if with_table else ''}"
         f"<code>{html.escape(check.check)}</code><br>"
-        f"<span class=muted>{html.escape(check.why)}</span></td><td>{observed}</td>"
+        f"<span class=muted>{html.escape(check.why)}</span>"
+        f"{'<br><span class=muted>run by ' + html.escape(check.engine) + '</span>' if check.engine else ''}"
+        f"</td><td>{observed}</td>"
         f"<td>{check.unexpected_count}</td><td>{examples}</td></tr>"
     )
 
