@@ -2,15 +2,18 @@
 
 Suites are data (``validation/<table>.json``, read and checked by the metadata model),
 each run on the frame its SQL file (``validation/<table>.sql``) selects from the staged
-DuckDB file. The frames are materialized as tables of a scratch DuckDB file and Great
-Expectations runs inside DuckDB through SQLAlchemy (duckdb-engine), so the gate never
-pulls a table into Python: only the offending rows' keys come back. Generic checks are
-added from metadata rather than written per table: the row count from
+DuckDB file. The frames are materialized as tables of a scratch DuckDB file. Two engines
+validate them, neither pulling a table into Python (only the offending rows' keys come
+back): the DuckDB-SQL engine (``gate_sql``, the default of a build: each expectation
+compiled into SQL with Great Expectations' findings) and Great Expectations itself, inside
+DuckDB through SQLAlchemy (duckdb-engine), which runs a suite the SQL engine does not model
+and validates every release alongside it (engine ``both``: any disagreement is an error).
+Generic checks are added from metadata rather than written per table: the row count from
 ``validation/expected_counts.yaml``, a formula-trigger check on every text column and an
 excerpt on every article row. Before anything runs, every expectation type
 must be one Great Expectations knows and every column it names must be in its frame;
 otherwise the gate reports that, naming the suite file, rather than a silent pass.
-Great Expectations is imported only here, and only when the gate runs.
+Great Expectations is imported only here, and only when a suite runs through it.
 """
 
 from __future__ import annotations
