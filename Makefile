@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml requirements.lock
 ## make release: install the pinned environment, build and validate the tables. With nothing
 ## changed since the last release (inputs, code, libraries, outputs: see
 ## build/newstables/core/fingerprint.py) it says "up to date" without importing anything heavy.
+## The build's gate runs the suites as DuckDB SQL; `newstables release` runs them through Great
+## Expectations as well and stops if the two engines disagree.
 release: $(STAMP)
 	@$(BIN)/python -m newstables.core.fingerprint check-release --dist dist || { \
 		$(BIN)/newstables build && \

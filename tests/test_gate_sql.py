@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 import tests.test_editorial_checks
 import tests.test_gate
@@ -131,6 +132,51 @@ def test_the_gate_tests_include_failing_expectations() -> None:
     assert (
         len(names) >= 20 and "test_a_vote_dated_off_its_event_is_blocked_naming_table_check_and_row" in names
     )
+
+
+BAD_INPUTS = Path(__file__).parent / "bad_inputs"
+GATE_ERRORS = {
+    "expectation-failed",
+    "row-count-changed",
+    "expectation-unknown-column",
+    "suite-unknown-expectation",
+}
+
+
+def gate_fixtures() -> list[str]:
+    """The bad-input fixtures whose build the gate's suites stop."""
+    return [
+        case.name
+        for case in sorted(BAD_INPUTS.iterdir())
+        if (case / "expected.yaml").is_file()
+        and yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8")).get("error") in GATE_ERRORS
+    ]
+
+
+def gate_errors(project: Path, engine: str) -> list[dict[str, Any]]:
+    with pytest.raises(ErrorList) as caught:
+        build(project, engine=engine)
+    return [e.to_dict() for e in caught.value.errors]
+
+
+@pytest.mark.parametrize("case", gate_fixtures())
+def test_both_engines_report_the_same_on_the_gate_fixtures(case: str, tmp_path: Path) -> None:
+    from tests.conftest import assemble
+
+    found = {}
+    for engine in ("sql", "gx"):
+        project = assemble(tmp_path / engine, "mini")
+        shutil.copytree(
+            BAD_INPUTS / case, project, dirs_exist_ok=True, ignore=shutil.ignore_patterns("expected.yaml")
+        )
+        found[engine] = gate_errors(project, engine)
+    expected = yaml.safe_load((BAD_INPUTS / case / "expected.yaml").read_text(encoding="utf-8"))["error"]
+    assert expected in {e["type"] for e in found["sql"]}
+    assert found["sql"] == found["gx"]
+
+
+def test_there_are_gate_fixtures() -> None:
+    assert {"expectation-missing-column", "suite-unknown-expectation"} <= set(gate_fixtures())
 
 
 # --- disagreement and engine choice ----------------------------------------------------------
