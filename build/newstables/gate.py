@@ -543,7 +543,7 @@ def run_suites(
                 found.append(error)
         by_sql: dict[str, list[CheckResult]] = {}
         stopped: dict[str, list[NewstablesError]] = {}
-        left = dict(framed)  # Great Expectations: every suite the SQL engine leaves (all but with sql)
+        left = dict(framed)  # what Great Expectations runs: every suite (with sql: those SQL left)
         if engine != "gx":
             by_sql, stopped = _run_sql_engine(con, model, framed)
         if engine == "sql":
