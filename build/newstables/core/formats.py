@@ -36,12 +36,20 @@ def arrow_table(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
-def write_csv(arrow: pa.Table, path: Path) -> None:
-    """Write a table as UTF-8 CSV with a header, LF line ends and minimal quoting."""
-    con = duckdb.connect()
-    con.register("rows", arrow)
-    con.execute(f"COPY rows TO {quote_literal(path.as_posix())} (FORMAT csv, HEADER true, DELIMITER ',')")
-    con.close()
+def write_csv(arrow: pa.Table, path: Path, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    """Write a table as UTF-8 CSV with a header, LF line ends and minimal quoting (through
+    ``con`` when given: a DuckDB connection costs tens of milliseconds to open)."""
+    own = con is None
+    writer = duckdb.connect() if con is None else con
+    writer.register("rows", arrow)
+    try:
+        writer.execute(
+            f"COPY rows TO {quote_literal(path.as_posix())} (FORMAT csv, HEADER true, DELIMITER ',')"
+        )
+    finally:
+        writer.unregister("rows")
+        if own:
+            writer.close()
 
 
 def gzip_file(source: Path, target: Path) -> None:
@@ -55,10 +63,15 @@ def gzip_file(source: Path, target: Path) -> None:
         shutil.copyfileobj(plain, packed, 2**20)
 
 
-def write_csv_maybe_gz(arrow: pa.Table, plain: Path, min_gzip_bytes: int = CSV_GZIP_MIN_BYTES) -> Path:
+def write_csv_maybe_gz(
+    arrow: pa.Table,
+    plain: Path,
+    min_gzip_bytes: int = CSV_GZIP_MIN_BYTES,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Path:
     """Write a table's CSV at ``plain`` (``data/<table>.csv``); when it is larger than
     ``min_gzip_bytes``, replace it by ``<plain>.gz``. Returns the path written."""
-    write_csv(arrow, plain)
+    write_csv(arrow, plain, con)
     if plain.stat().st_size <= min_gzip_bytes:
         return plain
     packed = plain.with_name(plain.name + ".gz")
