@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from newstables.checksums import sha256_file
-from newstables.core.formats import read_csv_sql, read_csv_text_sql
+from newstables.core.formats import read_csv_sql, read_csv_text_sql, text_array
 from newstables.core.model import Resource, parse_schema, quote_literal
 from newstables.core.paths import user_cache_dir
 from newstables.core.rowchecks import row_findings
@@ -230,8 +230,8 @@ def excerpt_findings(
     ids = sorted(documents)
     con.register(
         "documents_text",
-        pa.table(
-            {"document_id": ids, "text": [documents[d] for d in ids]},
+        pa.Table.from_arrays(
+            [text_array(list(ids)), text_array([documents[d] for d in ids], large=True)],
             schema=pa.schema([("document_id", pa.string()), ("text", pa.large_string())]),
         ),
     )
