@@ -70,9 +70,21 @@ def timed_child(command: list[str], timeout: float, env: dict[str, str] | None =
         "cpu_s": round(float(fields[2]) + float(fields[3]), 1),
         "peak_rss_mb": round(int(fields[1]) / 1024, 1),
     }
+    answer = last_json_line(done.stdout)
+    if isinstance(answer, dict) and set(answer) <= {"valid", "errors"}:
+        result.update(answer)  # frictionless_validate's verdict
     if done.returncode:
         result["stderr"] = done.stderr[-2000:]
     return result
+
+
+def last_json_line(text: str) -> Any:
+    """The last line of a child's output read as JSON, or None."""
+    lines = text.strip().splitlines()
+    try:
+        return json.loads(lines[-1]) if lines else None
+    except ValueError:
+        return None
 
 
 def format_bytes(project: Path) -> dict[str, int]:
@@ -109,12 +121,74 @@ def query_times(project: Path) -> list[dict[str, Any]]:
     return timings
 
 
+def parquet_views(con: duckdb.DuckDBPyConnection, project: Path) -> None:
+    """Views named like the tables over the published Parquet (single files or hive parts,
+    the ``year`` folder column left out), then the shipped convenience views on top."""
+    from newstables.sql import views_sql
+
+    parquet = project / "data/parquet"
+    for single in sorted(parquet.glob("*.parquet")):
+        con.execute(f"CREATE VIEW {single.stem} AS FROM read_parquet('{single.as_posix()}')")
+    for folder in sorted(p for p in parquet.iterdir() if p.is_dir()):
+        pattern = (folder / "**" / "*.parquet").as_posix()
+        con.execute(f"CREATE VIEW {folder.name} AS FROM read_parquet('{pattern}', hive_partitioning = false)")
+    con.execute(views_sql())
+
+
+def query_times_parquet(project: Path) -> list[dict[str, Any]]:
+    """The same example queries on the partitioned Parquet files (through DuckDB views)."""
+    queries = yaml.safe_load((project / "schemas/queries.yaml").read_text(encoding="utf-8"))
+    con = duckdb.connect()
+    timings = []
+    try:
+        parquet_views(con, project)
+    except duckdb.Error as error:  # a view the Parquet cannot carry is reported, not hidden
+        con.close()
+        return [{"error": " ".join(str(error).split())[:300]}]
+    for query in queries:
+        if "duckdb" not in query.get("engines", ["duckdb", "sqlite"]):
+            continue
+        sql = query["sql"].strip().rstrip(";")
+        whole_ms, rows = best_of(con, sql)
+        page_ms, _ = best_of(con, f"{sql}\nLIMIT {PAGE}")
+        timings.append({"name": query["name"], "rows": rows, "all_ms": whole_ms, "first_page_ms": page_ms})
+    con.close()
+    return timings
+
+
+FRICTIONLESS_SCRIPT = """
+import json, sys, frictionless
+report = frictionless.validate(sys.argv[1])
+errors = [e for task in report.tasks for e in task.errors]
+print(json.dumps({"valid": report.valid, "errors": len(errors)}))
+"""
+
+
+def frictionless_validate(project: Path, timeout: float) -> dict[str, Any]:
+    """``frictionless.validate`` of the release's CSV tables (a descriptor that lists only the
+    CSV resources, the ones Frictionless checks row by row), in a child process."""
+    descriptor = json.loads((project / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r.get("format") == "csv"]
+    only_csv = project / "datapackage.csv-only.json"
+    only_csv.write_text(json.dumps(descriptor), encoding="utf-8")
+    try:
+        measured = timed_child([sys.executable, "-c", FRICTIONLESS_SCRIPT, str(only_csv)], timeout)
+    finally:
+        only_csv.unlink()
+    return measured
+
+
+def gate_seconds(stages: dict[str, float]) -> float:
+    """The gate alone: every check stage of the build (structural checks and suites)."""
+    return round(sum(v for k, v in stages.items() if k.startswith("check:") or k == "gate"), 2)
+
+
 def load() -> list[float]:
     """The 1, 5 and 15-minute load averages (2 shared cores: read figures against them)."""
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def measure(articles: int, work: Path, timeout: float) -> dict[str, Any]:
+def measure(articles: int, work: Path, timeout: float, frictionless_timeout: float = 0) -> dict[str, Any]:
     """Synthesize and build a corpus of ``articles`` articles; every figure of one size."""
     project = work / f"corpus-{articles}"
     shutil.rmtree(project, ignore_errors=True)
@@ -149,9 +223,17 @@ def measure(articles: int, work: Path, timeout: float) -> dict[str, Any]:
         entry["build"]["stages_s"] = {
             k: round(v, 2) for k, v in json.loads(stages.read_text("utf-8")).items()
         }
+    if "stages_s" in entry["build"]:
+        entry["gate_s"] = gate_seconds(entry["build"]["stages_s"])
     if entry["build"].get("exit") == 0:
         entry["bytes"] = format_bytes(project)
         entry["queries"] = query_times(project)
+        entry["queries_parquet"] = query_times_parquet(project)
+        if frictionless_timeout > 0:
+            entry["frictionless_validate"] = frictionless_validate(project, frictionless_timeout)
+            seconds = entry["frictionless_validate"].get("wall_s")
+            if seconds and entry.get("gate_s"):
+                entry["gate_vs_frictionless_x"] = round(seconds / entry["gate_s"], 1)
     entry["load_after"] = load()
     # The corpus is kept for inspection (removing 100,000 folders takes minutes); the next run
     # of the same size replaces it.
@@ -185,13 +267,19 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds allowed per child process.")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "newstables-bench-scale")
     parser.add_argument("--results", type=Path, default=RESULTS, help="Where to write the figures.")
+    parser.add_argument(
+        "--frictionless-timeout",
+        type=float,
+        default=1800.0,
+        help="Seconds allowed to `frictionless validate` of each corpus (0: not run).",
+    )
     options = parser.parse_args()
     options.work.mkdir(parents=True, exist_ok=True)
     results: Path = options.results
     previous = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else {}
     by_size = {entry["articles"]: entry for entry in previous.get("sizes", [])}
     for articles in options.articles:
-        entry = measure(articles, options.work, options.timeout)
+        entry = measure(articles, options.work, options.timeout, options.frictionless_timeout)
         by_size[articles] = entry
         print(json.dumps(entry, indent=2, ensure_ascii=False), flush=True)
         results.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from newstables.core.formats import (
@@ -86,9 +87,10 @@ def write_tables(
     arrows = {}
     csvs: list[Path] = []
     parquets: list[Path] = []
+    con = duckdb.connect()  # one connection for every table's CSV
     for name, table in tables.items():
         arrows[name] = to_arrow(table)
-        written = write_csv_maybe_gz(arrows[name], staging / csv_path(name), min_gzip_bytes)
+        written = write_csv_maybe_gz(arrows[name], staging / csv_path(name), min_gzip_bytes, con)
         csvs.append(written.relative_to(staging))
         if table.resource.partition:
             order = ["document_id", *(k for k in table.resource.primary_key if k != "document_id")]
@@ -96,6 +98,7 @@ def write_tables(
         else:
             write_parquet(arrows[name], staging / parquet_path(name))
             parquets.append(parquet_path(name))
+    con.close()
     return arrows, [*csvs, *parquets]
 
 

@@ -80,17 +80,21 @@ def create_database(
         f"(BLOCK_SIZE {BLOCK_SIZE}, STORAGE_VERSION '{STORAGE_VERSION}')"
     )
     con.execute("USE release")
+    # One transaction: each statement on its own would be committed (and logged) separately,
+    # which made writing the seed's small tables take a second.
+    con.execute("BEGIN TRANSACTION")
     created: set[str] = set()
     for name in dependency_order(tables):
         con.execute(create_table_sql(tables[name], created))
         con.register("incoming", arrows[name])
         con.execute(f"INSERT INTO {name} SELECT * FROM incoming")
         con.unregister("incoming")
-        for statement in tables[name].resource.comment_sql():
-            con.execute(statement)
+        # One call for all of a table's comments (one statement each, ~1 ms apiece).
+        con.execute(";\n".join(tables[name].resource.comment_sql()))
         created.add(name)
     if with_views:
         con.execute(views_sql())
+    con.execute("COMMIT")
     con.execute("USE memory")
     con.execute("DETACH release")
     con.close()

@@ -32,8 +32,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from newstables.core.formats import text_array
 
 # The one partitioning scheme: by the publication year of the row's document.
 PUBLICATION_YEAR = "publication_year"
@@ -100,14 +101,14 @@ def is_part_path(relative: str, table: str) -> bool:
 
 
 def document_years(document_ids: pa.Array, published: dict[str, dt.date | None]) -> list[str]:
-    """The partition of every row, from its ``document_id`` and the documents' dates."""
-    keys = sorted(published)
-    values = pa.array([partition_value(published[k]) for k in keys], pa.string())
-    index = pc.index_in(document_ids.cast(pa.string()), value_set=pa.array(keys, pa.string()))
-    years = pc.fill_null(pc.take(values, index), DEFAULT_PARTITION) if keys else None
-    if years is None:
-        return [DEFAULT_PARTITION] * len(document_ids)
-    return [str(v) for v in years.to_pylist()]
+    """The partition of every row, from its ``document_id`` and the documents' dates (a row of
+    no known document goes to the default partition)."""
+    years = {document: partition_value(date) for document, date in published.items()}
+    # A dictionary lookup per row: Arrow's take/fill_null would import pandas (pa.scalar).
+    return [
+        DEFAULT_PARTITION if d is None else years.get(str(d), DEFAULT_PARTITION)
+        for d in document_ids.to_pylist()
+    ]
 
 
 def split_balanced(rows: pa.Table, max_bytes: int) -> list[pa.Table]:
@@ -145,7 +146,7 @@ def write_partitioned(
     one empty part in the default partition, so that its columns stay readable.
     """
     years = document_years(arrow.column("document_id").combine_chunks(), published)
-    ordered = arrow.append_column("__year", pa.array(years, pa.string()))
+    ordered = arrow.append_column("__year", text_array(list(years)))
     ordered = ordered.sort_by([(key, "ascending") for key in ["__year", *sort_keys]])
     written: list[Path] = []
     year_column = ordered.column("__year").to_pylist()

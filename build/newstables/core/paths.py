@@ -108,3 +108,16 @@ def refuse_published_target(out: Path) -> None:
     for folder in [out, out.parent]:
         if folder.is_dir() and any((child / SUMS).is_file() for child in folder.iterdir() if child.is_dir()):
             raise NewstablesError("output-is-a-release", file=str(out), release=str(folder))
+
+
+def user_cache_dir(kind: str) -> Path | None:
+    """The folder of one kind of cached results, outside every project: under
+    ``$NEWSTABLES_CACHE_DIR``, else ``$XDG_CACHE_HOME/newstables`` or ``~/.cache/newstables``;
+    None when ``NEWSTABLES_CACHE_DIR=off`` (no caching at all)."""
+    configured = os.environ.get("NEWSTABLES_CACHE_DIR")
+    if configured == "off":
+        return None
+    base = configured or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "newstables"
+    )
+    return Path(base) / kind
