@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks/results/rowchecks.json"
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 BIG = "statements"
-ROW_TYPES = {"type-error", "constraint-error", "unique-error", "primary-key", "foreign-key"}
+ROW_TYPES = {"type-error", "constraint-error", "unique-error", "primary-key", "foreign-key", "blank-row"}
 
 
 def blow_up(source: Path, target: Path, rows: int) -> int:

@@ -21,10 +21,10 @@ from newstables.pipeline import build
 from tests.conftest import assemble
 
 CASES_DIR = Path(__file__).parent / "bad_inputs"
-ROW_TYPES = {"type-error", "constraint-error", "unique-error", "primary-key", "foreign-key"}
+ROW_TYPES = {"type-error", "constraint-error", "unique-error", "primary-key", "foreign-key", "blank-row"}
 # Frictionless's header and cell-count errors: the SQL checks say "structure-error" instead.
 STRUCTURE_TYPES = {"extra-label", "missing-label", "incorrect-label", "blank-label", "duplicate-label"}
-STRUCTURE_TYPES |= {"extra-cell", "missing-cell", "blank-row", "source-error", "scheme-error"}
+STRUCTURE_TYPES |= {"extra-cell", "missing-cell", "source-error", "scheme-error"}
 
 Key = tuple[str, str, int, str]
 
@@ -118,7 +118,8 @@ PROBE_SCHEMA: dict[str, Any] = {
          "constraints": {"enum": ["a", "b"]}},
         {"name": "code", "type": "string", "title": "Code", "description": "d",
          "constraints": {"unique": True}},
-        {"name": "parent_id", "type": "string", "title": "Parent", "description": "d"},
+        {"name": "parent_id", "type": "string", "title": "Parent", "description": "d",
+         "constraints": {"pattern": "^[a-z]+(-[a-z]+)*$"}},
     ],
     "primaryKey": ["probe_id"],
     "foreignKeys": [{"fields": ["parent_id"], "reference": {"resource": "", "fields": ["probe_id"]}}],
@@ -143,9 +144,15 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "integer-not-a-number": ([*GOOD[:2], "gamma,many,1,,,,beta"], LINK),
     "integer-a-decimal": ([*GOOD[:2], "gamma,1.0,1,,,,beta"], LINK),
     "integer-python-forms": ([*GOOD[:2], 'gamma," +1_0 ",1,,,,beta'], LINK),
+    "integer-leading-zeros-and-minus-zero": ([*GOOD[:2], "gamma,007,1,,,,beta", "delta,-0,1,,,,beta"], LINK),
+    "integer-beyond-64-bits": ([*GOOD[:2], "gamma,99999999999999999999,1,,,,beta"], LINK),
+    "integer-unicode-space": ([*GOOD[:2], "gamma,\u00a05,1,,,,beta"], LINK),
     "boolean-yes": ([*GOOD[:2], "gamma,,yes,,,,beta"], LINK),
     "date-impossible": ([*GOOD[:2], "gamma,,1,2022-02-30,,,beta"], LINK),
     "date-unpadded-and-padded": ([*GOOD[:2], 'gamma,,1,"2022-3- 5",,,beta'], LINK),
+    "date-year-zero": ([*GOOD[:2], "gamma,,1,0000-01-01,,,beta"], LINK),
+    "date-trailing-space": ([*GOOD[:2], 'gamma,,1,"2022-03-13 ",,,beta'], LINK),
+    "date-leap-day": ([*GOOD[:2], "gamma,,1,2024-02-29,,,beta", "delta,,1,2023-02-29,,,beta"], LINK),
     "date-other-format": ([*GOOD[:2], "gamma,,1,13/03/2022,,,beta"], LINK),
     "required-missing": ([*GOOD[:2], "gamma,,,,,,beta"], LINK),
     "required-and-type": ([*GOOD[:2], "gamma,,maybe,,,,beta"], LINK),
@@ -154,21 +161,30 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "pattern-final-newline": ([*GOOD[:2], '"gamma\n",,1,,,,beta'], LINK),
     "minimum": ([*GOOD[:2], "gamma,-1,1,,,,beta"], LINK),
     "maximum": ([*GOOD[:2], "gamma,11,1,,,,beta"], LINK),
+    "pattern-of-an-optional-field": ([*GOOD[:2], "gamma,,1,,,,Beta"], LINK),
     "two-constraints": ([*GOOD[:2], "Gamma,11,1,,c,,beta"], LINK),
     "unique": ([*GOOD[:2], "gamma,,1,,,x1,beta", "delta,,1,,,x1,beta"], LINK),
     "primary-key-duplicate": ([*GOOD, "beta,3,true,,,,"], LINK),
     "primary-key-missing": ([*GOOD, ",3,true,,,,"], LINK),
+    "primary-key-missing-twice": ([*GOOD, ",3,true,,,,", ",4,true,,,,"], LINK),
+    "primary-key-duplicate-thrice": ([*GOOD, "beta,3,true,,,,", "beta,4,true,,,,"], LINK),
+    "unique-missing-twice": ([*GOOD, "delta,,1,,,,beta"], LINK),
     "self-reference": ([*GOOD[:2], "gamma,,1,,,,omega"], LINK),
     "foreign-key": (GOOD, [*LINK, "omega,1"]),
     "foreign-key-to-a-bad-row": ([*GOOD[:2], "Gamma,,1,,,,beta"], [*LINK, "Gamma,1"]),
     "composite-key-duplicate": (GOOD, [*LINK, "alpha,1"]),
     "composite-key-partly-missing": (GOOD, [*LINK, "alpha,", "alpha,"]),
+    "composite-key-all-missing": (GOOD, [*LINK, ",", ","]),
+    "blank-row": ([*GOOD[:2], ",,,,,,", "gamma,,1,,,,beta"], LINK),
+    "blank-row-but-for-a-space": ([*GOOD[:2], ", ,,,,,"], LINK),
+    "composite-key-type-error": (GOOD, [*LINK, "alpha,x", "alpha,y"]),
     "wrong-header": ([*GOOD[:2]], ["probe_id,sequence", "alpha,1"]),
 }
 
 
 # Forms Frictionless's readers accept (Python's int(), strptime, re's "$"): no finding in either.
 ACCEPTED = {"clean", "integer-python-forms", "date-unpadded-and-padded", "pattern-final-newline"}
+ACCEPTED |= {"integer-leading-zeros-and-minus-zero", "integer-unicode-space", "unique-missing-twice"}
 
 
 def write_probe(root: Path, rows: list[str], links: list[str]) -> dict[str, Resource]:
