@@ -28,6 +28,8 @@ no row checks.
 
 from __future__ import annotations
 
+import csv
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,6 +198,14 @@ def findings_sql(resource: Resource) -> str:
     )
 
 
+def read_header(path: Path) -> list[str] | None:
+    """The first record of a CSV file (gzip-compressed when its name ends in ``.gz``), read
+    by Python's csv module: DuckDB would look at far more of a large file to read one line."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+        return next(csv.reader(handle), None)
+
+
 def kept_fields(resources: dict[str, Resource]) -> dict[str, list[str]]:
     """The fields each table keeps after its cells are checked: its primary key, unique
     fields, foreign-key fields and the fields other tables' foreign keys reference."""
@@ -230,10 +240,8 @@ class _Checker:
         text = quote_literal(path.as_posix())
         options = f"delim=',', quote='\"', escape='\"', max_line_size={max_line_size(path)}"
         try:
-            header = self.con.execute(
-                f"SELECT * FROM read_csv({text}, header=false, all_varchar=true, {options}) LIMIT 1"
-            ).fetchone()
-            if header is None or list(header) != names:
+            header = read_header(path)
+            if header != names:
                 return RowFinding("structure-error", 1, "", resource.name, f"header {header} is not {names}")
             columns = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in names)
             missing = resource.missing_values
@@ -250,7 +258,7 @@ class _Checker:
                 f"CREATE OR REPLACE TEMP TABLE {self._parsed(resource)} AS "
                 f"SELECT {', '.join([*kept, f'{found} AS {FOUND}'])} FROM (SELECT {parsed} FROM {source} c) p"
             )
-        except duckdb.Error as exc:
+        except (duckdb.Error, OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
             return RowFinding("structure-error", 1, "", resource.name, " ".join(str(exc).split())[:300])
         self.loaded[resource.name] = resource
         return None
