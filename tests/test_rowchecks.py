@@ -13,6 +13,7 @@ Frictionless's readers).
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -314,3 +315,12 @@ def test_findings_name_row_field_and_constraint(tmp_path: Path) -> None:
     found = row_findings(files, resources)
     assert RowFinding("constraint-error", 4, "count", "probes", "maximum") in found
     assert RowFinding("constraint-error", 4, "probe_id", "probes", "pattern") in found
+
+
+def test_a_gzip_compressed_csv_gives_the_findings_of_the_plain_one(tmp_path: Path) -> None:
+    resources = write_probe(tmp_path, [*GOOD[:2], "Gamma,11,maybe,,,,beta"], LINK)
+    files = {name: tmp_path / "data" / f"{name}.csv" for name in resources}
+    plain = row_findings(files, resources)
+    packed = tmp_path / "data/probes.csv.gz"
+    packed.write_bytes(gzip.compress(files["probes"].read_bytes(), mtime=0))
+    assert plain and row_findings({**files, "probes": packed}, resources) == plain
