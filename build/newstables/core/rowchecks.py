@@ -191,21 +191,28 @@ def blank_sql(resource: Resource) -> str:
     )
 
 
-def findings_sql(resource: Resource) -> str:
-    """A row's cell findings as a list of labels, NULL for a row without any (nearly every
-    row: the list is built only for the others). A blank row is one ``blank-row`` finding
-    (Frictionless replaces its cell errors with it) plus its primary key's."""
+def findings_sql(resource: Resource) -> tuple[list[str], str]:
+    """A row's cell findings: the columns of one inner projection (each check once, as
+    ``__check<i>``, on ``p``) and, over them, the list of labels, NULL for a row without any
+    (nearly every row: the list is built only for the others). A blank row is one
+    ``blank-row`` finding (Frictionless replaces its cell errors with it) plus its primary
+    key's."""
     checks = cell_checks(resource)
+    names = [f"__check{i}" for i in range(len(checks))]
+    columns = [f"{blank_sql(resource)} AS __blank"] + [
+        f"{broken} AS {n}" for n, (_, broken) in zip(names, checks, strict=True)
+    ]
     blank = ["blank-row|"] + (["primary-key|"] if resource.primary_key else [])
     labels = " || ".join(
-        f"CASE WHEN {broken} THEN [{quote_literal(label)}] ELSE [] END" for label, broken in checks
+        f"CASE WHEN {n} THEN [{quote_literal(label)}] ELSE [] END"
+        for n, (label, _) in zip(names, checks, strict=True)
     )
-    any_broken = " OR ".join(f"({broken})" for _, broken in checks)
-    return (
-        f"CASE WHEN {blank_sql(resource)} THEN [{', '.join(map(quote_literal, blank))}] "
-        + (f"WHEN {any_broken} THEN {labels} " if checks else "")
+    found = (
+        f"CASE WHEN __blank THEN [{', '.join(map(quote_literal, blank))}] "
+        + (f"WHEN {' OR '.join(names)} THEN {labels} " if checks else "")
         + "END"
     )
+    return columns, found
 
 
 def read_header(path: Path) -> list[str] | None:
@@ -259,14 +266,16 @@ class _Checker:
                 [f"{parsed_sql(f, missing)} AS {quote_identifier(f.name)}" for f in resource.fields]
                 + [f"{_cells(f.name)} AS {_text(f)}" for f in resource.fields if f.type != "string"]
             )
-            found = findings_sql(resource)
-            kept = [f"p.{quote_identifier(n)}" for n in self.kept.get(resource.name, [])]
+            checks, found = findings_sql(resource)
+            kept = [quote_identifier(n) for n in self.kept.get(resource.name, [])]
             # One pass over the file; the table keeps the file's order, so rowid + 2 is
             # Frictionless's row number.
             source = f"read_csv({text}, header=true, auto_detect=false, columns={{{columns}}}, {options})"
+            inner = ", ".join([*(f"p.{k}" for k in kept), *checks])
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {self._parsed(resource)} AS "
-                f"SELECT {', '.join([*kept, f'{found} AS {FOUND}'])} FROM (SELECT {parsed} FROM {source} c) p"
+                f"SELECT {', '.join([*kept, f'{found} AS {FOUND}'])} "
+                f"FROM (SELECT {inner} FROM (SELECT {parsed} FROM {source} c) p) q"
             )
         except (duckdb.Error, OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
             return RowFinding("structure-error", 1, "", resource.name, " ".join(str(exc).split())[:300])
