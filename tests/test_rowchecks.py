@@ -1,19 +1,26 @@
 """The SQL row checks find exactly what Frictionless finds: same error type, row and field.
 
 Both run on (1) the published CSVs of the built mini project, clean; (2) every bad-input
-fixture that overlays published CSVs (``tests/bad_inputs/verify-*``); (3) one-defect CSVs
-of a tiny probe package written here, one per check kind (types, each constraint, unique,
-primary and foreign keys, self-references, and the edge cases of Frictionless's readers).
+fixture that overlays published CSVs or Table Schemas (``tests/bad_inputs/verify-*``);
+(3) a CSV twin of every build fixture whose defect is a row-level one in a published table
+(the refused annotation value written into the built CSV: enum, pattern, required, types,
+duplicate ids, dangling references); (4) one-defect CSVs of a tiny probe package written
+here, one per check kind (types, each constraint, unique, primary and foreign keys,
+composite keys and missing cells, self-references, blank rows, and the edge cases of
+Frictionless's readers).
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from newstables.core.model import Resource, load_model, parse_schema
 from newstables.core.rowchecks import RowFinding, row_findings
@@ -21,10 +28,10 @@ from newstables.pipeline import build
 from tests.conftest import assemble
 
 CASES_DIR = Path(__file__).parent / "bad_inputs"
-ROW_TYPES = {"type-error", "constraint-error", "unique-error", "primary-key", "foreign-key"}
+ROW_TYPES = {"type-error", "constraint-error", "unique-error", "primary-key", "foreign-key", "blank-row"}
 # Frictionless's header and cell-count errors: the SQL checks say "structure-error" instead.
 STRUCTURE_TYPES = {"extra-label", "missing-label", "incorrect-label", "blank-label", "duplicate-label"}
-STRUCTURE_TYPES |= {"extra-cell", "missing-cell", "blank-row", "source-error", "scheme-error"}
+STRUCTURE_TYPES |= {"extra-cell", "missing-cell", "source-error", "scheme-error"}
 
 Key = tuple[str, str, int, str]
 
@@ -86,21 +93,104 @@ def test_the_clean_build_has_no_findings_in_either(built: Path) -> None:
     assert_same(frictionless, sql_keys(files, resources))
 
 
-CSV_CASES = sorted(p.name for p in CASES_DIR.iterdir() if list(p.glob("data/*.csv")))
+def overlays(case: Path) -> list[Path]:
+    """The published CSVs and Table Schemas a verify fixture replaces in the built release
+    (a build fixture's schemas are refused before any row is read)."""
+    expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
+    if expected.get("command") != "verify":
+        return []
+    return [*case.glob("data/*.csv"), *case.glob("schemas/*.schema.json")]
+
+
+CSV_CASES = sorted(p.name for p in CASES_DIR.iterdir() if overlays(p))
 
 
 def test_there_are_csv_fixtures_to_compare() -> None:
-    assert len(CSV_CASES) >= 4, CSV_CASES
+    assert len(CSV_CASES) >= 7, CSV_CASES
 
 
 @pytest.mark.parametrize("case", CSV_CASES)
 def test_bad_input_csvs_give_the_same_findings(built: Path, tmp_path: Path, case: str) -> None:
     root = tmp_path / "release"
     shutil.copytree(built, root)
-    for csv in (CASES_DIR / case).glob("data/*.csv"):
-        shutil.copyfile(csv, root / "data" / csv.name)
+    for overlay in overlays(CASES_DIR / case):
+        shutil.copyfile(overlay, root / overlay.parent.name / overlay.name)
     files, resources = published(root)
     assert_same(frictionless_keys(root / "datapackage.json"), sql_keys(files, resources))
+
+
+# --- CSV twins of the build's bad inputs --------------------------------------------------------
+# The build refuses these annotations before any CSV exists; their twin is the built CSV with
+# the refused value written into the cell, so both checkers meet the very same defect.
+
+TWIN_FINDS = {  # the build's error -> what Frictionless (and the SQL) find in the twin CSV
+    "enum-violation": "constraint-error",
+    "pattern-violation": "constraint-error",
+    "missing-field": "constraint-error",
+    "invalid-date": "type-error",
+    "wrong-type": "type-error",  # a string field reads any text: then no finding
+    "duplicate-id": "primary-key",
+    "dangling-reference": "foreign-key",
+    "unknown-document": "foreign-key",
+}
+SCHEMAS = Path(__file__).parents[1] / "schemas"
+
+
+def twin_of(case: Path) -> dict[str, Any] | None:
+    """Table, record number, field and value as written of a build fixture with a row-level
+    defect in a published table's annotations (None for the other fixtures)."""
+    expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
+    if expected.get("command", "build") != "build" or expected.get("error") not in TWIN_FINDS:
+        return None
+    table = Path(str(expected["file"])).stem
+    schema_file = SCHEMAS / f"{table}.schema.json"
+    if not schema_file.is_file():
+        return None  # not a published table (regions)
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    fields = {f["name"]: f["type"] for f in schema["fields"]}
+    if expected["field"] not in fields:
+        return None  # an annotation-only key (occurrence), never a CSV column
+    record = int(str(expected["record"]).split()[0])
+    # The scalars as written (composed, not constructed: an impossible date stays text).
+    node = yaml.compose((case / str(expected["file"])).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    values = {k.value: v.value for k, v in node.value[record - 1].value if isinstance(v, yaml.ScalarNode)}
+    finds = TWIN_FINDS[expected["error"]]
+    if finds == "type-error" and fields[expected["field"]] == "string":
+        finds = ""
+    return {"table": table, "record": record, "field": expected["field"], "values": values, "finds": finds}
+
+
+TWIN_CASES = sorted(p.name for p in CASES_DIR.iterdir() if twin_of(p) is not None)
+
+
+def test_every_row_level_build_fixture_has_a_twin() -> None:
+    assert len(TWIN_CASES) >= 10, TWIN_CASES
+    finds = {str(twin["finds"]) for twin in map(twin_of, (CASES_DIR / c for c in TWIN_CASES)) if twin}
+    assert {"constraint-error", "type-error", "primary-key", "foreign-key"} <= finds
+
+
+@pytest.mark.parametrize("case", TWIN_CASES)
+def test_csv_twins_of_build_fixtures_give_the_same_findings(built: Path, tmp_path: Path, case: str) -> None:
+    twin = twin_of(CASES_DIR / case)
+    assert twin is not None
+    root = tmp_path / "release"
+    shutil.copytree(built, root)
+    path = root / "data" / f"{twin['table']}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    index, field = twin["record"] - 1, twin["field"]
+    if index >= len(rows):  # a record the built table does not have: a row of its own
+        rows.append([twin["values"].get(name, rows[0][i] if rows else "") for i, name in enumerate(header)])
+        index = len(rows) - 1
+    rows[index][header.index(field)] = twin["values"].get(field, "")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    files, resources = published(root)
+    sql = sql_keys(files, resources)
+    assert_same(frictionless_keys(root / "datapackage.json"), sql)
+    if twin["finds"]:
+        column = "" if twin["finds"] in ("primary-key", "foreign-key") else field
+        assert (twin["table"], twin["finds"], index + 2, column) in sql[0], sorted(sql[0])
 
 
 # --- one-defect CSVs of a probe package ---------------------------------------------------------
@@ -118,7 +208,8 @@ PROBE_SCHEMA: dict[str, Any] = {
          "constraints": {"enum": ["a", "b"]}},
         {"name": "code", "type": "string", "title": "Code", "description": "d",
          "constraints": {"unique": True}},
-        {"name": "parent_id", "type": "string", "title": "Parent", "description": "d"},
+        {"name": "parent_id", "type": "string", "title": "Parent", "description": "d",
+         "constraints": {"pattern": "^[a-z]+(-[a-z]+)*$"}},
     ],
     "primaryKey": ["probe_id"],
     "foreignKeys": [{"fields": ["parent_id"], "reference": {"resource": "", "fields": ["probe_id"]}}],
@@ -143,9 +234,15 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "integer-not-a-number": ([*GOOD[:2], "gamma,many,1,,,,beta"], LINK),
     "integer-a-decimal": ([*GOOD[:2], "gamma,1.0,1,,,,beta"], LINK),
     "integer-python-forms": ([*GOOD[:2], 'gamma," +1_0 ",1,,,,beta'], LINK),
+    "integer-leading-zeros-and-minus-zero": ([*GOOD[:2], "gamma,007,1,,,,beta", "delta,-0,1,,,,beta"], LINK),
+    "integer-beyond-64-bits": ([*GOOD[:2], "gamma,99999999999999999999,1,,,,beta"], LINK),
+    "integer-unicode-space": ([*GOOD[:2], "gamma,\u00a05,1,,,,beta"], LINK),
     "boolean-yes": ([*GOOD[:2], "gamma,,yes,,,,beta"], LINK),
     "date-impossible": ([*GOOD[:2], "gamma,,1,2022-02-30,,,beta"], LINK),
     "date-unpadded-and-padded": ([*GOOD[:2], 'gamma,,1,"2022-3- 5",,,beta'], LINK),
+    "date-year-zero": ([*GOOD[:2], "gamma,,1,0000-01-01,,,beta"], LINK),
+    "date-trailing-space": ([*GOOD[:2], 'gamma,,1,"2022-03-13 ",,,beta'], LINK),
+    "date-leap-day": ([*GOOD[:2], "gamma,,1,2024-02-29,,,beta", "delta,,1,2023-02-29,,,beta"], LINK),
     "date-other-format": ([*GOOD[:2], "gamma,,1,13/03/2022,,,beta"], LINK),
     "required-missing": ([*GOOD[:2], "gamma,,,,,,beta"], LINK),
     "required-and-type": ([*GOOD[:2], "gamma,,maybe,,,,beta"], LINK),
@@ -154,21 +251,30 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "pattern-final-newline": ([*GOOD[:2], '"gamma\n",,1,,,,beta'], LINK),
     "minimum": ([*GOOD[:2], "gamma,-1,1,,,,beta"], LINK),
     "maximum": ([*GOOD[:2], "gamma,11,1,,,,beta"], LINK),
+    "pattern-of-an-optional-field": ([*GOOD[:2], "gamma,,1,,,,Beta"], LINK),
     "two-constraints": ([*GOOD[:2], "Gamma,11,1,,c,,beta"], LINK),
     "unique": ([*GOOD[:2], "gamma,,1,,,x1,beta", "delta,,1,,,x1,beta"], LINK),
     "primary-key-duplicate": ([*GOOD, "beta,3,true,,,,"], LINK),
     "primary-key-missing": ([*GOOD, ",3,true,,,,"], LINK),
+    "primary-key-missing-twice": ([*GOOD, ",3,true,,,,", ",4,true,,,,"], LINK),
+    "primary-key-duplicate-thrice": ([*GOOD, "beta,3,true,,,,", "beta,4,true,,,,"], LINK),
+    "unique-missing-twice": ([*GOOD, "delta,,1,,,,beta"], LINK),
     "self-reference": ([*GOOD[:2], "gamma,,1,,,,omega"], LINK),
     "foreign-key": (GOOD, [*LINK, "omega,1"]),
     "foreign-key-to-a-bad-row": ([*GOOD[:2], "Gamma,,1,,,,beta"], [*LINK, "Gamma,1"]),
     "composite-key-duplicate": (GOOD, [*LINK, "alpha,1"]),
     "composite-key-partly-missing": (GOOD, [*LINK, "alpha,", "alpha,"]),
+    "composite-key-all-missing": (GOOD, [*LINK, ",", ","]),
+    "blank-row": ([*GOOD[:2], ",,,,,,", "gamma,,1,,,,beta"], LINK),
+    "blank-row-but-for-a-space": ([*GOOD[:2], ", ,,,,,"], LINK),
+    "composite-key-type-error": (GOOD, [*LINK, "alpha,x", "alpha,y"]),
     "wrong-header": ([*GOOD[:2]], ["probe_id,sequence", "alpha,1"]),
 }
 
 
 # Forms Frictionless's readers accept (Python's int(), strptime, re's "$"): no finding in either.
 ACCEPTED = {"clean", "integer-python-forms", "date-unpadded-and-padded", "pattern-final-newline"}
+ACCEPTED |= {"integer-leading-zeros-and-minus-zero", "integer-unicode-space", "unique-missing-twice"}
 
 
 def write_probe(root: Path, rows: list[str], links: list[str]) -> dict[str, Resource]:
@@ -209,3 +315,12 @@ def test_findings_name_row_field_and_constraint(tmp_path: Path) -> None:
     found = row_findings(files, resources)
     assert RowFinding("constraint-error", 4, "count", "probes", "maximum") in found
     assert RowFinding("constraint-error", 4, "probe_id", "probes", "pattern") in found
+
+
+def test_a_gzip_compressed_csv_gives_the_findings_of_the_plain_one(tmp_path: Path) -> None:
+    resources = write_probe(tmp_path, [*GOOD[:2], "Gamma,11,maybe,,,,beta"], LINK)
+    files = {name: tmp_path / "data" / f"{name}.csv" for name in resources}
+    plain = row_findings(files, resources)
+    packed = tmp_path / "data/probes.csv.gz"
+    packed.write_bytes(gzip.compress(files["probes"].read_bytes(), mtime=0))
+    assert plain and row_findings({**files, "probes": packed}, resources) == plain
