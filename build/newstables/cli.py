@@ -205,7 +205,7 @@ def build(
     configure(quiet=quiet or as_json)
     tables = run_reporting(as_json, summarising_gate(run_build), project, out)
     assert isinstance(tables, dict), "build returns the built tables"
-    counts = {name: len(table.rows) for name, table in tables.items()}
+    counts = {name: table.size for name, table in tables.items()}
     emit(as_json, {"tables": counts}, [f"{name}: {n} rows" for name, n in counts.items()])
 
 

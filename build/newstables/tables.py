@@ -41,6 +41,13 @@ class Table:
     resource: Resource
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    # The number of rows when they are not held here (a corpus built in shards).
+    count: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The table's number of rows."""
+        return len(self.rows) if self.count is None else self.count
 
     @cached_property
     def schema(self) -> dict[str, Any]:
