@@ -1,7 +1,7 @@
 """Stages 1-3 at scale: read, resolve evidence and build tables in shards of documents.
 
 A corpus of more documents than :func:`shard_size` (``NEWSTABLES_SHARD_DOCUMENTS``, default
-2,000; 0 never shards) is not held in memory as Python rows. Its documents are cut into shards
+500; 0 never shards) is not held in memory as Python rows. Its documents are cut into shards
 of consecutive ids; each shard (in a pool of :func:`worker_count` processes) reads its texts and
 annotation files, plus the corpus-wide records (``data/annotations/``) whose evidence lies in
 one of its documents, builds and checks their rows with the same per-record functions as the
@@ -62,7 +62,7 @@ from newstables.tables import (
 
 SHARD_ENV = "NEWSTABLES_SHARD_DOCUMENTS"
 WORKERS_ENV = "NEWSTABLES_SHARD_WORKERS"
-DEFAULT_SHARD_DOCUMENTS = 2000
+DEFAULT_SHARD_DOCUMENTS = 500
 # The columns every staged row carries besides the table's own: where its record stands.
 LOCATOR = ("__order", "__file", "__index", "__line", "__lines", "__label")
 LOCATOR_SCHEMA = pa.schema(
