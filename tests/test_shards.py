@@ -18,7 +18,14 @@ from newstables.pipeline import build
 from newstables.shards import SHARD_ENV, WORKERS_ENV, plan_shards, wants_shards
 from newstables.synth import default_template, synth
 
-DATA_OUTPUTS = ("data/*.csv", "data/*.csv.gz", "data/parquet/**/*.parquet", "data/newstables.duckdb")
+DATA_OUTPUTS = (
+    "data/*.csv",
+    "data/*.csv.gz",
+    "data/parquet/**/*.parquet",
+    "data/newstables.duckdb",
+    "data/newstables.sqlite",
+    "datasette/metadata.json",
+)
 
 
 def data_hashes(root: Path) -> dict[str, str]:
@@ -88,6 +95,7 @@ def test_the_same_bytes_whatever_the_shard_size(
         assert {n: t.size for n, t in tables.items()} == {n: len(t.rows) for n, t in whole.items()}
     report = (tmp_path / "size-1/validation/report/results.json").read_text(encoding="utf-8")
     assert "not written for a corpus built in shards" in report
+    assert "data/newstables.sqlite" in data_hashes(tmp_path / "size-1")
 
 
 def edit(project: Path, relative: str, old: str, new: str) -> None:

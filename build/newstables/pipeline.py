@@ -327,7 +327,7 @@ def _build_sharded(
         resources = corpus.model.resources
         staged = {r.name: sorted(staged_folder(work, r.name).glob("*.parquet")) for r in resources}
         with stage("publish"):
-            outputs, tables = write_sharded_release(project, corpus.model, staging, staged)
+            outputs, tables = write_sharded_release(project, corpus.model, staging, staged, counts)
             shutil.rmtree(work)
         inputs = _sharded_inputs(corpus)
         covered = [result for results in corpus.coverage.values() for result in results]

@@ -16,7 +16,9 @@ only what the release holds, and the report says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -25,18 +27,62 @@ from newstables.core.formats import CSV_GZIP_MIN_BYTES, gzip_file, write_parquet
 from newstables.core.model import Model, Resource, quote_literal
 from newstables.core.parts import DEFAULT_PARTITION, PARQUET_DIR, part_path, split_balanced, write_part
 from newstables.core.progress import track
+from newstables.examples import load_queries
 from newstables.metadata import datapackage_json
 from newstables.project import DUCKDB_FILE, Project, csv_path, parquet_path
 from newstables.publish import copy_schemas
+from newstables.publish_sqlite import write_sqlite
 from newstables.shards import column, fetch_arrow
 from newstables.sql import BLOCK_SIZE, STORAGE_VERSION, dependency_order, reproducible_connection, views_sql
 from newstables.tables import Table
 
 # What the sharded build publishes instead of the small build's reader formats.
 NOT_PUBLISHED = (
-    "data/newstables.sqlite, data/newstables.xlsx and viewer/index.html are not written for a corpus "
-    "built in shards; query data/newstables.duckdb or data/parquet/ instead"
+    "data/newstables.xlsx and viewer/index.html are not written for a corpus built in shards (nor "
+    "data/newstables.sqlite past SQLITE_MAX_ROWS rows); query data/newstables.duckdb or data/parquet/ "
+    "instead"
 )
+# The SQLite file (for Datasette) is written from rows streamed out of the DuckDB file up to this
+# many rows in all; past it, its full-text indexes and VACUUM take minutes that DuckDB and
+# Parquet readers do not need.
+SQLITE_MAX_ROWS = 1_000_000
+BATCH_ROWS = 10_000
+
+
+class StreamedRows(list[dict[str, Any]]):
+    """A table's rows as the SQLite writer iterates them: read from the DuckDB file in batches,
+    in the published order, never all held (``len`` is the row count)."""
+
+    def __init__(self, database: Path, resource: Resource, count: int) -> None:
+        super().__init__()
+        self.database, self.resource, self.total = database, resource, count
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        con = duckdb.connect(config={"threads": 1})
+        con.execute(f"ATTACH {quote_literal(self.database.as_posix())} AS db (READ_ONLY)")
+        columns = self.resource.columns
+        cursor = con.execute(f"SELECT {', '.join(column(c) for c in columns)} FROM db.{self.resource.name}")
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            for values in batch:
+                yield dict(zip(columns, values, strict=True))
+        con.close()
+
+
+def write_sqlite_streamed(
+    project: Project, model: Model, staging: Path, counts: dict[str, int]
+) -> list[dict[str, Any]]:
+    """The SQLite file and Datasette metadata (``publish_sqlite``), rows streamed from the
+    DuckDB file; nothing past ``SQLITE_MAX_ROWS`` rows (the report says so)."""
+    if sum(counts.values()) > SQLITE_MAX_ROWS:
+        return []
+    tables = {
+        r.name: Table(r.name, r, StreamedRows(staging / DUCKDB_FILE, r, counts[r.name]))
+        for r in model.resources
+    }
+    return write_sqlite(tables, model.package.as_dict(), load_queries(project), staging)
 
 
 def published_order(resource: Resource) -> str:
@@ -133,7 +179,7 @@ def write_parts(con: duckdb.DuckDBPyConnection, resource: Resource, staging: Pat
 
 
 def write_release(
-    project: Project, model: Model, staging: Path, staged: dict[str, list[Path]]
+    project: Project, model: Model, staging: Path, staged: dict[str, list[Path]], counts: dict[str, int]
 ) -> tuple[list[Path], dict[str, Table]]:
     """Write the release's data outputs from the staged shards into ``staging``; return their
     release-relative paths and the tables (resources without rows) they are of."""
@@ -155,5 +201,7 @@ def write_release(
             write_parquet(typed(arrow, resource), staging / parquet_path(resource.name))
             parquets.append(parquet_path(resource.name))
     con.close()
-    (staging / "datapackage.json").write_text(datapackage_json(model, staging, []), encoding="utf-8")
-    return [*schemas, *csvs, *parquets, DUCKDB_FILE, Path("datapackage.json")], stubs
+    extras = write_sqlite_streamed(project, model, staging, counts)
+    (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
+    extra_paths = [Path(resource["path"]) for resource in extras]
+    return [*schemas, *csvs, *parquets, DUCKDB_FILE, *extra_paths, Path("datapackage.json")], stubs
