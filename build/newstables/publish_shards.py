@@ -47,6 +47,9 @@ NOT_PUBLISHED = (
 # Parquet readers do not need.
 SQLITE_MAX_ROWS = 1_000_000
 BATCH_ROWS = 10_000
+# DuckDB's own default is 80% of the machine's memory: the publishing connections spill to disk
+# past this instead, so the build's memory stays bounded whatever the corpus size.
+MEMORY_LIMIT = "1GB"
 
 
 class StreamedRows(list[dict[str, Any]]):
@@ -61,7 +64,7 @@ class StreamedRows(list[dict[str, Any]]):
         return self.total
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        con = duckdb.connect(config={"threads": 1})
+        con = duckdb.connect(config={"threads": 1, "memory_limit": MEMORY_LIMIT})
         con.execute(f"ATTACH {quote_literal(self.database.as_posix())} AS db (READ_ONLY)")
         columns = self.resource.columns
         cursor = con.execute(f"SELECT {', '.join(column(c) for c in columns)} FROM db.{self.resource.name}")
@@ -94,6 +97,7 @@ def write_database(path: Path, stubs: dict[str, Table], staged: dict[str, list[P
     """The DuckDB file, as ``sql.create_database`` writes it, every table from its staged shards."""
     con = reproducible_connection()
     con.execute(f"SET temp_directory = {quote_literal((path.parent / '.spill').as_posix())}")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute(
         f"ATTACH {quote_literal(path.as_posix())} AS release "
         f"(BLOCK_SIZE {BLOCK_SIZE}, STORAGE_VERSION '{STORAGE_VERSION}')"
@@ -189,6 +193,8 @@ def write_release(
     write_database(staging / DUCKDB_FILE, stubs, staged)
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = {quote_literal((staging / '.spill').as_posix())}")
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
     csvs: list[Path] = []
     parquets: list[Path] = []
