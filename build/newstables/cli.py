@@ -226,7 +226,7 @@ def build(
     chosen = engine.value if engine is not None else None
     tables = run_reporting(as_json, summarising_gate(run_build), project, out, chosen)
     assert isinstance(tables, dict), "build returns the built tables"
-    counts = {name: len(table.rows) for name, table in tables.items()}
+    counts = {name: table.size for name, table in tables.items()}
     emit(as_json, {"tables": counts}, [f"{name}: {n} rows" for name, n in counts.items()])
 
 

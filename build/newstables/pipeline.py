@@ -15,6 +15,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from newstables.core.cache import CachedRecord, DocumentCache, fingerprint
 from newstables.core.fingerprint import (
@@ -32,6 +33,7 @@ from newstables.coverage import (
     CoverageResult,
     check_waivers,
     corpus_coverage,
+    corpus_totals,
     coverage_errors,
     events_without_statements,
     paragraphs_by_document,
@@ -41,6 +43,8 @@ from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, GateWorker, chosen_engine, failures, run_suites
 from newstables.project import ANNOTATIONS, FAILED_REPORT_DIR, REPORT_DIR, SCHEMAS, Project
 from newstables.publish import obsolete_outputs, remove_empty_folders, write_release
+from newstables.publish_shards import NOT_PUBLISHED
+from newstables.publish_shards import write_release as write_sharded_release
 from newstables.read import (
     Annotations,
     default_document,
@@ -55,6 +59,16 @@ from newstables.report import (
     summary_text,
     write_report,
 )
+from newstables.shards import (
+    Corpus,
+    build_corpus,
+    corpus_checks,
+    row_counts,
+    staged_connection,
+    staged_folder,
+    wants_shards,
+)
+from newstables.shards import events_without_statements as unlinked_events
 from newstables.tables import Table, build_tables
 from newstables.validate import excerpt_findings, format_findings, frictionless_findings
 
@@ -256,6 +270,8 @@ def _build(
 ) -> dict[str, Table]:
     fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
     TIMINGS.clear()
+    if wants_shards(project_root):
+        return _build_sharded(project_root, out_root, worker, fingerprint)
     with stage("read"):
         inputs = load_inputs(project_root, use_cache=True)
     with stage("resolve evidence and build tables"):
@@ -290,6 +306,86 @@ def _build(
             shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
     write_timings()
     return tables
+
+
+def _build_sharded(
+    project_root: Path, out_root: Path | None, worker: GateWorker | None, fingerprint: str | None
+) -> dict[str, Table]:
+    """The build of a corpus larger than one shard (``shards``): read, resolve and build shard by
+    shard into staged Parquet, check across shards and publish through DuckDB, then the same
+    gate, report and commit as the small build."""
+    project = Project(project_root.resolve())
+    refuse_input_symlinks(project.root)
+    out = (out_root or project.root).resolve()
+    if out_root is not None:
+        refuse_published_target(out)
+    with staging_area(out) as staging:
+        work = staging / ".shards"
+        with stage("read, resolve evidence and build tables (shards)"):
+            corpus = build_corpus(project.root, work)
+        con = staged_connection(work)
+        try:
+            with stage("checks across shards"):
+                corpus_checks(con, corpus)
+                counts = row_counts(con, corpus.model)
+                unlinked = unlinked_events(con)
+        finally:
+            con.close()
+        resources = corpus.model.resources
+        staged = {r.name: sorted(staged_folder(work, r.name).glob("*.parquet")) for r in resources}
+        with stage("publish"):
+            outputs, tables = write_sharded_release(project, corpus.model, staging, staged, counts)
+            shutil.rmtree(work)
+        inputs = _sharded_inputs(corpus)
+        covered = [result for results in corpus.coverage.values() for result in results]
+        checks, errors = gate(staging, inputs, covered, worker)
+        with stage("report and commit"):
+            detail = coverage_detail(
+                corpus.paragraphs.get(corpus.default, []), unlinked, _corpus_summaries(corpus)
+            )
+            detail["not_published"] = NOT_PUBLISHED
+            outputs += write_report(staging, corpus.model.package, counts, checks, detail)
+            if errors:
+                keep_failed_report(staging, out)
+                raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
+            if fingerprint is not None:
+                outputs.append(write_stamp(staging, fingerprint, outputs, counts))
+            commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
+            remove_empty_folders(out, tables)
+            shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+    write_timings()
+    for name, table in tables.items():
+        table.count = counts[name]
+    return tables
+
+
+def _sharded_inputs(corpus: Corpus) -> Inputs:
+    """What the gate reads of the inputs, for a sharded build (texts, waivers, the model)."""
+    return Inputs(
+        corpus.project,
+        corpus.model,
+        corpus.texts.get(corpus.default, ""),
+        Annotations(),
+        [],
+        corpus.waivers,
+        corpus.texts,
+        {},
+        corpus.default,
+    )
+
+
+def _corpus_summaries(corpus: Corpus) -> dict[str, Any]:
+    """``report.document_summaries`` of a sharded build: the shards' documents and their totals."""
+    totals: dict[str, int] = {}
+    for summary in corpus.summaries:
+        for name, count in summary["rows"].items():
+            totals[name] = totals.get(name, 0) + count
+    corpus_figures = {
+        "documents": len(corpus.summaries),
+        "rows": dict(sorted(totals.items())),
+        "coverage": corpus_totals(corpus.coverage),
+    }
+    return {"documents": corpus.summaries, "corpus": corpus_figures}
 
 
 def _fingerprint(project_root: Path) -> str | None:

@@ -149,6 +149,10 @@ class _RecordLoader(yaml.SafeLoader):
 
     measure = True  # see load_yaml
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The tag of a node (remembered for scalars, see ``_remembered_tag``)."""
+        return _remembered_tag(super().resolve, kind, value, implicit)
+
     def get_single_node(self) -> yaml.Node | None:
         """Compose the document, then measure it before anything is constructed."""
         node = super().get_single_node()
@@ -172,18 +176,48 @@ def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
 STR_TAG = "tag:yaml.org,2002:str"
 
 
+INT_TAG = "tag:yaml.org,2002:int"
+
+
+def _scalar(loader: Any, node: yaml.Node) -> Any:
+    """A value node's Python value: a plain string as is, a plain decimal integer by ``int``
+    (what ``construct_yaml_int`` gives for it: no sign, underscore or octal leading zero),
+    anything else by the loader."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == STR_TAG:
+            return node.value
+        value = node.value
+        if node.tag == INT_TAG and value.isascii() and value.isdigit() and (value == "0" or value[0] != "0"):
+            return int(value)
+    return loader.construct_object(node, deep=True)
+
+
+_RESOLVED: dict[tuple[str, bool, bool], str] = {}
+
+
+def _remembered_tag(resolve: Any, kind: Any, value: Any, implicit: Any) -> Any:
+    """``Resolver.resolve`` (called as ``resolve``) remembered for scalars: a safe loader has
+    no path resolvers, so a scalar's tag depends on its text and implicitness only, and record
+    files repeat their keys and many values (the resolver's regular expressions ran on each)."""
+    if kind is not yaml.ScalarNode or not isinstance(implicit, tuple):
+        return resolve(kind, value, implicit)
+    key = (value, bool(implicit[0]), bool(implicit[1]))
+    tag = _RESOLVED.get(key)
+    if tag is None:
+        tag = resolve(kind, value, implicit)
+        if len(_RESOLVED) > 200_000:  # bounded: free texts rarely repeat
+            _RESOLVED.clear()
+        _RESOLVED[key] = tag
+    return tag
+
+
 def _construct_fields(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
     """The mapping's fields. When every key is a plain string (the usual record: no merge key,
     no unhashable key) the values are constructed one by one, a plain string taken as is,
     which is what ``construct_mapping`` does, without its per-node overhead."""
     if not all(isinstance(k, yaml.ScalarNode) and k.tag == STR_TAG for k, _ in node.value):
         return {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
-    return {
-        k.value: v.value
-        if isinstance(v, yaml.ScalarNode) and v.tag == STR_TAG
-        else loader.construct_object(v, deep=True)
-        for k, v in node.value
-    }
+    return {k.value: _scalar(loader, v) for k, v in node.value}
 
 
 def _construct_record(loader: Any, node: yaml.MappingNode) -> Record:  # either loader class
@@ -216,6 +250,10 @@ if yaml.__with_libyaml__:
 
         # Set by ``load_yaml`` when the text alone proves the limit cannot be reached.
         measure = True
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            """The tag of a node (remembered for scalars, see ``_remembered_tag``)."""
+            return _remembered_tag(super().resolve, kind, value, implicit)
 
         def get_single_node(self) -> yaml.Node | None:
             """Compose the document in C, then measure it before anything is constructed."""
@@ -281,11 +319,13 @@ def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = N
 
 
 def load_yaml(text: str, loader_class: type[Any] = RECORD_LOADER) -> Any:
-    """``yaml.load`` with the record loader. Without an alias (no ``*`` anywhere) a document
-    has fewer nodes than twice its characters (an empty value is a node: ``- ``, ``?``), so a
-    text shorter than half the limit is not measured."""
+    """``yaml.load`` with the record loader. Without an alias (no ``*`` anywhere) nothing
+    expands: a document has fewer nodes than twice its characters (an empty value is a node:
+    ``- ``, ``?``), its cost is linear in the bytes read, and it is not measured. (The registry
+    of a large corpus, 50,000 actors in one file, has more than ``MAX_EXPANDED_NODES`` nodes of
+    its own; the limit is against alias expansion, which only a text with ``*`` can do.)"""
     loader = loader_class(text)
-    if 2 * len(text) < MAX_EXPANDED_NODES and "*" not in text:
+    if "*" not in text:
         loader.measure = False
     try:
         return loader.get_single_data()

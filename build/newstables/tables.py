@@ -41,6 +41,13 @@ class Table:
     resource: Resource
     rows: list[dict[str, Any]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    # The number of rows when they are not held here (a corpus built in shards).
+    count: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The table's number of rows."""
+        return len(self.rows) if self.count is None else self.count
 
     @cached_property
     def schema(self) -> dict[str, Any]:
@@ -86,7 +93,7 @@ def build_row(
         row["origin"] = "curated"
     if row.get("path") is not None and resource.has_field("sha256"):
         row["sha256"] = _sha256_of(project, record, row["path"])
-    for name in resource.columns:
+    for name in resource.constrained_columns:  # the others cannot fail
         check_constraints(record, resource, name, row[name])
     return row
 

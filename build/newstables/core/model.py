@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
@@ -153,11 +154,14 @@ class Field:
         """
         if self.type == "date":
             return _coerce_date(value)
-        ok = {
-            "string": isinstance(value, str),
-            "integer": isinstance(value, int) and not isinstance(value, bool),
-            "boolean": isinstance(value, bool),
-        }[self.type]
+        if self.type == "string":  # one test per value: the build types millions of cells
+            ok = isinstance(value, str)
+        elif self.type == "integer":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif self.type == "boolean":
+            ok = isinstance(value, bool)
+        else:
+            raise KeyError(self.type)
         if not ok:
             hint = "; YAML reads unquoted NO/yes/on/off as booleans" if isinstance(value, bool) else ""
             raise Mismatch("wrong-type", EXPECTED_VALUE[self.type], hint)
@@ -223,10 +227,39 @@ class Resource:
     # ``publication_year`` for hive-style parts by the year of the row's document (core.parts).
     partition: str | None = None
 
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        # Looked up for every cell the build types and checks (millions at scale): built once;
+        # the first field of a name wins, as a scan in order would find it.
+        found: dict[str, Field] = {}
+        for spec in self.fields:
+            found.setdefault(spec.name, spec)
+        return found
+
+    @cached_property
+    def _names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
     @property
     def columns(self) -> list[str]:
         """Column names in schema order."""
-        return [f.name for f in self.fields]
+        return list(self._names)
+
+    @cached_property
+    def constrained_columns(self) -> tuple[str, ...]:
+        """The columns, in schema order, that the build checks value by value: those with a
+        declared constraint (required, enum, pattern, bounds; :meth:`Field.violation` finds
+        nothing in the others) and ``iso3`` (checked against ISO 3166 country codes)."""
+        return tuple(
+            f.name
+            for f in self.fields
+            if f.required
+            or f.enum is not None
+            or f.pattern is not None
+            or f.minimum is not None
+            or f.maximum is not None
+            or f.name == "iso3"
+        )
 
     @property
     def text_columns(self) -> list[str]:
@@ -235,14 +268,11 @@ class Resource:
 
     def field(self, name: str) -> Field:
         """The field called ``name`` (KeyError when there is none)."""
-        for candidate in self.fields:
-            if candidate.name == name:
-                return candidate
-        raise KeyError(name)
+        return self._by_name[name]
 
     def has_field(self, name: str) -> bool:
         """True when the table has a column ``name``."""
-        return name in self.columns
+        return name in self._by_name
 
     def ddl(self, created: set[str] | frozenset[str] = frozenset()) -> str:
         """CREATE TABLE with the primary key and the foreign keys DuckDB can enforce.

@@ -1,0 +1,167 @@
+"""The sharded build (``newstables.shards``, ``newstables.publish_shards``): the same release
+bytes whatever the shard size, and the checks that span shards name the record a person edits.
+
+Shards are made tiny with ``NEWSTABLES_SHARD_DOCUMENTS`` so that a corpus of a few articles
+crosses shard boundaries; ``0`` is the small build, held in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newstables.errors import NewstablesError
+from newstables.pipeline import build
+from newstables.shards import SHARD_ENV, WORKERS_ENV, plan_shards, wants_shards
+from newstables.synth import default_template, synth
+
+DATA_OUTPUTS = (
+    "data/*.csv",
+    "data/*.csv.gz",
+    "data/parquet/**/*.parquet",
+    "data/newstables.duckdb",
+    "data/newstables.sqlite",
+    "datasette/metadata.json",
+)
+
+
+def data_hashes(root: Path) -> dict[str, str]:
+    """sha256 of every published data file (CSV, Parquet, DuckDB), by relative path."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for pattern in DATA_OUTPUTS
+        for p in sorted(root.glob(pattern))
+    }
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic corpus of seven articles (shards of one, two or three documents)."""
+    out = tmp_path_factory.mktemp("shards") / "corpus"
+    synth(out, 7, 11, default_template())
+    return out
+
+
+def copy_of(corpus: Path, tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(corpus, project)
+    return project
+
+
+def build_with(monkeypatch: pytest.MonkeyPatch, project: Path, out: Path, size: int, workers: int = 1) -> Any:
+    monkeypatch.setenv(SHARD_ENV, str(size))
+    monkeypatch.setenv(WORKERS_ENV, str(workers))
+    out.mkdir(parents=True, exist_ok=True)
+    return build(project, out)
+
+
+def test_the_shard_size_comes_from_the_environment(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SHARD_ENV, "3")
+    assert wants_shards(corpus)
+    monkeypatch.setenv(SHARD_ENV, "7")
+    assert not wants_shards(corpus)  # seven documents fit one shard: the small build
+    monkeypatch.setenv(SHARD_ENV, "0")
+    assert not wants_shards(corpus)
+
+
+def test_corpus_wide_records_go_to_the_shard_of_their_document(corpus: Path) -> None:
+    from newstables.core.model import load_model
+    from newstables.project import Project, document_ids
+    from newstables.shards import read_registry
+
+    project = Project(corpus)
+    names = [*load_model(corpus).package.table_names, "regions", "waivers"]
+    registry = read_registry(project, names)
+    documents = document_ids(project)
+    plans = plan_shards(registry, documents, 3, "article")
+    assert [ids for ids, _ in plans] == [documents[0:3], documents[3:6], documents[6:7]]
+    for ids, assigned in plans:
+        assert all(r["document_id"] in ids for r in assigned["actors"])
+    assert sum(len(assigned["actors"]) for _, assigned in plans) == len(registry["actors"])
+
+
+def test_the_same_bytes_whatever_the_shard_size(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = build_with(monkeypatch, corpus, tmp_path / "whole", 0)
+    hashes = data_hashes(tmp_path / "whole")
+    assert len(hashes) > 12
+    for size, workers in ((1, 2), (3, 1)):
+        tables = build_with(monkeypatch, corpus, tmp_path / f"size-{size}", size, workers)
+        assert data_hashes(tmp_path / f"size-{size}") == hashes, f"shards of {size}"
+        assert {n: t.size for n, t in tables.items()} == {n: len(t.rows) for n, t in whole.items()}
+    report = (tmp_path / "size-1/validation/report/results.json").read_text(encoding="utf-8")
+    assert "not written for a corpus built in shards" in report
+    assert "data/newstables.sqlite" in data_hashes(tmp_path / "size-1")
+
+
+def edit(project: Path, relative: str, old: str, new: str) -> None:
+    path = project / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (relative, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def refusal(monkeypatch: pytest.MonkeyPatch, project: Path, out: Path, size: int) -> dict[str, Any]:
+    with pytest.raises(NewstablesError) as caught:
+        build_with(monkeypatch, project, out, size)
+    return {"type": caught.value.type, **caught.value.coordinates}
+
+
+STATEMENTS_4 = "data/articles/synth-000004/annotations/statements.yaml"
+LINKS_4 = "data/articles/synth-000004/annotations/statement_events.yaml"
+
+
+def test_a_duplicate_id_across_two_shards_names_the_later_record(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_of(corpus, tmp_path)
+    # document 4 is in the second shard of two documents; document 1's statement in the first
+    edit(project, STATEMENTS_4, 'statement_id: "synth-000004-s01"', 'statement_id: "synth-000001-s01"')
+    sharded = refusal(monkeypatch, project, tmp_path / "sharded", 2)
+    assert sharded["type"] == "duplicate-id"
+    assert sharded["file"] == STATEMENTS_4
+    assert sharded["field"] == "statement_id"
+    assert sharded["line"] == 1
+    assert sharded["record"] == "1 (synth-000001-s01)"
+    assert sharded["value"] == "synth-000001-s01"
+    assert sharded["other"] == "1 (synth-000001-s01)"
+    assert refusal(monkeypatch, project, tmp_path / "whole", 0) == sharded
+    assert not (tmp_path / "sharded/data").exists()  # nothing published
+
+
+def test_a_reference_across_shards_resolves_and_a_dangling_one_is_refused(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_of(corpus, tmp_path)
+    # a statement of document 4 (second shard) linked to an event of document 1 (first shard)
+    edit(project, LINKS_4, 'event_id: "synth-000004-e2"', 'event_id: "synth-000001-e2"')
+    tables = build_with(monkeypatch, project, tmp_path / "linked", 2)
+    assert tables["statement_events"].size == 70
+    edit(project, LINKS_4, 'event_id: "synth-000001-e2"', 'event_id: "synth-000009-e9"')
+    sharded = refusal(monkeypatch, project, tmp_path / "dangling", 2)
+    assert sharded["type"] == "dangling-reference"
+    assert sharded["file"] == LINKS_4
+    assert sharded["field"] == "event_id"
+    assert sharded["line"] == 1
+    assert sharded["value"] == "synth-000009-e9"
+    assert sharded["target"] == "events"
+    assert refusal(monkeypatch, project, tmp_path / "whole", 0) == sharded
+
+
+def test_a_defect_inside_a_shard_names_file_record_field_and_line(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_of(corpus, tmp_path)
+    edit(project, STATEMENTS_4, 'statement_id: "synth-000004-s02"', "statement_id: 12")
+    sharded = refusal(monkeypatch, project, tmp_path / "sharded", 2)
+    assert (sharded["type"], sharded["file"], sharded["field"], sharded["line"]) == (
+        "wrong-type",
+        STATEMENTS_4,
+        "statement_id",
+        2,
+    )
+    assert refusal(monkeypatch, project, tmp_path / "whole", 0) == sharded
