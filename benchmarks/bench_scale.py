@@ -105,10 +105,9 @@ def best_of(con: duckdb.DuckDBPyConnection, sql: str, runs: int = 3) -> tuple[fl
     return round(best, 2), rows
 
 
-def query_times(project: Path) -> list[dict[str, Any]]:
-    """Each DuckDB example query: whole result and first page, best of three."""
+def timed_queries(con: duckdb.DuckDBPyConnection, project: Path) -> list[dict[str, Any]]:
+    """Each DuckDB example query of the project on ``con``: whole result and first page, best of three."""
     queries = yaml.safe_load((project / "schemas/queries.yaml").read_text(encoding="utf-8"))
-    con = duckdb.connect(str(project / "data/newstables.duckdb"), read_only=True)
     timings = []
     for query in queries:
         if "duckdb" not in query.get("engines", ["duckdb", "sqlite"]):
@@ -117,8 +116,16 @@ def query_times(project: Path) -> list[dict[str, Any]]:
         whole_ms, rows = best_of(con, sql)
         page_ms, _ = best_of(con, f"{sql}\nLIMIT {PAGE}")
         timings.append({"name": query["name"], "rows": rows, "all_ms": whole_ms, "first_page_ms": page_ms})
-    con.close()
     return timings
+
+
+def query_times(project: Path) -> list[dict[str, Any]]:
+    """The example queries on the DuckDB file."""
+    con = duckdb.connect(str(project / "data/newstables.duckdb"), read_only=True)
+    try:
+        return timed_queries(con, project)
+    finally:
+        con.close()
 
 
 def parquet_views(con: duckdb.DuckDBPyConnection, project: Path) -> None:
@@ -137,23 +144,14 @@ def parquet_views(con: duckdb.DuckDBPyConnection, project: Path) -> None:
 
 def query_times_parquet(project: Path) -> list[dict[str, Any]]:
     """The same example queries on the partitioned Parquet files (through DuckDB views)."""
-    queries = yaml.safe_load((project / "schemas/queries.yaml").read_text(encoding="utf-8"))
     con = duckdb.connect()
-    timings = []
     try:
         parquet_views(con, project)
-    except duckdb.Error as error:  # a view the Parquet cannot carry is reported, not hidden
-        con.close()
+        return timed_queries(con, project)
+    except duckdb.Error as error:  # a view or query the Parquet cannot carry is reported, not hidden
         return [{"error": " ".join(str(error).split())[:300]}]
-    for query in queries:
-        if "duckdb" not in query.get("engines", ["duckdb", "sqlite"]):
-            continue
-        sql = query["sql"].strip().rstrip(";")
-        whole_ms, rows = best_of(con, sql)
-        page_ms, _ = best_of(con, f"{sql}\nLIMIT {PAGE}")
-        timings.append({"name": query["name"], "rows": rows, "all_ms": whole_ms, "first_page_ms": page_ms})
-    con.close()
-    return timings
+    finally:
+        con.close()
 
 
 FRICTIONLESS_SCRIPT = """

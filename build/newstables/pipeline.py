@@ -247,6 +247,39 @@ def keep_failed_report(staging: Path, out: Path) -> None:
     os.replace(staging / REPORT_DIR, target)
 
 
+@dataclass
+class Report:
+    """What the report of a build says: its package metadata, row counts, checks, detail and
+    the errors that block it."""
+
+    package: Any
+    counts: dict[str, int]
+    checks: list[CheckResult]
+    detail: dict[str, Any]
+    errors: list[NewstablesError]
+
+
+def report_and_commit(
+    staging: Path,
+    out: Path,
+    report: Report,
+    outputs: list[Path],
+    tables: dict[str, Table],
+    fingerprint: str | None,
+) -> None:
+    """Write the report; then either keep it aside and raise the gate's errors (the release is
+    left untouched), or stamp the inputs' fingerprint and commit every staged output."""
+    outputs += write_report(staging, report.package, report.counts, report.checks, report.detail)
+    if report.errors:
+        keep_failed_report(staging, out)
+        raise GateBlocked(report.errors, summary_text(report.checks), out / FAILED_REPORT_DIR / "index.html")
+    if fingerprint is not None:
+        outputs.append(write_stamp(staging, fingerprint, outputs, report.counts))
+    commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
+    remove_empty_folders(out, tables)
+    shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+
+
 def build(project_root: Path, out_root: Path | None = None, engine: str | None = None) -> dict[str, Table]:
     """Build, validate and publish the release of ``project_root`` into ``out_root``.
 
@@ -295,15 +328,8 @@ def _build(
                 events_without_statements(tables),
                 document_summaries(tables, by_document, paragraphs),
             )
-            outputs += write_report(staging, inputs.model.package, counts, checks, detail)
-            if errors:
-                keep_failed_report(staging, out)
-                raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
-            if fingerprint is not None:
-                outputs.append(write_stamp(staging, fingerprint, outputs, counts))
-            commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
-            remove_empty_folders(out, tables)
-            shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+            report = Report(inputs.model.package, counts, checks, detail, errors)
+            report_and_commit(staging, out, report, outputs, tables, fingerprint)
     write_timings()
     return tables
 
@@ -344,15 +370,8 @@ def _build_sharded(
                 corpus.paragraphs.get(corpus.default, []), unlinked, _corpus_summaries(corpus)
             )
             detail["not_published"] = NOT_PUBLISHED
-            outputs += write_report(staging, corpus.model.package, counts, checks, detail)
-            if errors:
-                keep_failed_report(staging, out)
-                raise GateBlocked(errors, summary_text(checks), out / FAILED_REPORT_DIR / "index.html")
-            if fingerprint is not None:
-                outputs.append(write_stamp(staging, fingerprint, outputs, counts))
-            commit(out, staging, outputs, obsolete_outputs(out, tables, outputs))
-            remove_empty_folders(out, tables)
-            shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
+            report = Report(corpus.model.package, counts, checks, detail, errors)
+            report_and_commit(staging, out, report, outputs, tables, fingerprint)
     write_timings()
     for name, table in tables.items():
         table.count = counts[name]
