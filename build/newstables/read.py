@@ -143,22 +143,28 @@ def expanded_size(root: yaml.Node, limit: int = MAX_EXPANDED_NODES) -> int:
     return size(root, frozenset())
 
 
-class _RecordLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping and key and refuses documents
-    that alias expansion would blow up."""
+class _Measured:
+    """What both record loaders (PyYAML's and libyaml's) add to their composer: scalar tags
+    remembered (``_remembered_tag``) and every document measured before anything is
+    constructed, unless ``load_yaml`` found that the text alone cannot reach the limit."""
 
     measure = True  # see load_yaml
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         """The tag of a node (remembered for scalars, see ``_remembered_tag``)."""
-        return _remembered_tag(super().resolve, kind, value, implicit)
+        return _remembered_tag(super().resolve, kind, value, implicit)  # type: ignore[misc]
 
     def get_single_node(self) -> yaml.Node | None:
         """Compose the document, then measure it before anything is constructed."""
-        node = super().get_single_node()
+        node: yaml.Node | None = super().get_single_node()  # type: ignore[misc]
         if node is not None and self.measure:
             expanded_size(node)
         return node
+
+
+class _RecordLoader(_Measured, yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping and key and refuses documents
+    that alias expansion would blow up."""
 
 
 class _DuplicateKey(yaml.MarkedYAMLError):
@@ -242,25 +248,11 @@ _RecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestam
 
 if yaml.__with_libyaml__:
 
-    class _CRecordLoader(yaml.CSafeLoader):
+    class _CRecordLoader(_Measured, yaml.CSafeLoader):
         """The same loader on libyaml: the C parser composes the nodes, with their marks
         (lines), about ten times faster than PyYAML's pure-Python scanner; the nodes are
         measured and constructed by the same Python code, so the checks are the same
         (``tests/test_yaml_loader.py`` compares both on every bad-input fixture)."""
-
-        # Set by ``load_yaml`` when the text alone proves the limit cannot be reached.
-        measure = True
-
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-            """The tag of a node (remembered for scalars, see ``_remembered_tag``)."""
-            return _remembered_tag(super().resolve, kind, value, implicit)
-
-        def get_single_node(self) -> yaml.Node | None:
-            """Compose the document in C, then measure it before anything is constructed."""
-            node = super().get_single_node()
-            if node is not None and self.measure:
-                expanded_size(node)
-            return node
 
     _CRecordLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
     _CRecordLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
