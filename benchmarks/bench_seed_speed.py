@@ -59,8 +59,22 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return seconds
 
 
-def environment(cache: Path) -> dict[str, str]:
-    return dict(os.environ, NEWSTABLES_CACHE_DIR=str(cache))
+def environment(cache: Path, stages: Path | None = None) -> dict[str, str]:
+    """The build's environment: its own cache folder and, when given, where it writes the wall
+    seconds of each stage (``NEWSTABLES_STAGE_TIMES``)."""
+    extra = {"NEWSTABLES_STAGE_TIMES": str(stages)} if stages is not None else {}
+    return dict(os.environ, NEWSTABLES_CACHE_DIR=str(cache), **extra)
+
+
+# The stage times of the last cold build and of the last edit rebuild (what the medians are made of).
+STAGES: dict[str, dict[str, float]] = {}
+
+
+def read_stages(path: Path) -> dict[str, float]:
+    """The stage times a build wrote, rounded (empty when it wrote none)."""
+    if not path.is_file():
+        return {}
+    return {k: round(v, 3) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
 
 
 def cold_builds(scratch: Path) -> list[float]:
@@ -68,9 +82,9 @@ def cold_builds(scratch: Path) -> list[float]:
     times = []
     for run in range(RUNS):
         project = copy_inputs(scratch / f"cold-{run}")
-        times.append(
-            timed([*NEWSTABLES, "build", "-p", str(project)], project, environment(scratch / f"c{run}"))
-        )
+        env = environment(scratch / f"c{run}", scratch / "cold-stages.json")
+        times.append(timed([*NEWSTABLES, "build", "-p", str(project)], project, env))
+    STAGES["cold_build"] = read_stages(scratch / "cold-stages.json")
     return times
 
 
@@ -78,7 +92,8 @@ def edit_rebuilds(scratch: Path) -> tuple[list[float], list[float]]:
     """A built copy; each run edits one annotation (a new text) and rebuilds. Also the
     no-op build (nothing changed since the last build)."""
     project = copy_inputs(scratch / "edit")
-    env = environment(scratch / "edit-cache")
+    cache = scratch / "edit-cache"
+    env = environment(cache)
     timed([*NEWSTABLES, "build", "-p", str(project)], project, env)
     edits, noops = [], []
     annotation = project / EDITED
@@ -88,7 +103,9 @@ def edit_rebuilds(scratch: Path) -> tuple[list[float], list[float]]:
         noops.append(timed([*NEWSTABLES, "build", "-p", str(project)], project, env))
         edited = original.replace(EDIT_ANCHOR, f"{EDIT_ANCHOR} (benchmark edit {run})")
         annotation.write_text(edited, encoding="utf-8")
-        edits.append(timed([*NEWSTABLES, "build", "-p", str(project)], project, env))
+        stages = scratch / "edit-stages.json"
+        edits.append(timed([*NEWSTABLES, "build", "-p", str(project)], project, environment(cache, stages)))
+    STAGES["edit_one_annotation"] = read_stages(scratch / "edit-stages.json")
     return edits, noops
 
 
@@ -124,6 +141,7 @@ def main() -> None:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "targets_s": TARGETS,
         "figures": figures,
+        "stage_times_s": STAGES,  # last run of each kind, from the build itself
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -116,10 +116,12 @@ def metadata_cache_key(root: Path, descriptor: Path) -> str | None:
         version = importlib.metadata.version("frictionless")
     except (OSError, ValueError, importlib.metadata.PackageNotFoundError):
         return None
-    if not isinstance(data, dict):
+    listed = data.get("resources") if isinstance(data, dict) else None
+    if not isinstance(listed, list):
         return None
+    resources = [r for r in listed if isinstance(r, dict)]
     parts: list[Any] = [version]
-    for resource in _resources(descriptor):
+    for resource in resources:
         size, digest = resource.get("bytes"), resource.get("hash")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             return None
@@ -133,9 +135,8 @@ def metadata_cache_key(root: Path, descriptor: Path) -> str | None:
                 parts.append(sha256_file(root / schema))
             except OSError:
                 return None
-    for resource in data.get("resources") or []:
-        if isinstance(resource, dict):
-            resource.update({k: v for k, v in (("bytes", 0), ("hash", HASH_PLACEHOLDER)) if k in resource})
+    for resource in resources:  # the descriptor as read once above, sizes and hashes masked
+        resource.update({k: v for k, v in (("bytes", 0), ("hash", HASH_PLACEHOLDER)) if k in resource})
     parts.append(data)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
