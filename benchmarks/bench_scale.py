@@ -323,7 +323,22 @@ def scaling(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         if large["build"].get("cpu_s") and small["build"].get("cpu_s"):
             ratios[-1]["build_cpu_x"] = round(large["build"]["cpu_s"] / small["build"]["cpu_s"], 2)
+        growth = query_growth(small.get("queries", []), large.get("queries", []))
+        if growth:
+            ratios[-1]["query_aggregate_cpu_x"] = growth
     return ratios
+
+
+def query_growth(small: list[dict[str, Any]], large: list[dict[str, Any]]) -> dict[str, float]:
+    """Per example query, how many times more CPU its aggregate took on the larger corpus
+    (queries timed before ``aggregate_cpu_ms`` existed, or too fast to compare, are left out)."""
+    before = {q["name"]: q.get("aggregate_cpu_ms") for q in small if "name" in q}
+    growth = {}
+    for query in large:
+        old, new = before.get(query.get("name", "")), query.get("aggregate_cpu_ms")
+        if old and new and old >= 1:
+            growth[query["name"]] = round(new / old, 1)
+    return growth
 
 
 def main() -> None:
