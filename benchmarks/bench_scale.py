@@ -279,6 +279,8 @@ def build_figures(
     entry["statements"] = counts["statements"]
     entry["total_rows"] = sum(counts.values())
     stages = work / f"stages-{articles}.json"
+    # cold: no per-document cache left by an earlier build of a reused corpus
+    shutil.rmtree(project / ".newstables-cache", ignore_errors=True)
     entry["build"] = timed_child(
         [str(NEWSTABLES), "build", "--project", str(project), "--quiet", "--force"],
         timeout,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from newstables.errors import NewstablesError
 from newstables.pipeline import build
@@ -171,3 +172,43 @@ def test_a_defect_inside_a_shard_names_file_record_field_and_line(
         2,
     )
     assert refusal(monkeypatch, project, tmp_path / "whole", 0) == sharded
+
+
+def test_adding_an_article_to_a_sharded_corpus_resolves_only_that_article(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newstables.pipeline as pipeline
+    from tests.test_synth import add_article
+
+    project = copy_of(corpus, tmp_path)
+    shutil.rmtree(project / ".newstables-cache", ignore_errors=True)  # other tests built the corpus
+    seen: list[Any] = []
+    original = pipeline.build_corpus
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(original(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(pipeline, "build_corpus", spy)
+    documents = [f"synth-{n:06d}" for n in range(1, 8)]
+    build_with(monkeypatch, project, tmp_path / "first", 3, workers=2)
+    assert (seen[-1].cache_misses, seen[-1].cache_hits) == (documents, [])
+    person = next(
+        a
+        for a in yaml.safe_load((project / "data/annotations/actors.yaml").read_text(encoding="utf-8"))
+        if a["actor_type"] == "person"
+    )
+    # "hand-written-1" sorts first: every shard boundary moves, the cached documents still hit
+    add_article(project, "hand-written-1", person["actor_id"], person["canonical_name"].split()[-1])
+    build_with(monkeypatch, project, tmp_path / "second", 3)
+    assert (seen[-1].cache_misses, seen[-1].cache_hits) == (["hand-written-1"], documents)
+    edit(project, STATEMENTS_4, "- {", "# checked again\n- {")
+    build_with(monkeypatch, project, tmp_path / "third", 3)
+    assert (seen[-1].cache_misses, len(seen[-1].cache_hits)) == (["synth-000004"], 7)
+    # the same bytes as a build that reads and resolves everything (no cache, one shard at a time)
+    cold = copy_of(project, tmp_path / "cold")
+    shutil.rmtree(cold / ".newstables-cache")
+    build_with(monkeypatch, cold, tmp_path / "cold-out", 3)
+    assert seen[-1].cache_hits == []
+    assert data_hashes(tmp_path / "third") == data_hashes(tmp_path / "cold-out")
+    assert "hand-written-1-s01" in (tmp_path / "third/data/statements.csv").read_text(encoding="utf-8")

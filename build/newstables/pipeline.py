@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newstables.core.cache import CachedRecord, DocumentCache, fingerprint
+from newstables.core.cache import DocumentCache, fingerprint, save_misses
 from newstables.core.fingerprint import (
     BUILD_STAMP,
     NotFingerprintable,
@@ -115,31 +115,14 @@ def document_cache(project: Project, model: Model) -> DocumentCache:
 
 def save_document_cache(inputs: Inputs, tables: dict[str, Table]) -> None:
     """Store the records and rows of every document read (not taken from the cache) this build."""
-    cache = inputs.cache
-    if cache is None or not cache.misses:
+    if inputs.cache is None:
         return
-    entries: dict[str, list[CachedRecord]] = {document: [] for document in cache.misses}
-    pairs = [(name, t.records, t.rows) for name, t in tables.items() if name != "documents"]
-    pairs += [
-        (name, records, [{}] * len(records))
-        for name, records in (
-            ("regions", inputs.annotations.regions),
-            ("waivers", inputs.annotations.waivers),
-        )
+    pairs: list[tuple[str, list[Any], list[dict[str, Any]]]] = [
+        (name, t.records, t.rows) for name, t in tables.items() if name != "documents"
     ]
-    for name, records, rows in pairs:
-        for record, row in zip(records, rows, strict=True):
-            # Only a table's own curated records (read from <table>.yaml): a derived row (an
-            # alias from a mention, an event's own report) is derived again on every build.
-            if record.folder_document in entries and Path(record.file).stem == name:
-                entries[record.folder_document].append(
-                    CachedRecord(
-                        name, dict(record), record.file, record.index, record.line, record.lines, row
-                    )
-                )
-    for document, found in entries.items():
-        found.sort(key=lambda entry: (entry.file, entry.index))
-        cache.save(cache.misses[document], found)
+    for name, records in (("regions", inputs.annotations.regions), ("waivers", inputs.annotations.waivers)):
+        pairs.append((name, records, [{}] * len(records)))
+    save_misses(inputs.cache, pairs)
 
 
 def load_inputs(project_root: Path, complete_counts: bool = True, use_cache: bool = False) -> Inputs:
@@ -348,7 +331,8 @@ def _build_sharded(
     with staging_area(out) as staging:
         work = staging / ".shards"
         with stage("read, resolve evidence and build tables (shards)"):
-            corpus = build_corpus(project.root, work)
+            cache = document_cache(project, load_model(project.root))
+            corpus = build_corpus(project.root, work, cache.fingerprint)
         con = staged_connection(work)
         try:
             with stage("checks across shards"):

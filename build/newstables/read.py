@@ -398,6 +398,14 @@ def read_annotations(project: Project, tables: list[str], cache: DocumentCache |
     return loaded
 
 
+def cached_records(entries: list[CachedRecord], document_id: str) -> dict[str, list[Record]]:
+    """A document's records as the cache kept them (with the rows built from them), by table."""
+    found: dict[str, list[Record]] = {}
+    for entry in entries:
+        found.setdefault(entry.table, []).append(_cached_record(entry, document_id))
+    return found
+
+
 def _cached_record(entry: CachedRecord, document_id: str) -> Record:
     record = Record(entry.fields)
     record.file, record.index, record.line, record.lines = entry.file, entry.index, entry.line, entry.lines

@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newstables.core.cache import DocumentCache, save_misses
 from newstables.core.formats import arrow_table
 from newstables.core.model import Model, Resource, load_model, quote_literal
 from newstables.core.progress import track
@@ -45,8 +46,22 @@ from newstables.coverage import (
 from newstables.derived import EVIDENCE_COPY, check_redirects, check_wikidata_sources, event_reports
 from newstables.errors import NewstablesError
 from newstables.evidence import Region, resolve_document_regions
-from newstables.project import ANNOTATIONS, SEED_DOCUMENT, Project, document_folder, document_ids
-from newstables.read import Record, document_records, load_yaml_records, read_article, refuse_draft_records
+from newstables.project import (
+    ANNOTATIONS,
+    SEED_DOCUMENT,
+    Project,
+    document_folder,
+    document_ids,
+    document_text_path,
+)
+from newstables.read import (
+    Record,
+    cached_records,
+    document_records,
+    load_yaml_records,
+    read_article,
+    refuse_draft_records,
+)
 from newstables.report import document_summaries
 from newstables.tables import (
     EXTERNAL_KINDS,
@@ -133,6 +148,8 @@ class ShardJob:
     waivers: dict[str, set[str]]
     work: Path
     total_documents: int
+    # The per-document cache's shared fingerprint (``core.cache``); None: no cache.
+    cache_fingerprint: str | None = None
 
 
 @dataclass
@@ -147,6 +164,8 @@ class ShardResult:
     kept: dict[str, tuple[list[dict[str, Any]], list[Record]]] = field(default_factory=dict)
     regions: dict[str, str] = field(default_factory=dict)  # region id -> document
     error: tuple[str, dict[str, Any]] | None = None
+    cache_hits: list[str] = field(default_factory=list)  # documents taken from the cache
+    cache_misses: list[str] = field(default_factory=list)  # documents read and resolved
 
 
 def staged_folder(work: Path, table: str) -> Path:
@@ -175,27 +194,39 @@ def stage_rows(table: Table, work: Path, number: int) -> None:
     pq.write_table(arrow, folder / f"shard-{number:06d}.parquet", compression="zstd")
 
 
-def read_shard_records(project: Project, job: ShardJob) -> tuple[dict[str, list[Record]], list[Record]]:
+def read_shard_records(
+    project: Project, job: ShardJob, cache: DocumentCache | None = None
+) -> tuple[dict[str, list[Record]], list[Record]]:
     """The shard's records by table (its registry records first, then each document's files in
-    id order) and its region records."""
+    id order) and its region records. With a ``cache``, a document whose inputs are unchanged
+    comes from it, records with their built rows (``Record.cached_row``); the others are read
+    and noted in ``cache.misses``, their waivers too, for the entry saved after the build."""
     names = [*job.registry]
     by_name: dict[str, list[Record]] = {name: list(records) for name, records in job.registry.items()}
     for document_id in job.documents:
         folder = document_folder(project, document_id) / "annotations"
         if not folder.is_dir():
             continue
+        if cache is not None:
+            key = cache.key(
+                document_id, [document_text_path(project, document_id), *sorted(folder.glob("*.yaml"))]
+            )
+            entries = cache.load(key)
+            if entries is not None:
+                cache.hits.add(document_id)
+                for name, records in cached_records(entries, document_id).items():
+                    by_name.setdefault(name, []).extend(records)
+                continue
+            cache.misses[document_id] = key
         for name in names:
-            if name == "waivers":
+            if name == "waivers" and cache is None:  # read by the main process (all_waivers)
                 continue
             path = folder / f"{name}.yaml"
             if path.is_file():
                 for record in load_yaml_records(project, path):
                     record.folder_document = document_id
                     by_name[name].append(record)
-    regions = by_name.pop("regions", [])
-    by_name.pop("waivers", None)
-    refuse_draft_records([*by_name.values(), regions])
-    return by_name, regions
+    return by_name, by_name.pop("regions", [])
 
 
 def build_shard(job: ShardJob) -> ShardResult:
@@ -211,12 +242,22 @@ def _build_shard(job: ShardJob) -> ShardResult:
     project = Project(job.root)
     model = load_model(project.root)
     texts = {document_id: read_article(project, document_id) for document_id in job.documents}
-    records, region_records = read_shard_records(project, job)
+    cache = DocumentCache(project.root, job.cache_fingerprint) if job.cache_fingerprint else None
+    records, region_records = read_shard_records(project, job, cache)
+    waivers = records.pop("waivers", [])  # kept for the cache entry; checked by the main process
+    refuse_draft_records([*records.values(), region_records])
     if "documents" in model.package.table_names:
         records["documents"] = document_records(project, texts)
     regions = resolve_document_regions(texts, region_records, job.default)
     tables = build_shard_tables(project, model, texts, regions, records, job)
     result = ShardResult(job.number, texts=texts)
+    if cache is not None:
+        pairs = [(n, t.records, t.rows) for n, t in tables.items() if n != "documents"]
+        pairs += [
+            (n, found, [{}] * len(found)) for n, found in (("regions", region_records), ("waivers", waivers))
+        ]
+        save_misses(cache, pairs)
+        result.cache_hits, result.cache_misses = sorted(cache.hits), sorted(cache.misses)
     result.regions = {r.region_id: d for d, found in regions.items() for r in found}
     result.coverage = corpus_coverage(texts, regions, tables, job.waivers)
     if job.total_documents > LARGE_CORPUS:  # counts and gaps only, as the small build does
@@ -246,7 +287,12 @@ def build_shard_tables(
     tables: dict[str, Table] = {}
     for resource in model.resources:
         table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
-        table.rows = [build_row(project, texts, regions, resource, r, job.default) for r in table.records]
+        table.rows = [
+            r.cached_row
+            if r.cached_row is not None
+            else build_row(project, texts, regions, resource, r, job.default)
+            for r in table.records
+        ]
         if resource.name == "event_reports" and "events" in tables:
             for row, record in event_reports(tables, resource.id_template or REPORT_ID):
                 table.rows.append({name: row.get(name) for name in table.columns})
@@ -272,6 +318,8 @@ class Corpus:
     summaries: list[dict[str, Any]]
     paragraphs: dict[str, Any]
     kept: dict[str, Table]
+    cache_hits: list[str] = field(default_factory=list)  # documents taken from the cache
+    cache_misses: list[str] = field(default_factory=list)  # documents read and resolved
 
 
 def read_registry(project: Project, names: list[str]) -> dict[str, list[Record]]:
@@ -316,8 +364,13 @@ def plan_shards(
     return plans
 
 
-def build_corpus(project_root: Path, work: Path) -> Corpus:
-    """Read, build and stage every shard of the corpus; the entry function of the sharded stages."""
+def build_corpus(project_root: Path, work: Path, cache_fingerprint: str | None = None) -> Corpus:
+    """Read, build and stage every shard of the corpus; the entry function of the sharded stages.
+
+    With ``cache_fingerprint`` (the per-document cache's, ``core.cache``), a document whose
+    inputs did not change since an earlier build is not read or resolved again: adding one
+    article to a large corpus resolves that article's evidence only. What spans documents
+    (keys, references, aliases, the gate) is checked again over every row."""
     project = Project(project_root.resolve())
     model = load_model(project.root)
     documents = document_ids(project) or [SEED_DOCUMENT]
@@ -329,7 +382,18 @@ def build_corpus(project_root: Path, work: Path) -> Corpus:
     waivers = check_waivers(waiver_records)
     size = shard_size() or len(documents)
     jobs = [
-        ShardJob(project.root, n, ids, assigned, default, waivers["formula"], waivers, work, len(documents))
+        ShardJob(
+            project.root,
+            n,
+            ids,
+            assigned,
+            default,
+            waivers["formula"],
+            waivers,
+            work,
+            len(documents),
+            cache_fingerprint,
+        )
         for n, (ids, assigned) in enumerate(plan_shards(registry, documents, size, default))
     ]
     corpus = Corpus(model, project, work, {}, default, waivers, {}, [], {}, {})
@@ -352,6 +416,8 @@ def build_corpus(project_root: Path, work: Path) -> Corpus:
                 )
             regions[region_id] = document_id
         corpus.texts.update(result.texts)
+        corpus.cache_hits += result.cache_hits
+        corpus.cache_misses += result.cache_misses
         corpus.coverage.update(result.coverage)
         corpus.summaries += result.summaries
         corpus.paragraphs.update(result.paragraphs)

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,36 @@ class DocumentCache:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(temporary, self.folder / f"{key}.json")
+
+
+def save_misses(
+    cache: DocumentCache, tables: Sequence[tuple[str, Sequence[Any], Sequence[dict[str, Any]]]]
+) -> None:
+    """Store, for every document this build read (``cache.misses``), the records of its own
+    annotation files with the rows built from them (``tables``: name, records, rows). Rows
+    derived from other tables (an alias from a mention, an event's own report) are not stored:
+    they are derived again on every build. A record is a ``read.Record``: a mapping of its
+    fields, with ``file``, ``index``, ``line``, ``lines`` and ``folder_document``."""
+    if not cache.misses:
+        return
+    entries: dict[str, list[CachedRecord]] = {document: [] for document in cache.misses}
+    for name, records, rows in tables:
+        for record, row in zip(records, rows, strict=True):
+            if record.folder_document in entries and Path(record.file).stem == name:
+                entries[record.folder_document].append(
+                    CachedRecord(
+                        name,
+                        dict(record),
+                        record.file,
+                        record.index,
+                        record.line,
+                        record.lines,
+                        row,
+                    )
+                )
+    for document, found in entries.items():
+        found.sort(key=lambda entry: (entry.file, entry.index))
+        cache.save(cache.misses[document], found)
 
 
 def _encode(value: Any) -> Any:
