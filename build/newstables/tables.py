@@ -8,6 +8,7 @@ names the annotation file, record, field and line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
@@ -65,6 +66,60 @@ class Table:
         return list(self.resource.primary_key)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What ``build_row`` needs of a resource, worked out once per resource rather than once
+    per record: the keys a record may have, each column's type test, and the value checks of
+    the constrained columns. Every fast test here only says "fine"; anything else goes to the
+    general function (``coerce``, ``check_constraints``), which raises the same error as
+    before, so the first defect found and its coordinates do not change."""
+
+    allowed: frozenset[str]
+    template: dict[str, None]
+    # column -> the one Python type a value may have to be taken as is (None: always coerce)
+    exact: dict[str, type | None]
+    # (column, required, enum values, pattern, minimum, maximum, is iso3) in schema order
+    checks: tuple[tuple[str, bool, frozenset[Any] | None, re.Pattern[str] | None, Any, Any, bool], ...]
+
+
+_EXACT_TYPES: dict[str, type] = {"string": str, "integer": int, "boolean": bool}
+_PLANS: dict[int, tuple[Resource, _Plan]] = {}
+
+
+def _plan(resource: Resource) -> _Plan:
+    found = _PLANS.get(id(resource))
+    if found is not None and found[0] is resource:
+        return found[1]
+    derived_key = resource.primary_key[0] if resource.id_template else None
+    derived = set(COMPUTED_FIELDS) | ({derived_key} if derived_key else set())
+    checks = []
+    for name in resource.constrained_columns:
+        spec = resource.field(name)
+        enum = frozenset(spec.enum) if spec.enum is not None else None
+        pattern = re.compile(spec.pattern) if spec.pattern is not None else None
+        checks.append((name, spec.required, enum, pattern, spec.minimum, spec.maximum, name == "iso3"))
+    plan = _Plan(
+        allowed=frozenset((set(resource.columns) - derived) | EXTRA_KEYS),
+        template=dict.fromkeys(resource.columns),
+        exact={name: _EXACT_TYPES.get(resource.field(name).type) for name in resource.columns},
+        checks=tuple(checks),
+    )
+    _PLANS[id(resource)] = (resource, plan)
+    return plan
+
+
+_COUNTRIES: dict[str, bool] = {}
+
+
+def _known_country(value: Any) -> bool:
+    if not isinstance(value, str):
+        return pycountry.countries.get(alpha_3=value) is not None
+    known = _COUNTRIES.get(value)
+    if known is None:
+        known = _COUNTRIES[value] = pycountry.countries.get(alpha_3=value) is not None
+    return known
+
+
 def build_row(
     project: Project,
     texts: dict[str, str],
@@ -78,23 +133,38 @@ def build_row(
     document_id = document_of(record, texts, default_document)
     record.resolved_document = document_id
     raw = texts[document_id]
+    plan = _plan(resource)
     derived_key = resource.primary_key[0] if resource.id_template else None
-    _refuse_unknown_keys(record, resource, derived_key)
-    row: dict[str, Any] = {name: None for name in resource.columns}
+    if not plan.allowed.issuperset(record):
+        _refuse_unknown_keys(record, resource, derived_key)
+    row: dict[str, Any] = plan.template.copy()
+    exact = plan.exact
     for name, value in record.items():
-        if resource.has_field(name) and value is not None:
-            row[name] = coerce(record, resource, name, value)
-    if resource.has_field("excerpt"):  # the documents table is the evidence, it rests on none
+        if value is not None and name in exact:
+            # one type test for the usual value; anything else is typed (or refused) by coerce
+            row[name] = value if type(value) is exact[name] else coerce(record, resource, name, value)
+    if "excerpt" in exact:  # the documents table is the evidence, it rests on none
         _attach_evidence(raw, regions[document_id], record, row, document_id)
     if resource.id_template and derived_key:
         prefix = "" if document_id == SEED_DOCUMENT else f"{document_id}@"
         row[derived_key] = resource.id_template.format(**row, document_prefix=prefix)
-    if resource.has_field("origin"):  # a typed record is curated; derived rows say otherwise
+    if "origin" in exact:  # a typed record is curated; derived rows say otherwise
         row["origin"] = "curated"
-    if row.get("path") is not None and resource.has_field("sha256"):
+    if row.get("path") is not None and "sha256" in exact:
         row["sha256"] = _sha256_of(project, record, row["path"])
-    for name in resource.constrained_columns:  # the others cannot fail
-        check_constraints(record, resource, name, row[name])
+    for name, required, enum, pattern, low, high, iso3 in plan.checks:  # the others cannot fail
+        value = row[name]
+        if value is None:
+            if required:
+                check_constraints(record, resource, name, value)
+        elif (
+            (enum is not None and value not in enum)
+            or (pattern is not None and not pattern.fullmatch(str(value)))
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+            or (iso3 and not _known_country(value))
+        ):
+            check_constraints(record, resource, name, value)
     return row
 
 
