@@ -202,7 +202,7 @@ def lines_json(lines: dict[str, int]) -> str:
             _LINES_FORMATS.clear()
         found = _LINES_FORMATS[keys] = (order, "{{" + pairs + "}}")
     values = [lines[k] for k in found[0]]
-    if all(type(v) is int for v in values):
+    if set(map(type, values)) <= {int}:  # what JSON writes as str() does: no bool, float or text
         return found[1].format(*values)
     return json.dumps(lines, sort_keys=True)
 
@@ -214,10 +214,9 @@ def read_shard_records(project: Project, job: ShardJob) -> tuple[dict[str, list[
     by_name: dict[str, list[Record]] = {name: list(records) for name, records in job.registry.items()}
     for document_id in job.documents:
         folder = document_folder(project, document_id) / "annotations"
-        if not folder.is_dir():
-            continue
+        present = _files_in(folder)  # one listing rather than a look-up per table
         for name in names:
-            if name == "waivers":
+            if name == "waivers" or f"{name}.yaml" not in present:
                 continue
             path = folder / f"{name}.yaml"
             if path.is_file():
@@ -228,6 +227,14 @@ def read_shard_records(project: Project, job: ShardJob) -> tuple[dict[str, list[
     by_name.pop("waivers", None)
     refuse_draft_records([*by_name.values(), regions])
     return by_name, regions
+
+
+def _files_in(folder: Path) -> set[str]:
+    """The names in ``folder`` (empty when it is not a readable folder)."""
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
 
 
 def build_shard(job: ShardJob) -> ShardResult:

@@ -47,15 +47,16 @@ import yaml
 # A character YAML refuses or reads as a line break, a tab or a byte-order mark.
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _KEY = r"[A-Za-z_][A-Za-z0-9_]*"
-_QUOTED = r'"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"'
+_QUOTED_CONTENT = r'[^"\\\n]*(?:\\[^\n][^"\\\n]*)*'
+_QUOTED = f'"{_QUOTED_CONTENT}"'
 _PLAIN = r"(?:[A-Za-z0-9_]|[-+.][A-Za-z0-9_])[A-Za-z0-9_.+-]*"
 _VALUE = f"(?:{_QUOTED}|{_PLAIN})"
 _PAIR = f"{_KEY}: {_VALUE}"
 _OTHER = "#[^\\n]*| *"  # a comment or a blank line
 _FLOW_LINE = f"- \\{{{_PAIR}(?:, {_PAIR})*\\}} *"
+FLOW_LINE = re.compile(_FLOW_LINE)
 _BLOCK_LINE = f"{_KEY}: {_VALUE} *"
-# A whole text of such lines, checked in one pass before any line is read (with _UNSAFE).
-FLOW_TEXT = re.compile(f"(?:{_FLOW_LINE}|{_OTHER})(?:\\n(?:{_FLOW_LINE}|{_OTHER}))*")
+# A whole mapping's text, checked in one pass before any line is read (with _UNSAFE).
 BLOCK_TEXT = re.compile(f"(?:{_BLOCK_LINE}|{_OTHER})(?:\\n(?:{_BLOCK_LINE}|{_OTHER}))*")
 # Each pair of a checked text: key, double-quoted content (without the quotes), plain word,
 # and what follows: "," (another pair) or "}" (the record's end).
@@ -160,6 +161,41 @@ def _checked(text: str, grammar: re.Pattern[str]) -> bool:
     return grammar.fullmatch(text) is not None and _UNSAFE.search(text) is None
 
 
+class _Shape:
+    """The exact line of one sequence of keys, each with a double-quoted or a plain value:
+    one compiled expression whose groups are the values (the quotes left out), so that a line
+    like the one before is matched and split in one call (a file's records share their keys)."""
+
+    def __init__(self, pairs: tuple[tuple[str, bool], ...]) -> None:
+        self.keys = tuple(key for key, _ in pairs)
+        self.quoted = tuple(i for i, (_, quoted) in enumerate(pairs) if quoted)
+        self.plain = tuple(i for i, (_, quoted) in enumerate(pairs) if not quoted)
+        values = [
+            f'{key}: "({_QUOTED_CONTENT})"' if quoted else f"{key}: ({_PLAIN})" for key, quoted in pairs
+        ]
+        self.line = re.compile("- \\{" + ", ".join(values) + "\\} *")
+
+
+_SHAPES: dict[tuple[tuple[str, bool], ...], _Shape] = {}
+
+
+def _shape_of(line: str, scalars: _Scalars) -> _Shape:
+    """The shape of a record line (declined when it is not one, or repeats a key)."""
+    if FLOW_LINE.fullmatch(line) is None:
+        raise _Declined(line)
+    pairs = tuple((key, not word) for key, _, word, _ in _PAIRS.findall(line))
+    shape = _SHAPES.get(pairs)
+    if shape is None:
+        keys = dict.fromkeys(key for key, _ in pairs)
+        if len(keys) != len(pairs):
+            raise _Declined("a key given twice")  # the full loader refuses it
+        scalars.check_keys(keys)
+        if len(_SHAPES) > 1000:
+            _SHAPES.clear()
+        shape = _SHAPES[pairs] = _Shape(pairs)
+    return shape
+
+
 def flow_records(
     text: str,
     loader_class: type[Any],
@@ -168,34 +204,38 @@ def flow_records(
 ) -> list[tuple[Mapping, int, dict[str, int]]] | None:
     """Each record of a list of one-line flow mappings: (fields as a ``mapping``, line, line of
     each key), or None when the text is not made only of such lines (see the module docstring)."""
-    if not _checked(text, FLOW_TEXT):
+    if _UNSAFE.search(text) is not None:
         return None
     scalars = _scalars(loader_class)
-    plain, typed, escaped, finish = scalars.plain.get, scalars.typed, scalars.escaped, scalars.finish
-    lines = text.split("\n")
-    numbers = [number for number, line in enumerate(lines, start=1) if line[:1] == "-"]
-    if "#" in text:  # a comment may hold what looks like pairs: read line by line
-        pairs = [pair for line in lines if line[:1] == "-" for pair in _PAIRS.findall(line)]
-    else:
-        pairs = _PAIRS.findall(text)
+    plain, typed, escaped = scalars.plain.get, scalars.typed, scalars.escaped
     records: list[tuple[Mapping, int, dict[str, int]]] = []
-    fields, count = mapping(), 0
+    shape: _Shape | None = None
     try:
-        for key, quoted, word, end in pairs:  # scalars.value, inlined: millions of pairs
-            if word:
-                found = plain(word, _MISSING)
-                fields[key] = typed(word) if found is _MISSING else found
-            else:
-                fields[key] = escaped(quoted) if "\\" in quoted else quoted
-            count += 1
-            if end != ",":
-                number = numbers[len(records)]
-                records.append((finish(fields, count), number, dict.fromkeys(fields, number)))
-                fields, count = mapping(), 0
+        for number, line in enumerate(text.split("\n"), start=1):
+            if line[:1] != "-":
+                if line[:1] == "#" or not line.strip(" "):
+                    continue  # a comment or a blank line
+                return None
+            found = shape.line.fullmatch(line) if shape is not None else None
+            if shape is None or found is None:
+                shape = _shape_of(line, scalars)
+                found = shape.line.fullmatch(line)
+                assert found is not None, "a line matches its own shape"
+            values = list(found.groups())
+            if "\\" in line:
+                for i in shape.quoted:
+                    if "\\" in values[i]:
+                        values[i] = escaped(values[i])
+            for i in shape.plain:
+                value = plain(values[i], _MISSING)
+                values[i] = typed(values[i]) if value is _MISSING else value
+            records.append(
+                (mapping(zip(shape.keys, values, strict=True)), number, dict.fromkeys(shape.keys, number))
+            )
     except _Declined:
         return None
     nodes = 1 + sum(1 + 2 * len(fields) for fields, _, _ in records) if "*" in text else 0
-    if not records or len(records) != len(numbers) or nodes > alias_limit:
+    if not records or nodes > alias_limit:
         return None  # nothing, or what the full loader measures (and refuses)
     return records
 
