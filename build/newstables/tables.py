@@ -9,8 +9,10 @@ names the annotation file, record, field and line.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -80,6 +82,10 @@ class _Plan:
     exact: dict[str, type | None]
     # (column, required, enum values, pattern, minimum, maximum, is iso3) in schema order
     checks: tuple[tuple[str, bool, frozenset[Any] | None, re.Pattern[str] | None, Any, Any, bool], ...]
+    # the columns whose only constraint is ``required`` (a None among them: a defect somewhere),
+    # and the checks of the other constrained columns
+    required_only: Callable[[dict[str, Any]], tuple[Any, ...]] | None
+    other_checks: tuple[tuple[str, bool, frozenset[Any] | None, re.Pattern[str] | None, Any, Any, bool], ...]
 
 
 _EXACT_TYPES: dict[str, type] = {"string": str, "integer": int, "boolean": bool}
@@ -103,9 +109,16 @@ def _plan(resource: Resource) -> _Plan:
         template=dict.fromkeys(resource.columns),
         exact={name: _EXACT_TYPES.get(resource.field(name).type) for name in resource.columns},
         checks=tuple(checks),
+        required_only=_values_of([c[0] for c in checks if c[1] and c[2:] == (None, None, None, None, False)]),
+        other_checks=tuple(c for c in checks if not (c[1] and c[2:] == (None, None, None, None, False))),
     )
     _PLANS[id(resource)] = (resource, plan)
     return plan
+
+
+def _values_of(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]] | None:
+    """A function giving a row's values of ``names`` as a tuple (None for no names)."""
+    return itemgetter(*names, *names[:1]) if names else None  # a tuple even for one name
 
 
 _COUNTRIES: dict[str, bool] = {}
@@ -152,7 +165,10 @@ def build_row(
         row["origin"] = "curated"
     if row.get("path") is not None and "sha256" in exact:
         row["sha256"] = _sha256_of(project, record, row["path"])
-    for name, required, enum, pattern, low, high, iso3 in plan.checks:  # the others cannot fail
+    if plan.required_only is not None and None in plan.required_only(row):
+        for name in resource.constrained_columns:  # the first defect in column order
+            check_constraints(record, resource, name, row[name])
+    for name, required, enum, pattern, low, high, iso3 in plan.other_checks:  # the others cannot fail
         value = row[name]
         if value is None:
             if required:

@@ -1,7 +1,8 @@
 """A strict, fast reader for the two shapes of YAML the build reads by the hundred thousand:
-a list of records written one flow mapping per line (what ``newstables synth`` and the drafter
-write: ``- {statement_id: "s1", char_start: 276, excerpt: "Nobody can ..."}``) and a block
-mapping of one ``key: value`` per line (``meta.yaml``).
+a list of records written one flow mapping per line (what ``newstables synth`` writes:
+``- {statement_id: "s1", char_start: 276, excerpt: "Nobody can ..."}``) and a block mapping of
+one ``key: value`` per line (``meta.yaml``). Other files (the drafter's block lists, the seed's
+hand-written annotations) are read by the full loader.
 
 Why hand-written: the build needs, for every record, the line of the record and of each key,
 refusal of duplicate keys, and PyYAML's YAML 1.1 typing of plain scalars (``yes`` is a
@@ -58,7 +59,7 @@ FLOW_LINE = re.compile(_FLOW_LINE)
 _BLOCK_LINE = f"{_KEY}: {_VALUE} *"
 # A whole mapping's text, checked in one pass before any line is read (with _UNSAFE).
 BLOCK_TEXT = re.compile(f"(?:{_BLOCK_LINE}|{_OTHER})(?:\\n(?:{_BLOCK_LINE}|{_OTHER}))*")
-# Each pair of a checked text: key, double-quoted content (without the quotes), plain word,
+# Each pair of a checked line: key, double-quoted content (without the quotes), plain word,
 # and what follows: "," (another pair) or "}" (the record's end).
 _PAIRS = re.compile(f'({_KEY}): (?:"([^"\\\\]*(?:\\\\.[^"\\\\]*)*)"|({_PLAIN}))(,|}}?)')
 # Escapes JSON and YAML decode to the same characters (no surrogate halves: YAML keeps them
