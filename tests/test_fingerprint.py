@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -208,3 +209,99 @@ def test_fingerprint_ignores_reports_and_caches(project: Path) -> None:
     (project / "data/annotations/__pycache__").mkdir()
     assert input_fingerprint(project) == fingerprinted
     assert os.path.isdir(project / "validation/report")
+
+
+# --- the stat cache -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trusting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A private stat cache that remembers even files written a moment ago (``RACY_NS`` is
+    set to trust times up to a second ahead), so that a test need not wait for files to settle."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", str(folder))
+    monkeypatch.setattr(fingerprint, "RACY_NS", -1_000_000_000)
+    return folder / fingerprint.CACHE_KIND
+
+
+def fingerprinted(root: Path) -> tuple[str, int]:
+    """The fingerprint of ``root`` with the project's stat cache, and how many files it read."""
+    cache = fingerprint.HashCache(root)
+    found = input_fingerprint(root, cache)
+    cache.save()
+    return found, cache.hashed
+
+
+def test_the_stat_cache_rehashes_only_changed_files(project: Path, trusting: Path) -> None:
+    inputs = len(fingerprint.input_files(project))
+    first, hashed = fingerprinted(project)
+    assert hashed == inputs and list(trusting.glob("*.txt"))
+    assert fingerprinted(project) == (first, 0), "unchanged files are not read again"
+    time.sleep(0.05)  # past the file system's clock tick: the edit gets a new change time
+    actors = project / "data/annotations/actors.yaml"
+    before = actors.stat()
+    actors.write_text(actors.read_text(encoding="utf-8").replace("a", "b", 1), encoding="utf-8")
+    os.utime(actors, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    assert actors.stat().st_size == before.st_size
+    edited, hashed = fingerprinted(project)
+    assert edited != first and hashed == 1, "the change time gives the edit away"
+    assert edited == input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+
+
+def test_a_file_changed_just_before_the_fingerprint_is_not_remembered(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", str(tmp_path / "cache"))
+    (project / "data/annotations/notes.txt").write_text("new\n", encoding="utf-8")
+    cache = fingerprint.HashCache(project)
+    input_fingerprint(project, cache)
+    remembered = {Path(p).relative_to(project).as_posix() for p in cache.seen}
+    assert "data/annotations/notes.txt" not in remembered, "racily clean: hashed again next time"
+    settled = project / "data/raw/article.txt"
+    old = time.time_ns() - 10 * fingerprint.RACY_NS
+    os.utime(settled, ns=(old, old))  # (its change time is still now: not remembered either)
+    cache = fingerprint.HashCache(project)
+    input_fingerprint(project, cache)
+    assert not any(Path(p).name == "article.txt" for p in cache.seen)
+
+
+def test_no_cache_or_a_damaged_one_gives_the_same_fingerprint(
+    project: Path, trusting: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _ = fingerprinted(project)
+    for cache in trusting.glob("*.txt"):
+        cache.write_text(fingerprint.CACHE_VERSION + "\nnot a line\n", encoding="utf-8")
+    assert fingerprinted(project)[0] == first
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", "off")
+    assert fingerprint.HashCache(project).file is None
+    assert fingerprinted(project) == (first, len(fingerprint.input_files(project)))
+
+
+def test_a_warm_no_op_reads_no_project_file(
+    project: Path, trusting: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert up_to_date(project, project)  # fills the cache with the inputs and the outputs
+    read: list[str] = []
+    hash_file = fingerprint.sha256_bytes
+
+    def counted(path: Path | str) -> str:
+        read.append(str(path))
+        return hash_file(path)
+
+    monkeypatch.setattr(fingerprint, "sha256_bytes", counted)
+    assert up_to_date(project, project)
+    assert not [p for p in read if p.startswith(str(project))]
+    time.sleep(0.05)
+    append_comment(project / "data/annotations/actors.yaml")
+    assert not up_to_date(project, project)
+    assert [p for p in read if p.startswith(str(project))] == [str(project / "data/annotations/actors.yaml")]
+
+
+def test_the_scan_lists_what_os_walk_lists(project: Path) -> None:
+    (project / "data/annotations/sub").mkdir()
+    (project / "data/annotations/sub/x.yaml").write_text("[]\n", encoding="utf-8")
+    walked = sorted(
+        [n for top in fingerprint.INPUT_DIRS for n in fingerprint._files_under(project, top)]
+        + [n for n in fingerprint.INPUT_FILES if (project / n).exists()]
+    )
+    assert fingerprint.input_files(project) == walked and "data/annotations/sub/x.yaml" in walked

@@ -7,6 +7,7 @@ crosses shard boundaries; ``0`` is the small build, held in memory."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
+from newstables.core.formats import arrow_table
 from newstables.errors import NewstablesError
-from newstables.pipeline import build
-from newstables.shards import SHARD_ENV, WORKERS_ENV, plan_shards, wants_shards
+from newstables.pipeline import build, load_inputs, make_tables
+from newstables.shards import SHARD_ENV, WORKERS_ENV, lines_json, plan_shards, staged_arrow, wants_shards
 from newstables.synth import default_template, synth
 
 DATA_OUTPUTS = (
@@ -212,3 +214,20 @@ def test_adding_an_article_to_a_sharded_corpus_resolves_only_that_article(
     assert seen[-1].cache_hits == []
     assert data_hashes(tmp_path / "third") == data_hashes(tmp_path / "cold-out")
     assert "hand-written-1-s01" in (tmp_path / "third/data/statements.csv").read_text(encoding="utf-8")
+
+
+def test_staged_rows_are_the_arrow_tables_and_locators_of_the_small_build(corpus: Path) -> None:
+    """``stage_rows`` builds its Arrow tables column by column and its locators' JSON from
+    format strings: the same values as ``core.formats.arrow_table`` and ``json.dumps``."""
+    tables = make_tables(load_inputs(corpus))
+    compared = 0
+    for table in tables.values():
+        if table.rows:
+            assert staged_arrow(table.resource, table.rows).equals(arrow_table(table.resource, table.rows))
+            compared += 1
+        for record in table.records:
+            assert lines_json(record.lines) == json.dumps(record.lines, sort_keys=True)
+    assert compared >= 8
+    odd: list[dict[str, Any]] = [{}, {"b": 2, "a": 1}, {'{"x}': 3}, {"a": True}, {"a": 1.0}, {"a": "1"}]
+    for lines in odd:
+        assert lines_json(lines) == json.dumps(lines, sort_keys=True)

@@ -91,9 +91,10 @@ def check_waivers(waivers: list[Record]) -> dict[str, set[str]]:
 def _scan(
     raw: str, regions: list[Region], pattern: re.Pattern[str], check: str, document: str = SEED_DOCUMENT
 ) -> Iterator[Hit]:
+    groups = range(1, (pattern.groups or 0) + 1)  # a pattern without groups reports group 0
     for body in body_spans(raw, regions):
         for match in pattern.finditer(raw, body.start, body.end):
-            group = next((i for i in range(1, (pattern.groups or 0) + 1) if match.group(i) is not None), 0)
+            group = next((i for i in groups if match.group(i) is not None), 0) if groups else 0
             yield Hit(check, match.group(group), Span(match.start(group), match.end(group)), document)
 
 

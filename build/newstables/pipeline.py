@@ -99,7 +99,7 @@ class Inputs:
 
 
 # The code a document's rows are built by: a change to any of these invalidates the cache.
-ROW_CODE = ("read.py", "evidence.py", "tables.py", "core/model.py", "core/cache.py")
+ROW_CODE = ("read.py", "evidence.py", "tables.py", "core/model.py", "core/cache.py", "core/yamllines.py")
 
 
 def document_cache(project: Project, model: Model) -> DocumentCache:

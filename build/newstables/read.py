@@ -11,6 +11,7 @@ import yaml
 
 from newstables.core.cache import CachedRecord, DocumentCache
 from newstables.core.progress import track
+from newstables.core.yamllines import block_mapping, flow_records
 from newstables.errors import NewstablesError
 from newstables.project import (
     ANNOTATIONS,
@@ -103,8 +104,10 @@ class Record(dict[str, Any]):
     @property
     def label(self) -> str:
         """The record's number in its file and, when it has one, its id."""
-        ids = [str(v) for k, v in self.items() if k.endswith("_id") and isinstance(v, str)]
-        return f"{self.index} ({ids[0]})" if ids else str(self.index)
+        for key, value in self.items():  # the first id (asked for every staged row)
+            if key.endswith("_id") and isinstance(value, str):
+                return f"{self.index} ({value})"
+        return str(self.index)
 
 
 # A YAML file is a graph: an alias re-uses a node, so nine levels of nine aliases (the
@@ -274,8 +277,16 @@ def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = N
     """Load a YAML list of mappings safely, with line numbers for every record (with libyaml's
     C parser when PyYAML has it; ``loader`` picks one, for the tests that compare them)."""
     name = project.rel(path)
+    text = _read_utf8(path, name)
+    if loader is None:
+        fast = flow_records(text, RECORD_LOADER, MAX_EXPANDED_NODES, Record)
+        if fast is not None:
+            return [
+                _fast_record(fields, line, lines, name, index)
+                for index, (fields, line, lines) in enumerate(fast, start=1)
+            ]
     try:
-        data = load_yaml(_read_utf8(path, name), loader or RECORD_LOADER)
+        data = load_yaml(text, loader or RECORD_LOADER)
     except _TooLarge as exc:
         line = exc.node.start_mark.line + 1
         raise NewstablesError("yaml-too-large", file=name, line=line, limit=MAX_EXPANDED_NODES) from exc
@@ -308,6 +319,12 @@ def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = N
         got = "mapping" if isinstance(data, dict) else type(data).__name__
         raise NewstablesError("annotation-not-a-list", file=name, got=got)
     return [_check_record(item, name, index) for index, item in enumerate(data, start=1)]
+
+
+def _fast_record(record: Record, line: int, lines: dict[str, int], name: str, index: int) -> Record:
+    """A record read by the line reader (``core.yamllines``: it declines a text with a NUL)."""
+    record.file, record.index, record.line, record.lines = name, index, line, lines
+    return record
 
 
 def load_yaml(text: str, loader_class: type[Any] = RECORD_LOADER) -> Any:
@@ -457,8 +474,14 @@ def document_records(project: Project, texts: dict[str, str]) -> list[Record]:
 def load_yaml_mapping(project: Project, path: Path) -> list[Record]:
     """A YAML file holding one mapping (such as ``meta.yaml``), as a one-record list."""
     name = project.rel(path)
+    text = _read_utf8(path, name)
+    fast = block_mapping(text, RECORD_LOADER, MAX_EXPANDED_NODES, Record)
+    if fast is not None:
+        record, line, lines = fast
+        record.file, record.index, record.line, record.lines = name, 1, line, lines
+        return [record]
     try:
-        data = load_yaml(_read_utf8(path, name))
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise NewstablesError("yaml-syntax", file=name, line=0, detail=" ".join(str(exc).split())) from exc
     if not isinstance(data, Record):

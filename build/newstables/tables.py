@@ -8,8 +8,11 @@ names the annotation file, record, field and line.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -65,6 +68,71 @@ class Table:
         return list(self.resource.primary_key)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What ``build_row`` needs of a resource, worked out once per resource rather than once
+    per record: the keys a record may have, each column's type test, and the value checks of
+    the constrained columns. Every fast test here only says "fine"; anything else goes to the
+    general function (``coerce``, ``check_constraints``), which raises the same error as
+    before, so the first defect found and its coordinates do not change."""
+
+    allowed: frozenset[str]
+    template: dict[str, None]
+    # column -> the one Python type a value may have to be taken as is (None: always coerce)
+    exact: dict[str, type | None]
+    # (column, required, enum values, pattern, minimum, maximum, is iso3) in schema order
+    checks: tuple[tuple[str, bool, frozenset[Any] | None, re.Pattern[str] | None, Any, Any, bool], ...]
+    # the columns whose only constraint is ``required`` (a None among them: a defect somewhere),
+    # and the checks of the other constrained columns
+    required_only: Callable[[dict[str, Any]], tuple[Any, ...]] | None
+    other_checks: tuple[tuple[str, bool, frozenset[Any] | None, re.Pattern[str] | None, Any, Any, bool], ...]
+
+
+_EXACT_TYPES: dict[str, type] = {"string": str, "integer": int, "boolean": bool}
+_PLANS: dict[int, tuple[Resource, _Plan]] = {}
+
+
+def _plan(resource: Resource) -> _Plan:
+    found = _PLANS.get(id(resource))
+    if found is not None and found[0] is resource:
+        return found[1]
+    derived_key = resource.primary_key[0] if resource.id_template else None
+    derived = set(COMPUTED_FIELDS) | ({derived_key} if derived_key else set())
+    checks = []
+    for name in resource.constrained_columns:
+        spec = resource.field(name)
+        enum = frozenset(spec.enum) if spec.enum is not None else None
+        pattern = re.compile(spec.pattern) if spec.pattern is not None else None
+        checks.append((name, spec.required, enum, pattern, spec.minimum, spec.maximum, name == "iso3"))
+    plan = _Plan(
+        allowed=frozenset((set(resource.columns) - derived) | EXTRA_KEYS),
+        template=dict.fromkeys(resource.columns),
+        exact={name: _EXACT_TYPES.get(resource.field(name).type) for name in resource.columns},
+        checks=tuple(checks),
+        required_only=_values_of([c[0] for c in checks if c[1] and c[2:] == (None, None, None, None, False)]),
+        other_checks=tuple(c for c in checks if not (c[1] and c[2:] == (None, None, None, None, False))),
+    )
+    _PLANS[id(resource)] = (resource, plan)
+    return plan
+
+
+def _values_of(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]] | None:
+    """A function giving a row's values of ``names`` as a tuple (None for no names)."""
+    return itemgetter(*names, *names[:1]) if names else None  # a tuple even for one name
+
+
+_COUNTRIES: dict[str, bool] = {}
+
+
+def _known_country(value: Any) -> bool:
+    if not isinstance(value, str):
+        return pycountry.countries.get(alpha_3=value) is not None
+    known = _COUNTRIES.get(value)
+    if known is None:
+        known = _COUNTRIES[value] = pycountry.countries.get(alpha_3=value) is not None
+    return known
+
+
 def build_row(
     project: Project,
     texts: dict[str, str],
@@ -78,23 +146,41 @@ def build_row(
     document_id = document_of(record, texts, default_document)
     record.resolved_document = document_id
     raw = texts[document_id]
+    plan = _plan(resource)
     derived_key = resource.primary_key[0] if resource.id_template else None
-    _refuse_unknown_keys(record, resource, derived_key)
-    row: dict[str, Any] = {name: None for name in resource.columns}
+    if not plan.allowed.issuperset(record):
+        _refuse_unknown_keys(record, resource, derived_key)
+    row: dict[str, Any] = plan.template.copy()
+    exact = plan.exact
     for name, value in record.items():
-        if resource.has_field(name) and value is not None:
-            row[name] = coerce(record, resource, name, value)
-    if resource.has_field("excerpt"):  # the documents table is the evidence, it rests on none
+        if value is not None and name in exact:
+            # one type test for the usual value; anything else is typed (or refused) by coerce
+            row[name] = value if type(value) is exact[name] else coerce(record, resource, name, value)
+    if "excerpt" in exact:  # the documents table is the evidence, it rests on none
         _attach_evidence(raw, regions[document_id], record, row, document_id)
     if resource.id_template and derived_key:
         prefix = "" if document_id == SEED_DOCUMENT else f"{document_id}@"
         row[derived_key] = resource.id_template.format(**row, document_prefix=prefix)
-    if resource.has_field("origin"):  # a typed record is curated; derived rows say otherwise
+    if "origin" in exact:  # a typed record is curated; derived rows say otherwise
         row["origin"] = "curated"
-    if row.get("path") is not None and resource.has_field("sha256"):
+    if row.get("path") is not None and "sha256" in exact:
         row["sha256"] = _sha256_of(project, record, row["path"])
-    for name in resource.constrained_columns:  # the others cannot fail
-        check_constraints(record, resource, name, row[name])
+    if plan.required_only is not None and None in plan.required_only(row):
+        for name in resource.constrained_columns:  # the first defect in column order
+            check_constraints(record, resource, name, row[name])
+    for name, required, enum, pattern, low, high, iso3 in plan.other_checks:  # the others cannot fail
+        value = row[name]
+        if value is None:
+            if required:
+                check_constraints(record, resource, name, value)
+        elif (
+            (enum is not None and value not in enum)
+            or (pattern is not None and not pattern.fullmatch(str(value)))
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+            or (iso3 and not _known_country(value))
+        ):
+            check_constraints(record, resource, name, value)
     return row
 
 
@@ -171,6 +257,8 @@ def check_constraints(record: Record, resource: Resource, name: str, value: Any)
 def check_formula_triggers(table: Table, waived: set[str]) -> None:
     """Refuse text cells that a spreadsheet would run as a formula, unless waived."""
     text_columns = [c for c in table.resource.text_columns if c not in CONTEXT_COLUMNS]
+    if not any(_may_start_a_formula(table.rows, name) for name in text_columns):
+        return
     for row, record in zip(table.rows, table.records, strict=True):
         for name in text_columns:
             value = row[name]
@@ -178,17 +266,27 @@ def check_formula_triggers(table: Table, waived: set[str]) -> None:
                 raise NewstablesError("formula-trigger", **record.where(name), char=value[0])
 
 
+def _may_start_a_formula(rows: list[dict[str, Any]], name: str) -> bool:
+    """False when no text of the column starts with a formula trigger: every text follows a
+    NUL in one joined string, so a trigger at a text's start shows as NUL + trigger (a text
+    holding a NUL may give a false alarm, never a miss; the row by row check then decides)."""
+    joined = "\x00" + "\x00".join([value for row in rows if isinstance(value := row[name], str)])
+    return any("\x00" + trigger in joined for trigger in FORMULA_TRIGGERS)
+
+
 def check_date_order(table: Table) -> None:
     """Refuse rows whose ``*date_end`` is before their ``*date_start``."""
+    # the (end, start) column pairs, found once per table rather than once per row
+    pairs = [(name, name[: -len("end")] + "start") for name in table.columns if name.endswith("date_end")]
+    if not pairs:
+        return
     for row, record in zip(table.rows, table.records, strict=True):
-        for name in table.columns:
-            if name.endswith("date_end"):
-                start_name = name[: -len("end")] + "start"
-                start, end = row.get(start_name), row[name]
-                if start is not None and end is not None and end < start:
-                    raise NewstablesError(
-                        "date-order", **record.where(name), value=end, other_field=start_name, other=start
-                    )
+        for name, start_name in pairs:
+            start, end = row.get(start_name), row[name]
+            if start is not None and end is not None and end < start:
+                raise NewstablesError(
+                    "date-order", **record.where(name), value=end, other_field=start_name, other=start
+                )
 
 
 def check_primary_key(table: Table) -> None:

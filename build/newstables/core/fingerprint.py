@@ -18,6 +18,20 @@ report) answers "not up to date", and the real build then runs and reports it. A
 output is therefore never taken as current: the answer is yes only for exactly the bytes
 a successful build of exactly these inputs wrote.
 
+Hashing every input of a large corpus (800,000 files at 100,000 articles) is what a no-op would
+cost; a stat cache avoids it, as git's index does. :class:`HashCache` remembers, per project, each
+file's SHA-256 with its size, modification and change times (nanoseconds), inode and device, in
+the user cache folder (``$NEWSTABLES_CACHE_DIR``, else ``$XDG_CACHE_HOME/newstables`` or
+``~/.cache/newstables``, folder ``fingerprint``; ``NEWSTABLES_CACHE_DIR=off`` turns it off), and
+takes the remembered hash only when all five are unchanged. Any write to a file changes its
+change time (which no program can set back), so a changed file is always hashed again, with one
+exception that git calls "racily clean": a file edited twice within one tick of the file
+system's clock, the first edit hashed in between, keeps its times and size. A hash is therefore
+remembered only for a file whose times are more than :data:`RACY_NS` older than the moment the
+hashing began (a file edited just before or during a fingerprint is hashed again next time),
+and only when the file's stat did not change while it was read. A cache that cannot be read or
+written is ignored: the files are hashed. The answer is the same as without the cache.
+
 ``make release`` does the same for the whole release (build, docs, dist archives) with
 ``python -m newstables.core.fingerprint check-release``, which imports nothing but the
 standard library, and records it after a successful release with ``record-release``.
@@ -34,6 +48,7 @@ import os
 import stat
 import sys
 import sysconfig
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -49,25 +64,134 @@ PENDING = (".newstables-commit.json", "validation/report-failed")
 DOCS_OUTPUTS = ("docs/data-dictionary.md", "README.md", "CITATION.cff")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STAMP_VERSION = 1
+# A file whose modification or change time is less than this before the hashing began is not
+# remembered (git's "racily clean" files): wider than any file system's clock tick (2 s on FAT).
+RACY_NS = 3_000_000_000
+CACHE_ENV = "NEWSTABLES_CACHE_DIR"
+CACHE_KIND = "fingerprint"
+CACHE_VERSION = "newstables-hash-cache 1"
+CACHE_FILES_KEPT = 32  # projects remembered; the least recently written is dropped first
 
 
 class NotFingerprintable(Exception):
     """An input the fingerprint cannot vouch for (a link, a special or unreadable file)."""
 
 
-def sha256_bytes(path: Path) -> str:
+def sha256_bytes(path: Path | str) -> str:
     """SHA-256 of a regular file that is not a symbolic link; :class:`NotFingerprintable` otherwise."""
     try:
         mode = os.lstat(path).st_mode
         if not stat.S_ISREG(mode):
             raise NotFingerprintable(str(path))
         digest = hashlib.sha256()
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError as exc:
         raise NotFingerprintable(str(path)) from exc
     return digest.hexdigest()
+
+
+Signature = tuple[int, int, int, int, int]  # size, mtime_ns, ctime_ns, inode, device
+
+
+def _signature(info: os.stat_result) -> Signature:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+def cache_folder() -> Path | None:
+    """Where the stat caches are kept (``core.paths.user_cache_dir("fingerprint")``, repeated
+    here: this module imports only the standard library); None when caching is off."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured == "off":
+        return None
+    base = configured or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "newstables"
+    )
+    return Path(base) / CACHE_KIND
+
+
+class HashCache:
+    """SHA-256 of files, remembered by their stat (see the module docstring): one cache file per
+    project folder, holding the files one fingerprint (or no-op check) hashed."""
+
+    def __init__(self, root: Path) -> None:
+        folder = cache_folder()
+        key = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:32]
+        self.file = folder / f"{key}.txt" if folder is not None else None
+        self.started = time.time_ns()
+        self.known = self._load()
+        self.seen: dict[str, tuple[Signature, str]] = {}
+        self.hashed = 0  # files read this time
+
+    def _load(self) -> dict[str, tuple[Signature, str]]:
+        if self.file is None:
+            return {}
+        try:
+            text = self.file.read_text(encoding="utf-8", errors="surrogateescape")
+        except OSError:
+            return {}
+        lines = text.split("\n")
+        if not lines or lines[0] != CACHE_VERSION:
+            return {}
+        known: dict[str, tuple[Signature, str]] = {}
+        try:
+            for line in lines[1:]:
+                if line:
+                    digest, size, mtime, ctime, inode, device, path = line.split(" ", 6)
+                    known[path] = ((int(size), int(mtime), int(ctime), int(inode), int(device)), digest)
+        except ValueError:
+            return {}  # a damaged cache is no cache
+        return known
+
+    def sha256(self, path: Path | str, info: os.stat_result | None = None) -> str:
+        """SHA-256 of a regular file that is not a symbolic link (``info``: its ``lstat``, when
+        the caller has it); :class:`NotFingerprintable` otherwise."""
+        try:
+            info = info or os.lstat(path)
+        except OSError as exc:
+            raise NotFingerprintable(str(path)) from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise NotFingerprintable(str(path))
+        key = os.fspath(path)
+        signature = _signature(info)
+        known = self.known.get(key)
+        if known is not None and known[0] == signature:
+            self.seen[key] = known
+            return known[1]
+        digest = sha256_bytes(path)
+        self.hashed += 1
+        try:
+            unchanged = _signature(os.lstat(path)) == signature
+        except OSError:
+            unchanged = False
+        settled = max(info.st_mtime_ns, info.st_ctime_ns) < self.started - RACY_NS
+        if unchanged and settled and "\n" not in key:
+            self.seen[key] = (signature, digest)
+        return digest
+
+    def save(self) -> None:
+        """Remember the files hashed or confirmed this time (only they: a removed file is
+        forgotten); nothing is written when nothing changed. Failures are ignored."""
+        if self.file is None or self.seen == self.known:
+            return
+        lines = [CACHE_VERSION]
+        lines += [f"{d} {' '.join(map(str, s))} {path}" for path, (s, d) in self.seen.items()]
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            draft = self.file.with_name(f"{self.file.name}.{os.getpid()}.draft")
+            draft.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogateescape")
+            os.replace(draft, self.file)
+            _prune(self.file.parent)
+        except OSError:
+            return
+
+
+def _prune(folder: Path) -> None:
+    """Keep the caches of the :data:`CACHE_FILES_KEPT` most recently written projects."""
+    caches = sorted(folder.glob("*.txt"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in caches[CACHE_FILES_KEPT:]:
+        old.unlink(missing_ok=True)
 
 
 def _files_under(root: Path, relative: str) -> Iterator[str]:
@@ -90,9 +214,42 @@ def _files_under(root: Path, relative: str) -> Iterator[str]:
 
 def input_files(root: Path) -> list[str]:
     """The project's input files, relative to ``root`` and sorted."""
-    found = [f for top in INPUT_DIRS for f in _files_under(root, top)]
-    found += [name for name in INPUT_FILES if os.path.lexists(root / name)]
-    return sorted(found)
+    return [name for name, _ in input_entries(root)]
+
+
+def input_entries(root: Path) -> list[tuple[str, os.stat_result | None]]:
+    """The project's input files, relative to ``root`` and sorted, each with its ``lstat``
+    when the folder scan gave it (``os.scandir``: no path objects, one system call per file;
+    the files ``os.walk`` in :func:`_files_under` would list, and an unreadable folder is
+    :class:`NotFingerprintable` rather than skipped)."""
+    found: list[tuple[str, os.stat_result | None]] = []
+    base = os.fspath(root)
+    for top in INPUT_DIRS:
+        path = os.path.join(base, top)
+        if os.path.islink(path):
+            raise NotFingerprintable(path)
+        if os.path.isdir(path):
+            _scan(base, top, found)
+    found += [(name, None) for name in INPUT_FILES if os.path.lexists(root / name)]
+    return sorted(found, key=lambda entry: entry[0])
+
+
+def _scan(base: str, relative: str, found: list[tuple[str, os.stat_result | None]]) -> None:
+    try:
+        with os.scandir(os.path.join(base, relative)) as listing:
+            entries = list(listing)
+        for entry in entries:
+            name = f"{relative}/{entry.name}"
+            if entry.is_dir():  # as os.walk: a link to a folder is a folder, refused below
+                if entry.name in SKIPPED_NAMES or name in SKIPPED_DIRS:
+                    continue
+                if entry.is_symlink():
+                    raise NotFingerprintable(name)
+                _scan(base, name, found)
+            else:
+                found.append((name, entry.stat(follow_symlinks=False)))
+    except OSError as exc:
+        raise NotFingerprintable(relative) from exc
 
 
 def environment_lines() -> list[str]:
@@ -117,16 +274,22 @@ def _files_under_package() -> list[str]:
     )
 
 
-def input_fingerprint(root: Path) -> str:
-    """One SHA-256 over every input file of ``root``, the package and the environment.
+def input_fingerprint(root: Path, cache: HashCache | None = None) -> str:
+    """One SHA-256 over every input file of ``root``, the package and the environment; the
+    inputs' hashes come from ``cache`` (else the project's :class:`HashCache`, saved after).
 
     Raises :class:`NotFingerprintable` when an input is a link or cannot be read.
     """
+    own = cache is None
+    cache = cache or HashCache(root)
     digest = hashlib.sha256(f"newstables-fingerprint {STAMP_VERSION}\n".encode())
-    for name in input_files(root):
-        digest.update(f"input {name} {sha256_bytes(root / name)}\n".encode())
+    base = os.fspath(root)
+    for name, info in input_entries(root):
+        digest.update(f"input {name} {cache.sha256(os.path.join(base, name), info)}\n".encode())
     for line in package_lines() + environment_lines():
         digest.update(line.encode() + b"\n")
+    if own:
+        cache.save()
     return digest.hexdigest()
 
 
@@ -151,15 +314,16 @@ def output_hashes(folder: Path, paths: Iterable[Path | str]) -> dict[str, str]:
     return {Path(p).as_posix(): sha256_bytes(folder / p) for p in paths}
 
 
-def _stamp_matches(out: Path, stamp: Path, fingerprint: str) -> bool:
+def _stamp_matches(out: Path, stamp: Path, fingerprint: str, cache: HashCache | None = None) -> bool:
     try:
         data = json.loads((out / stamp).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or data.get("version") != STAMP_VERSION:
             return False
+        hasher = cache or HashCache(out)
         if data.get("inputs") != fingerprint or not isinstance(data.get("outputs"), dict):
             return False
         return all(
-            isinstance(h, str) and sha256_bytes(out / name) == h and _inside(out, name)
+            isinstance(h, str) and _inside(out, name) and hasher.sha256(out / name) == h
             for name, h in data["outputs"].items()
         )
     except (OSError, ValueError, NotFingerprintable):
@@ -194,11 +358,14 @@ def up_to_date(project_root: Path, out: Path, stamps: tuple[Path, ...] = (BUILD_
         return False
     if not _free(out):
         return False
+    cache = HashCache(project_root)
     try:
-        fingerprint = input_fingerprint(project_root)
+        fingerprint = input_fingerprint(project_root, cache)
     except NotFingerprintable:
         return False
-    return all(_stamp_matches(out, stamp, fingerprint) for stamp in stamps)
+    current = all(_stamp_matches(out, stamp, fingerprint, cache) for stamp in stamps)
+    cache.save()
+    return current
 
 
 # --- the whole release, for make ----------------------------------------------------------------
