@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -49,7 +50,10 @@ __all__ = [
     "remove_empty_folders",
     "to_arrow",
     "write_csv",
+    "write_data",
+    "write_descriptor",
     "write_parquet",
+    "write_reader_formats",
     "write_release",
 ]
 
@@ -135,12 +139,22 @@ def copy_schemas(project: Project, tables: dict[str, Table], staging: Path) -> l
     return [schema_path(name) for name in tables]
 
 
-def write_release(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
-    """Write all data outputs into ``staging``; return their release-relative paths."""
+def write_data(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
+    """Write what the structural checks and the gate read (the Table Schemas, every table's CSV
+    and Parquet, the DuckDB file) into ``staging``; return their release-relative paths."""
     schemas = copy_schemas(project, tables, staging)
     arrows, outputs = write_tables(tables, staging)
     create_database(staging / DUCKDB_FILE, tables, arrows)
-    # The reader formats (issue 10), each listed in datapackage.json with its bytes and hash.
+    return [*schemas, *outputs, DUCKDB_FILE]
+
+
+def write_reader_formats(
+    project: Project, tables: dict[str, Table], model: Model, staging: Path
+) -> list[dict[str, Any]]:
+    """Write the reader formats (issue 10: SQLite with its Datasette metadata, and for a release
+    of at most ``READER_FORMAT_MAX_ROWS`` rows the workbook and the provenance page) into
+    ``staging``; return their datapackage resources. They are written from the built rows, not
+    from the staged files, so the build writes them while it checks those."""
     metadata = model.package.as_dict()
     extras = write_sqlite(tables, metadata, load_queries(project), staging)
     if sum(len(table.rows) for table in tables.values()) <= READER_FORMAT_MAX_ROWS:
@@ -148,6 +162,18 @@ def write_release(project: Project, tables: dict[str, Table], model: Model, stag
             *write_xlsx(tables, model.package, staging),
             *write_viewer(project, tables, model.package, staging),
         ]
+    return extras
+
+
+def write_descriptor(model: Model, staging: Path, extras: list[dict[str, Any]]) -> list[Path]:
+    """Write ``datapackage.json`` (every staged file with its bytes and hash), last; return the
+    reader formats' paths and its own."""
     (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
-    extra_paths = [Path(resource["path"]) for resource in extras]
-    return [*schemas, *outputs, DUCKDB_FILE, *extra_paths, Path("datapackage.json")]
+    return [*(Path(resource["path"]) for resource in extras), Path("datapackage.json")]
+
+
+def write_release(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
+    """Write all data outputs into ``staging``; return their release-relative paths."""
+    written = write_data(project, tables, model, staging)
+    extras = write_reader_formats(project, tables, model, staging)
+    return [*written, *write_descriptor(model, staging, extras)]
