@@ -47,8 +47,10 @@ from newstables.project import ANNOTATIONS, FAILED_REPORT_DIR, REPORT_DIR, SCHEM
 from newstables.publish import (
     obsolete_outputs,
     remove_empty_folders,
-    write_data,
+    to_arrow,
+    write_database,
     write_descriptor,
+    write_files,
     write_reader_formats,
 )
 from newstables.publish_shards import NOT_PUBLISHED
@@ -269,7 +271,7 @@ def gate_outcome(
 
 # The small build's concurrent work after the data files are staged: the reader formats, the row
 # checks, the excerpt and format checks and the gate (DuckDB lets go of the interpreter lock).
-CHECK_THREADS = 5
+CHECK_THREADS = 6
 
 
 def timed(label: str, work: Callable[..., T], *args: Any) -> T:
@@ -286,27 +288,34 @@ def publish_and_gate(
     worker: GateWorker | None = None,
     engine: str | None = None,
 ) -> tuple[list[Path], list[CheckResult], list[NewstablesError]]:
-    """Publish into ``staging`` and check it (the small build): the files the checks read
-    first, then, at the same time, the reader formats, every structural check and the gate;
-    ``datapackage.json`` once the reader formats are written, and Frictionless on it last.
-    Results, findings and a raised error are the same as one after the other (``gate``):
+    """Publish into ``staging`` and check it (the small build), in threads: the DuckDB file, the
+    CSV and Parquet files and the reader formats are written at the same time; the gate starts
+    once the DuckDB file is written, the row, excerpt and format checks once the files are;
+    ``datapackage.json`` is written when the reader formats are, and Frictionless checks it
+    last. Results, findings and a raised error are those of one step after the other (``gate``):
     they are collected, and raised, in that order."""
     project, model = inputs.project, inputs.model
-    with stage("publish"):
-        written = write_data(project, tables, model, staging)
+    with stage("publish: arrow tables"):
+        arrows = {name: to_arrow(table) for name, table in tables.items()}
     waived = inputs.waivers["formula"]
     with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+        database = pool.submit(timed, "publish: duckdb", write_database, tables, staging, arrows)
+        files = pool.submit(timed, "publish: csv and parquet", write_files, project, tables, staging, arrows)
         readers = pool.submit(
             timed, "publish: reader formats", write_reader_formats, project, tables, model, staging
         )
+        if database.exception() is not None:
+            files.result()  # the files' error first, as when they were written before the database
+        written = database.result()
+        suites = pool.submit(
+            timed, "gate", run_suites, model, staging, inputs.raw, waived, inputs.texts, worker, engine
+        )
+        written = files.result() + written
         rows = EarlyRows.start(pool, staging, model.tables)
         excerpts = pool.submit(
             timed, "check: excerpts", cached_excerpt_findings, inputs.texts, staging, model.tables
         )
         agree = pool.submit(timed, "check: formats agree", cached_format_findings, staging, model.tables)
-        suites = pool.submit(
-            timed, "gate", run_suites, model, staging, inputs.raw, waived, inputs.texts, worker, engine
-        )
         extras = readers.result()
         with stage("publish: datapackage.json"):
             outputs = [*written, *write_descriptor(model, staging, extras)]

@@ -51,7 +51,9 @@ __all__ = [
     "to_arrow",
     "write_csv",
     "write_data",
+    "write_database",
     "write_descriptor",
+    "write_files",
     "write_parquet",
     "write_reader_formats",
     "write_release",
@@ -82,18 +84,23 @@ def publication_dates(tables: dict[str, Table]) -> dict[str, dt.date | None]:
 
 
 def write_tables(
-    tables: dict[str, Table], staging: Path, min_gzip_bytes: int = CSV_GZIP_MIN_BYTES
+    tables: dict[str, Table],
+    staging: Path,
+    min_gzip_bytes: int = CSV_GZIP_MIN_BYTES,
+    arrows: dict[str, pa.Table] | None = None,
 ) -> tuple[dict[str, pa.Table], list[Path]]:
     """Write every table's CSV and Parquet file(s) under ``staging``; return the Arrow tables
-    and the release-relative paths written (CSV, then Parquet files and parts)."""
+    (``arrows``: those already made) and the release-relative paths written (CSV, then Parquet
+    files and parts)."""
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
     published = publication_dates(tables)
-    arrows = {}
+    arrows = dict(arrows or {})
     csvs: list[Path] = []
     parquets: list[Path] = []
     con = duckdb.connect()  # one connection for every table's CSV
     for name, table in tables.items():
-        arrows[name] = to_arrow(table)
+        if name not in arrows:
+            arrows[name] = to_arrow(table)
         written = write_csv_maybe_gz(arrows[name], staging / csv_path(name), min_gzip_bytes, con)
         csvs.append(written.relative_to(staging))
         if table.resource.partition:
@@ -142,10 +149,27 @@ def copy_schemas(project: Project, tables: dict[str, Table], staging: Path) -> l
 def write_data(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
     """Write what the structural checks and the gate read (the Table Schemas, every table's CSV
     and Parquet, the DuckDB file) into ``staging``; return their release-relative paths."""
+    arrows = {name: to_arrow(table) for name, table in tables.items()}
+    files = write_files(project, tables, staging, arrows)
+    return [*files, *write_database(tables, staging, arrows)]
+
+
+def write_files(
+    project: Project, tables: dict[str, Table], staging: Path, arrows: dict[str, pa.Table]
+) -> list[Path]:
+    """Copy the Table Schemas and write every table's CSV and Parquet file(s) from its Arrow
+    table; return their release-relative paths."""
     schemas = copy_schemas(project, tables, staging)
-    arrows, outputs = write_tables(tables, staging)
+    return [*schemas, *write_tables(tables, staging, arrows=arrows)[1]]
+
+
+def write_database(tables: dict[str, Table], staging: Path, arrows: dict[str, pa.Table]) -> list[Path]:
+    """Write the DuckDB file from the tables' Arrow tables; return its release-relative path.
+    It can be written while :func:`write_files` writes the others (DuckDB, single-threaded and
+    byte-reproducible, lets go of the interpreter lock)."""
+    (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
     create_database(staging / DUCKDB_FILE, tables, arrows)
-    return [*schemas, *outputs, DUCKDB_FILE]
+    return [DUCKDB_FILE]
 
 
 def write_reader_formats(
