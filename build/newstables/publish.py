@@ -40,10 +40,8 @@ from newstables.project import (
     schema_path,
 )
 from newstables.publish_sqlite import write_sqlite
-from newstables.publish_xlsx import write_xlsx
 from newstables.sql import create_database
 from newstables.tables import Table
-from newstables.viewer import write_viewer
 
 __all__ = [
     "obsolete_outputs",
@@ -179,6 +177,11 @@ def write_reader_formats(
     of at most ``READER_FORMAT_MAX_ROWS`` rows the workbook and the provenance page) into
     ``staging``; return their datapackage resources. They are written from the built rows, not
     from the staged files, so the build writes them while it checks those."""
+    # Imported here, in the thread that writes them while the checks run (xlsxwriter's import
+    # alone is a twentieth of a second), not before the build starts.
+    from newstables.publish_xlsx import write_xlsx
+    from newstables.viewer import write_viewer
+
     metadata = model.package.as_dict()
     extras = write_sqlite(tables, metadata, load_queries(project), staging)
     if sum(len(table.rows) for table in tables.values()) <= READER_FORMAT_MAX_ROWS:
