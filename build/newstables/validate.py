@@ -452,14 +452,17 @@ def row_verdict_keys(
     """Each CSV's row-check key: its bytes and schema, and for each foreign key the referenced
     table's schema and key values (or that it is not checked: absent, or a file not given)."""
     keys = {}
+    digests: dict[tuple[str, tuple[str, ...]], str] = {}  # each referenced table's keys read once
     for name, path in files.items():
         resource = tables[name]
         parts = [name, file_digest(path), repr(resource)]
         for fk in resource.foreign_keys:
             target = fk.resource or name
             if target in files and target in tables:
-                digest = referenced_keys_digest(files[target], tables[target], fk.reference_fields)
-                parts += [target, repr(tables[target]), digest]
+                seen = (target, fk.reference_fields)
+                if seen not in digests:
+                    digests[seen] = referenced_keys_digest(files[target], tables[target], fk.reference_fields)
+                parts += [target, repr(tables[target]), digests[seen]]
             else:
                 parts += [target, "not checked"]
         keys[name] = cache.key(*parts)
