@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from newstables.core.cache import DocumentCache, fingerprint, save_misses
 from newstables.core.fingerprint import (
@@ -42,7 +44,15 @@ from newstables.errors import ErrorList, NewstablesError
 from newstables.evidence import Region, resolve_document_regions
 from newstables.gate import CheckResult, GateWorker, chosen_engine, failures, run_suites
 from newstables.project import ANNOTATIONS, FAILED_REPORT_DIR, REPORT_DIR, SCHEMAS, Project
-from newstables.publish import obsolete_outputs, remove_empty_folders, write_release
+from newstables.publish import (
+    obsolete_outputs,
+    remove_empty_folders,
+    to_arrow,
+    write_database,
+    write_descriptor,
+    write_files,
+    write_reader_formats,
+)
 from newstables.publish_shards import NOT_PUBLISHED
 from newstables.publish_shards import write_release as write_sharded_release
 from newstables.read import (
@@ -70,7 +80,16 @@ from newstables.shards import (
 )
 from newstables.shards import events_without_statements as unlinked_events
 from newstables.tables import Table, build_tables
-from newstables.validate import excerpt_findings, format_findings, frictionless_findings
+from newstables.validate import (
+    EarlyRows,
+    cached_excerpt_findings,
+    cached_format_findings,
+    excerpt_findings,
+    format_findings,
+    frictionless_findings,
+)
+
+T = TypeVar("T")
 
 
 class GateBlocked(ErrorList):
@@ -214,11 +233,84 @@ def gate(
     (``covered``: the coverage results of every document; ``engine``: see ``gate.chosen_engine``)."""
     checks, errors = structural_checks(staging, inputs)
     with stage("gate"):
-        suites, suite_errors = run_suites(
+        suites = run_suites(
             inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts, worker, engine
         )
-    errors += suite_errors + coverage_errors(covered) + failures(suites)
-    return checks + coverage_checks(covered) + suites, errors
+    return gate_outcome(checks, errors, covered, suites)
+
+
+def gate_outcome(
+    checks: list[CheckResult],
+    errors: list[NewstablesError],
+    covered: list[CoverageResult],
+    suites: tuple[list[CheckResult], list[NewstablesError]],
+) -> tuple[list[CheckResult], list[NewstablesError]]:
+    """The report rows and failures of the structural checks, coverage and suites, in the
+    report's order."""
+    results, suite_errors = suites
+    errors = errors + suite_errors + coverage_errors(covered) + failures(results)
+    return checks + coverage_checks(covered) + results, errors
+
+
+# The small build's concurrent work after the data files are staged: the reader formats, the row
+# checks, the excerpt and format checks and the gate (DuckDB lets go of the interpreter lock).
+CHECK_THREADS = 6
+
+
+def timed(label: str, work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)``, its wall time kept as stage ``label`` (for a thread of the pool)."""
+    with stage(label):
+        return work(*args)
+
+
+def publish_and_gate(
+    staging: Path,
+    inputs: Inputs,
+    tables: dict[str, Table],
+    covered: list[CoverageResult],
+    worker: GateWorker | None = None,
+    engine: str | None = None,
+) -> tuple[list[Path], list[CheckResult], list[NewstablesError]]:
+    """Publish into ``staging`` and check it (the small build), in threads: the DuckDB file, the
+    CSV and Parquet files and the reader formats are written at the same time; the gate starts
+    once the DuckDB file is written, the row, excerpt and format checks once the files are;
+    ``datapackage.json`` is written when the reader formats are, and Frictionless checks it
+    last. Results, findings and a raised error are those of one step after the other (``gate``):
+    they are collected, and raised, in that order."""
+    project, model = inputs.project, inputs.model
+    with stage("publish: arrow tables"):
+        arrows = {name: to_arrow(table) for name, table in tables.items()}
+    waived = inputs.waivers["formula"]
+    with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
+        database = pool.submit(timed, "publish: duckdb", write_database, tables, staging, arrows)
+        files = pool.submit(timed, "publish: csv and parquet", write_files, project, tables, staging, arrows)
+        readers = pool.submit(
+            timed, "publish: reader formats", write_reader_formats, project, tables, model, staging
+        )
+        if database.exception() is not None:
+            files.result()  # the files' error first, as when they were written before the database
+        written = database.result()
+        suites = pool.submit(
+            timed, "gate", run_suites, model, staging, inputs.raw, waived, inputs.texts, worker, engine
+        )
+        written = files.result() + written
+        rows = EarlyRows.start(pool, staging, model.tables)
+        excerpts = pool.submit(
+            timed, "check: excerpts", cached_excerpt_findings, inputs.texts, staging, model.tables
+        )
+        agree = pool.submit(timed, "check: formats agree", cached_format_findings, staging, model.tables)
+        extras = readers.result()
+        with stage("publish: datapackage.json"):
+            outputs = [*written, *write_descriptor(model, staging, extras)]
+        findings: dict[str, list[NewstablesError]] = {}
+        with stage("check: frictionless"):
+            findings["frictionless"] = frictionless_findings(staging, model.tables, rows)
+        findings["excerpts-match-offsets"] = excerpts.result()
+        findings["csv-parquet-duckdb-agree"] = agree.result()
+        suite_outcome = suites.result()
+    checks = [structural_result(check, found) for check, found in findings.items()]
+    errors = [error for found in findings.values() for error in found]
+    return outputs, *gate_outcome(checks, errors, covered, suite_outcome)
 
 
 def keep_failed_report(staging: Path, out: Path) -> None:
@@ -300,9 +392,7 @@ def _build(
     if out_root is not None:
         refuse_published_target(out)
     with staging_area(out) as staging:
-        with stage("publish"):
-            outputs = write_release(inputs.project, tables, inputs.model, staging)
-        checks, errors = gate(staging, inputs, covered, worker, engine)
+        outputs, checks, errors = publish_and_gate(staging, inputs, tables, covered, worker, engine)
         with stage("report and commit"):
             counts = {name: len(table.rows) for name, table in tables.items()}
             paragraphs = paragraphs_by_document(inputs.texts, inputs.document_regions, tables)

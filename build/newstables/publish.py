@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -39,17 +40,20 @@ from newstables.project import (
     schema_path,
 )
 from newstables.publish_sqlite import write_sqlite
-from newstables.publish_xlsx import write_xlsx
 from newstables.sql import create_database
 from newstables.tables import Table
-from newstables.viewer import write_viewer
 
 __all__ = [
     "obsolete_outputs",
     "remove_empty_folders",
     "to_arrow",
     "write_csv",
+    "write_data",
+    "write_database",
+    "write_descriptor",
+    "write_files",
     "write_parquet",
+    "write_reader_formats",
     "write_release",
 ]
 
@@ -78,18 +82,23 @@ def publication_dates(tables: dict[str, Table]) -> dict[str, dt.date | None]:
 
 
 def write_tables(
-    tables: dict[str, Table], staging: Path, min_gzip_bytes: int = CSV_GZIP_MIN_BYTES
+    tables: dict[str, Table],
+    staging: Path,
+    min_gzip_bytes: int = CSV_GZIP_MIN_BYTES,
+    arrows: dict[str, pa.Table] | None = None,
 ) -> tuple[dict[str, pa.Table], list[Path]]:
     """Write every table's CSV and Parquet file(s) under ``staging``; return the Arrow tables
-    and the release-relative paths written (CSV, then Parquet files and parts)."""
+    (``arrows``: those already made) and the release-relative paths written (CSV, then Parquet
+    files and parts)."""
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
     published = publication_dates(tables)
-    arrows = {}
+    arrows = dict(arrows or {})
     csvs: list[Path] = []
     parquets: list[Path] = []
     con = duckdb.connect()  # one connection for every table's CSV
     for name, table in tables.items():
-        arrows[name] = to_arrow(table)
+        if name not in arrows:
+            arrows[name] = to_arrow(table)
         written = write_csv_maybe_gz(arrows[name], staging / csv_path(name), min_gzip_bytes, con)
         csvs.append(written.relative_to(staging))
         if table.resource.partition:
@@ -135,12 +144,44 @@ def copy_schemas(project: Project, tables: dict[str, Table], staging: Path) -> l
     return [schema_path(name) for name in tables]
 
 
-def write_release(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
-    """Write all data outputs into ``staging``; return their release-relative paths."""
+def write_data(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
+    """Write what the structural checks and the gate read (the Table Schemas, every table's CSV
+    and Parquet, the DuckDB file) into ``staging``; return their release-relative paths."""
+    arrows = {name: to_arrow(table) for name, table in tables.items()}
+    files = write_files(project, tables, staging, arrows)
+    return [*files, *write_database(tables, staging, arrows)]
+
+
+def write_files(
+    project: Project, tables: dict[str, Table], staging: Path, arrows: dict[str, pa.Table]
+) -> list[Path]:
+    """Copy the Table Schemas and write every table's CSV and Parquet file(s) from its Arrow
+    table; return their release-relative paths."""
     schemas = copy_schemas(project, tables, staging)
-    arrows, outputs = write_tables(tables, staging)
+    return [*schemas, *write_tables(tables, staging, arrows=arrows)[1]]
+
+
+def write_database(tables: dict[str, Table], staging: Path, arrows: dict[str, pa.Table]) -> list[Path]:
+    """Write the DuckDB file from the tables' Arrow tables; return its release-relative path.
+    It can be written while :func:`write_files` writes the others (DuckDB, single-threaded and
+    byte-reproducible, lets go of the interpreter lock)."""
+    (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
     create_database(staging / DUCKDB_FILE, tables, arrows)
-    # The reader formats (issue 10), each listed in datapackage.json with its bytes and hash.
+    return [DUCKDB_FILE]
+
+
+def write_reader_formats(
+    project: Project, tables: dict[str, Table], model: Model, staging: Path
+) -> list[dict[str, Any]]:
+    """Write the reader formats (issue 10: SQLite with its Datasette metadata, and for a release
+    of at most ``READER_FORMAT_MAX_ROWS`` rows the workbook and the provenance page) into
+    ``staging``; return their datapackage resources. They are written from the built rows, not
+    from the staged files, so the build writes them while it checks those."""
+    # Imported here, in the thread that writes them while the checks run (xlsxwriter's import
+    # alone is a twentieth of a second), not before the build starts.
+    from newstables.publish_xlsx import write_xlsx
+    from newstables.viewer import write_viewer
+
     metadata = model.package.as_dict()
     extras = write_sqlite(tables, metadata, load_queries(project), staging)
     if sum(len(table.rows) for table in tables.values()) <= READER_FORMAT_MAX_ROWS:
@@ -148,6 +189,18 @@ def write_release(project: Project, tables: dict[str, Table], model: Model, stag
             *write_xlsx(tables, model.package, staging),
             *write_viewer(project, tables, model.package, staging),
         ]
+    return extras
+
+
+def write_descriptor(model: Model, staging: Path, extras: list[dict[str, Any]]) -> list[Path]:
+    """Write ``datapackage.json`` (every staged file with its bytes and hash), last; return the
+    reader formats' paths and its own."""
     (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
-    extra_paths = [Path(resource["path"]) for resource in extras]
-    return [*schemas, *outputs, DUCKDB_FILE, *extra_paths, Path("datapackage.json")]
+    return [*(Path(resource["path"]) for resource in extras), Path("datapackage.json")]
+
+
+def write_release(project: Project, tables: dict[str, Table], model: Model, staging: Path) -> list[Path]:
+    """Write all data outputs into ``staging``; return their release-relative paths."""
+    written = write_data(project, tables, model, staging)
+    extras = write_reader_formats(project, tables, model, staging)
+    return [*written, *write_descriptor(model, staging, extras)]

@@ -11,11 +11,14 @@ lives in ``gate``.
 from __future__ import annotations
 
 import contextlib
+import csv
+import gzip
 import hashlib
 import importlib.metadata
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +26,20 @@ import duckdb
 import pyarrow as pa
 
 from newstables.checksums import sha256_file
+from newstables.core.cache import VerdictCache
 from newstables.core.formats import read_csv_sql, read_csv_text_sql, text_array
 from newstables.core.model import Resource, parse_schema, quote_literal
 from newstables.core.paths import user_cache_dir
-from newstables.core.rowchecks import row_findings
+from newstables.core.progress import stage
+from newstables.core.rowchecks import RowFinding, row_findings
 from newstables.errors import NewstablesError
 from newstables.project import CONTEXT_CHARS, DUCKDB_FILE, SEED_DOCUMENT, parquet_files, published_csv
 
 __all__ = [
+    "EarlyRows",
+    "cached_excerpt_findings",
+    "cached_format_findings",
+    "cached_row_findings",
     "excerpt_findings",
     "format_findings",
     "frictionless_findings",
@@ -41,7 +50,9 @@ __all__ = [
 MAX_REPORTED = 10
 
 
-def frictionless_findings(staging: Path, tables: dict[str, Resource] | None = None) -> list[NewstablesError]:
+def frictionless_findings(
+    staging: Path, tables: dict[str, Resource] | None = None, early: EarlyRows | None = None
+) -> list[NewstablesError]:
     """Frictionless's verdict on ``datapackage.json``, as one finding (empty when valid).
 
     Frictionless itself validates the metadata: the descriptor and every Table Schema it
@@ -49,7 +60,9 @@ def frictionless_findings(staging: Path, tables: dict[str, Resource] | None = No
     constraints, unique, primary and foreign keys) run as DuckDB SQL generated from the
     schemas (``core.rowchecks``: the same findings, in Frictionless's vocabulary, at a
     fraction of the time). ``tables`` are the schemas the CSVs were written with; without
-    them (verify) they are read from the descriptor.
+    them (verify) they are read from the descriptor. ``early``: the row checks a build started
+    on the staged CSVs before it wrote the descriptor (used when the descriptor lists exactly
+    those files; otherwise they run again here).
     """
     descriptor = staging / "datapackage.json"
     # Frictionless (pure Python) checks the metadata in a thread while DuckDB, which lets go of
@@ -59,7 +72,9 @@ def frictionless_findings(staging: Path, tables: dict[str, Resource] | None = No
         metadata = pool.submit(frictionless_metadata_problems, staging, descriptor)
         problems = integrity_problems(staging, descriptor)
         rows: list[str] | None = None
-        if not problems:
+        if not problems and early is not None:
+            rows = early.result_for(staging, descriptor, tables)
+        if not problems and rows is None:
             try:
                 rows = row_problems(staging, descriptor, tables)
             except (duckdb.Error, NewstablesError, OSError, ValueError):
@@ -76,10 +91,48 @@ def frictionless_findings(staging: Path, tables: dict[str, Resource] | None = No
 def row_problems(staging: Path, descriptor: Path, tables: dict[str, Resource] | None) -> list[str]:
     """Frictionless's row-level findings on every CSV the descriptor lists, as DuckDB SQL."""
     resources, csv_files = csv_resources(staging, descriptor, tables)
+    return _worded(row_findings(csv_files, resources))
+
+
+def _worded(findings: list[RowFinding]) -> list[str]:
     return [
         f"{f.type} table {f.table} row {f.row} field {f.field or '-'}" + (f": {f.note}" if f.note else "")
-        for f in row_findings(csv_files, resources)
+        for f in findings
     ]
+
+
+@dataclass
+class EarlyRows:
+    """Row checks started on a build's staged CSVs before ``datapackage.json`` lists them (the
+    build writes the reader formats meanwhile): the files checked and the pending problems."""
+
+    files: dict[str, Path]
+    problems: Future[list[str]]
+
+    @classmethod
+    def start(cls, pool: ThreadPoolExecutor, staging: Path, tables: dict[str, Resource]) -> EarlyRows:
+        """Check the CSVs staged for ``tables`` (``data/<table>.csv`` or ``.csv.gz``) in ``pool``."""
+        files = {name: staging / published_csv(staging, name) for name in tables}
+        files = {name: path for name, path in files.items() if path.is_file()}
+        return cls(files, pool.submit(cls._check, files, tables))
+
+    @staticmethod
+    def _check(files: dict[str, Path], tables: dict[str, Resource]) -> list[str]:
+        with stage("check: rows"):
+            return _worded(cached_row_findings(files, tables))
+
+    def result_for(
+        self, staging: Path, descriptor: Path, tables: dict[str, Resource] | None
+    ) -> list[str] | None:
+        """The problems, when the descriptor lists exactly the files checked (with these
+        schemas) and the checks ran through; None otherwise (they are then run again)."""
+        _, listed = csv_resources(staging, descriptor, tables)
+        if listed != self.files:
+            return None
+        try:
+            return self.problems.result()
+        except (duckdb.Error, NewstablesError, OSError, ValueError):
+            return None
 
 
 SHA256_HASH = re.compile(r"sha256:[0-9a-f]{64}")
@@ -361,3 +414,128 @@ def _compare(
             )
         ]
     return []
+
+
+# --- per-table verdicts remembered (core.cache.VerdictCache) -------------------------------------
+# A build that changed one table checks that table, not the others: each check's verdict on a
+# table is keyed by what decides it (the table's file bytes and schema, and for the row checks the
+# key values of the tables its foreign keys reference). Only "passed" is remembered; the findings
+# of a table checked again are exactly those of a check of every table.
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes ("-" when it is missing)."""
+    return sha256_file(path) if path.is_file() else "-"
+
+
+def referenced_keys_digest(path: Path, resource: Resource, fields: tuple[str, ...]) -> str:
+    """A hash of the distinct values of ``fields`` in a CSV (its cells as text, matched to the
+    schema's fields by position as the row checks match them): what a foreign key to it checks."""
+    names = [f.name for f in resource.fields]
+    if not path.is_file() or any(f not in names for f in fields):
+        return "-"
+    positions = [names.index(f) for f in fields]
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            rows = csv.reader(handle)
+            header = next(rows, [])
+            seen = {tuple(r[i] if i < len(r) else None for i in positions) for r in rows}
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError):
+        return "-"
+    return hashlib.sha256(repr((header, sorted(seen, key=repr))).encode()).hexdigest()
+
+
+def row_verdict_keys(
+    cache: VerdictCache, files: dict[str, Path], tables: dict[str, Resource]
+) -> dict[str, str]:
+    """Each CSV's row-check key: its bytes and schema, and for each foreign key the referenced
+    table's schema and key values (or that it is not checked: absent, or a file not given)."""
+    keys = {}
+    digests: dict[tuple[str, tuple[str, ...]], str] = {}  # each referenced table's keys read once
+    for name, path in files.items():
+        resource = tables[name]
+        parts = [name, file_digest(path), repr(resource)]
+        for fk in resource.foreign_keys:
+            target = fk.resource or name
+            if target in files and target in tables:
+                seen = (target, fk.reference_fields)
+                if seen not in digests:
+                    digests[seen] = referenced_keys_digest(files[target], tables[target], fk.reference_fields)
+                parts += [target, repr(tables[target]), digests[seen]]
+            else:
+                parts += [target, "not checked"]
+        keys[name] = cache.key(*parts)
+    return keys
+
+
+def cached_row_findings(files: dict[str, Path], tables: dict[str, Resource]) -> list[RowFinding]:
+    """``core.rowchecks.row_findings`` of these CSVs, checking only those whose verdict is not
+    remembered (with the files their foreign keys reference, which the checks read)."""
+    cache = VerdictCache.for_check("rows")
+    if cache.folder is None:
+        return row_findings(files, tables)
+    keys = row_verdict_keys(cache, files, tables)
+    todo = {name for name in files if not cache.passed(keys[name])}
+    needed = todo | {fk.resource or name for name in todo for fk in tables[name].foreign_keys}
+    found = row_findings({n: p for n, p in files.items() if n in needed}, tables) if todo else []
+    failing = {f.table for f in found}
+    for name in sorted(todo - failing):
+        cache.remember(keys[name])
+    return found
+
+
+def texts_digest(texts: dict[str, str] | str) -> str:
+    """A hash of every document's id and text."""
+    documents = {SEED_DOCUMENT: texts} if isinstance(texts, str) else texts
+    digest = hashlib.sha256()
+    for document in sorted(documents):
+        digest.update(f"{len(document)}:{document}{len(documents[document])}:".encode())
+        digest.update(documents[document].encode())
+    return digest.hexdigest()
+
+
+def cached_excerpt_findings(
+    texts: dict[str, str] | str, staging: Path, tables: dict[str, Resource]
+) -> list[NewstablesError]:
+    """:func:`excerpt_findings`, checking only the tables whose verdict is not remembered (keyed
+    by the table's CSV bytes and schema and every document's text)."""
+    cache = VerdictCache.for_check("excerpts")
+    if cache.folder is None:
+        return excerpt_findings(texts, staging, tables)
+    documents = texts_digest(texts)
+    keys = {
+        name: cache.key(name, file_digest(staging / published_csv(staging, name)), repr(r), documents)
+        for name, r in tables.items()
+    }
+    todo = {name: r for name, r in tables.items() if not cache.passed(keys[name])}
+    found = excerpt_findings(texts, staging, todo) if todo else []
+    return _remember_passed(cache, keys, todo, found)
+
+
+def cached_format_findings(staging: Path, tables: dict[str, Resource]) -> list[NewstablesError]:
+    """:func:`format_findings`, checking only the tables whose verdict is not remembered, keyed by
+    the table's CSV and Parquet bytes and schema. The DuckDB file is written whole on every build,
+    from the same Arrow table as the Parquet file (``publish.write_data``), so those bytes and the
+    code version (in every key) decide its table too."""
+    cache = VerdictCache.for_check("formats")
+    if cache.folder is None:
+        return format_findings(staging, tables)
+    keys = {}
+    for name, resource in tables.items():
+        files = [published_csv(staging, name), *parquet_files(staging, name)]
+        keys[name] = cache.key(name, repr(resource), *(f"{f}={file_digest(staging / f)}" for f in files))
+    todo = {name: r for name, r in tables.items() if not cache.passed(keys[name])}
+    found = format_findings(staging, todo) if todo else []
+    return _remember_passed(cache, keys, todo, found)
+
+
+def _remember_passed(
+    cache: VerdictCache, keys: dict[str, str], checked: dict[str, Resource], found: list[NewstablesError]
+) -> list[NewstablesError]:
+    """Remember "passed" for every table checked, only when the check found nothing at all (a
+    finding names a file or a table, not always both: nothing is guessed)."""
+    if not found:
+        for name in checked:
+            cache.remember(keys[name])
+    return found

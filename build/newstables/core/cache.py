@@ -136,3 +136,64 @@ def fingerprint(root: Path, shared_files: list[Path], extra: str) -> str:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
     return digest.hexdigest()
+
+
+# --- per-table verdicts of the structural checks -----------------------------------------------
+
+
+def code_version() -> str:
+    """A hash of the running code and libraries: every file of the newstables package, the Python
+    version and the installed distributions (computed once per process)."""
+    if not _CODE:
+        from newstables.core.fingerprint import environment_lines, package_lines
+
+        lines = package_lines() + environment_lines()
+        _CODE.append(hashlib.sha256("\n".join(lines).encode()).hexdigest())
+    return _CODE[0]
+
+
+_CODE: list[str] = []
+VERDICT_FORMAT = "newstables-verdict-1"
+
+
+@dataclass
+class VerdictCache:
+    """The tables a structural check passed on earlier builds, so that a build which changed one
+    table does not check the others again.
+
+    A key is the SHA-256 of everything the check's verdict on one table depends on (the check's
+    name, the table's file bytes and schema, what it reads of other tables, and
+    :func:`code_version`); only "passed" is remembered, so a table with findings, or one not
+    seen before, is always checked. Entries are empty files named by their key, outside every
+    project (``core.paths.user_cache_dir("verdicts")``; ``NEWSTABLES_CACHE_DIR=off``: no cache).
+    A cache that cannot be read or written is simply not used.
+    """
+
+    folder: Path | None
+    check: str
+
+    @classmethod
+    def for_check(cls, check: str) -> VerdictCache:
+        """The cache of one check (see the class docstring)."""
+        from newstables.core.paths import user_cache_dir
+
+        return cls(user_cache_dir("verdicts"), check)
+
+    def key(self, *parts: str) -> str:
+        """The key of one table's verdict: the check, the code and ``parts``."""
+        text = "\0".join([VERDICT_FORMAT, self.check, code_version(), *parts])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def passed(self, key: str) -> bool:
+        """True when a verdict "passed" was remembered under ``key``."""
+        return self.folder is not None and (self.folder / key).is_file()
+
+    def remember(self, key: str) -> None:
+        """Remember "passed" under ``key`` (an empty file, created atomically)."""
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / key).touch()
+        except OSError:
+            pass  # a cache that cannot be written is not used
