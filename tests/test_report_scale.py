@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from newstables.core.model import load_model
+from newstables.coverage import LARGE_CORPUS
 from newstables.gate import CheckResult
 from newstables.report import check_dict, json_text, write_report
 
@@ -61,3 +62,20 @@ def test_results_json_holds_every_check(tmp_path: Path) -> None:
     assert len(document["checks"]) == 2000
     assert document["checks"][0]["table"] == "doc-7"  # failing first
     assert document["summary"]["failed"] == 1
+
+
+def test_past_a_large_corpus_the_html_folds_the_passing_coverage_checks(tmp_path: Path) -> None:
+    package = load_model(ROOT).package
+    many = [
+        CheckResult(f"doc-{i:04d}", "coverage:name", "why", "coverage", i != 7, {"hits": 2, "covered": 2})
+        for i in range(LARGE_CORPUS + 1)
+    ]
+    write_report(tmp_path, package, {"votes": 2}, many)
+    page = (tmp_path / "validation/report/index.html").read_text(encoding="utf-8")
+    assert "<h2>doc-0007</h2>" in page and "<h2>doc-0008</h2>" not in page
+    assert "<h2>corpus</h2>" in page
+    assert f"{{&quot;documents&quot;: {LARGE_CORPUS}, &quot;hits&quot;: {2 * LARGE_CORPUS}" in page
+    few = many[:50]
+    write_report(tmp_path, package, {"votes": 2}, few)
+    page = (tmp_path / "validation/report/index.html").read_text(encoding="utf-8")
+    assert "<h2>doc-0008</h2>" in page and "<h2>corpus</h2>" not in page
