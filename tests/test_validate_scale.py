@@ -67,7 +67,8 @@ def test_connections_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     con = bounded_connection(tmp_path / "spill", threads=1)
     settings = dict(
         con.execute(
-            "SELECT name, value FROM duckdb_settings() WHERE name IN ('memory_limit', 'threads', 'temp_directory')"
+            "SELECT name, value FROM duckdb_settings() "
+            "WHERE name IN ('memory_limit', 'threads', 'temp_directory')"
         ).fetchall()
     )
     con.close()
