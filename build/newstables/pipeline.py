@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from newstables.core.bounded import SPILL
 from newstables.core.cache import DocumentCache, fingerprint, save_misses
 from newstables.core.fingerprint import (
     BUILD_STAMP,
@@ -212,12 +213,16 @@ def structural_result(check: str, findings: list[NewstablesError]) -> CheckResul
 def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
     findings: dict[str, list[NewstablesError]] = {}
+    spill = staging / SPILL  # DuckDB's memory is bounded (core.bounded); past it, it spills here
     with stage("check: frictionless"):
-        findings["frictionless"] = frictionless_findings(staging, inputs.model.tables)
+        findings["frictionless"] = frictionless_findings(staging, inputs.model.tables, spill=spill)
     with stage("check: excerpts"):
-        findings["excerpts-match-offsets"] = excerpt_findings(inputs.texts, staging, inputs.model.tables)
+        findings["excerpts-match-offsets"] = excerpt_findings(
+            inputs.texts, staging, inputs.model.tables, spill, from_database=True
+        )
     with stage("check: formats agree"):
-        findings["csv-parquet-duckdb-agree"] = format_findings(staging, inputs.model.tables)
+        findings["csv-parquet-duckdb-agree"] = format_findings(staging, inputs.model.tables, spill)
+    shutil.rmtree(spill, ignore_errors=True)
     rows = [structural_result(check, found) for check, found in findings.items()]
     return rows, [error for found in findings.values() for error in found]
 

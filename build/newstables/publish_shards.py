@@ -16,6 +16,7 @@ only what the release holds, and the report says so.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from newstables.core.bounded import SPILL, bound, bounded_connection
 from newstables.core.formats import CSV_GZIP_MIN_BYTES, gzip_file, write_parquet
 from newstables.core.model import Model, Resource, quote_literal
 from newstables.core.parts import DEFAULT_PARTITION, PARQUET_DIR, part_path, split_balanced, write_part
@@ -47,9 +49,6 @@ NOT_PUBLISHED = (
 # Parquet readers do not need.
 SQLITE_MAX_ROWS = 1_000_000
 BATCH_ROWS = 10_000
-# DuckDB's own default is 80% of the machine's memory: the publishing connections spill to disk
-# past this instead, so the build's memory stays bounded whatever the corpus size.
-MEMORY_LIMIT = "1GB"
 
 
 class StreamedRows(list[dict[str, Any]]):
@@ -64,7 +63,7 @@ class StreamedRows(list[dict[str, Any]]):
         return self.total
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        con = duckdb.connect(config={"threads": 1, "memory_limit": MEMORY_LIMIT})
+        con = bounded_connection(threads=1)
         con.execute(f"ATTACH {quote_literal(self.database.as_posix())} AS db (READ_ONLY)")
         columns = self.resource.columns
         cursor = con.execute(f"SELECT {', '.join(column(c) for c in columns)} FROM db.{self.resource.name}")
@@ -93,11 +92,10 @@ def published_order(resource: Resource) -> str:
     return ", ".join(f"CAST({column(k)} AS VARCHAR)" for k in resource.primary_key)
 
 
-def write_database(path: Path, stubs: dict[str, Table], staged: dict[str, list[Path]]) -> None:
-    """The DuckDB file, as ``sql.create_database`` writes it, every table from its staged shards."""
-    con = reproducible_connection()
-    con.execute(f"SET temp_directory = {quote_literal((path.parent / '.spill').as_posix())}")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+def write_database(path: Path, stubs: dict[str, Table], staged: dict[str, list[Path]], spill: Path) -> None:
+    """The DuckDB file, as ``sql.create_database`` writes it, every table from its staged shards
+    (one thread: the file's bytes depend on it; sorting past the memory limit spills to ``spill``)."""
+    con = bound(reproducible_connection(), spill)
     con.execute(
         f"ATTACH {quote_literal(path.as_posix())} AS release "
         f"(BLOCK_SIZE {BLOCK_SIZE}, STORAGE_VERSION '{STORAGE_VERSION}')"
@@ -190,11 +188,9 @@ def write_release(
     stubs = {r.name: Table(r.name, r) for r in model.resources}
     schemas = copy_schemas(project, stubs, staging)
     (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
-    write_database(staging / DUCKDB_FILE, stubs, staged)
+    write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = {quote_literal((staging / '.spill').as_posix())}")
+    con = bounded_connection(staging / SPILL)
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
     csvs: list[Path] = []
     parquets: list[Path] = []
@@ -207,6 +203,7 @@ def write_release(
             write_parquet(typed(arrow, resource), staging / parquet_path(resource.name))
             parquets.append(parquet_path(resource.name))
     con.close()
+    shutil.rmtree(staging / SPILL, ignore_errors=True)
     extras = write_sqlite_streamed(project, model, staging, counts)
     (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
     extra_paths = [Path(resource["path"]) for resource in extras]

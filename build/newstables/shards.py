@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newstables.core.bounded import bounded_connection
 from newstables.core.cache import DocumentCache, save_misses
 from newstables.core.model import Model, Resource, load_model, quote_literal
 from newstables.core.progress import track
@@ -681,9 +682,7 @@ def corpus_checks(con: duckdb.DuckDBPyConnection, corpus: Corpus) -> None:
 
 def staged_connection(work: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection that spills to ``work`` rather than grow past a bound."""
-    con = duckdb.connect()
-    con.execute(f"SET temp_directory = {quote_literal((work / 'spill').as_posix())}")
-    con.execute("SET memory_limit = '1GB'")
+    con = bounded_connection(work / "spill")
     con.execute("SET preserve_insertion_order = true")
     return con
 

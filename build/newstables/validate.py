@@ -10,11 +10,13 @@ lives in ``gate``.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import csv
 import gzip
 import hashlib
 import importlib.metadata
+import itertools
 import json
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from newstables.checksums import sha256_file
+from newstables.core.bounded import bounded_connection
 from newstables.core.cache import VerdictCache
 from newstables.core.formats import read_csv_sql, read_csv_text_sql, text_array
 from newstables.core.model import Resource, parse_schema, quote_literal
@@ -51,7 +54,10 @@ MAX_REPORTED = 10
 
 
 def frictionless_findings(
-    staging: Path, tables: dict[str, Resource] | None = None, early: EarlyRows | None = None
+    staging: Path,
+    tables: dict[str, Resource] | None = None,
+    early: EarlyRows | None = None,
+    spill: Path | None = None,
 ) -> list[NewstablesError]:
     """Frictionless's verdict on ``datapackage.json``, as one finding (empty when valid).
 
@@ -62,7 +68,8 @@ def frictionless_findings(
     fraction of the time). ``tables`` are the schemas the CSVs were written with; without
     them (verify) they are read from the descriptor. ``early``: the row checks a build started
     on the staged CSVs before it wrote the descriptor (used when the descriptor lists exactly
-    those files; otherwise they run again here).
+    those files; otherwise they run again here). ``spill``: where DuckDB may spill (the
+    build's staging area), its memory being bounded (``core.bounded``).
     """
     descriptor = staging / "datapackage.json"
     # Frictionless (pure Python) checks the metadata in a thread while DuckDB, which lets go of
@@ -76,22 +83,29 @@ def frictionless_findings(
             rows = early.result_for(staging, descriptor, tables)
         if not problems and rows is None:
             try:
-                rows = row_problems(staging, descriptor, tables)
+                rows = row_problems(staging, descriptor, tables, spill)
             except (duckdb.Error, NewstablesError, OSError, ValueError):
                 rows = None  # on metadata Frictionless refuses: reported below, else raised again
         problems = metadata.result() + problems
     if not problems:
-        problems = rows if rows is not None else row_problems(staging, descriptor, tables)
+        problems = rows if rows is not None else row_problems(staging, descriptor, tables, spill)
     if not problems:
         return []
     detail = "; ".join(problems[:MAX_REPORTED])
     return [NewstablesError("frictionless-invalid", file="datapackage.json", detail=detail)]
 
 
-def row_problems(staging: Path, descriptor: Path, tables: dict[str, Resource] | None) -> list[str]:
+def row_problems(
+    staging: Path, descriptor: Path, tables: dict[str, Resource] | None, spill: Path | None = None
+) -> list[str]:
     """Frictionless's row-level findings on every CSV the descriptor lists, as DuckDB SQL."""
     resources, csv_files = csv_resources(staging, descriptor, tables)
-    return _worded(row_findings(csv_files, resources))
+    con = bounded_connection(spill)
+    try:
+        found = row_findings(csv_files, resources, con)
+    finally:
+        con.close()
+    return _worded(found)
 
 
 def _worded(findings: list[RowFinding]) -> list[str]:
@@ -270,14 +284,23 @@ def validate_frictionless(staging: Path, tables: dict[str, Resource] | None = No
 
 
 def excerpt_findings(
-    texts: dict[str, str] | str, staging: Path, tables: dict[str, Resource]
+    texts: dict[str, str] | str,
+    staging: Path,
+    tables: dict[str, Resource],
+    spill: Path | None = None,
+    from_database: bool = False,
 ) -> list[NewstablesError]:
     """Every published excerpt equals ``raw[char_start:char_end]`` of its document, and its
     ``prefix``/``suffix`` (when the table has them) are the text right before and after it
-    (read back from CSV). ``texts`` maps document ids to texts; a single text is the seed's."""
+    (read back from CSV). ``texts`` maps document ids to texts; a single text is the seed's.
+
+    ``from_database``: the rows are read from the staged DuckDB file instead (the build, whose
+    format check proves it holds the CSV's rows): only the evidence columns are read, where a
+    CSV (gzip-compressed at scale) would be parsed whole. Findings name the CSV either way.
+    ``spill``: where DuckDB may spill, its memory being bounded (``core.bounded``)."""
     documents = {SEED_DOCUMENT: texts} if isinstance(texts, str) else texts
     found = []
-    con = duckdb.connect()
+    con = bounded_connection(spill)
     # DuckDB compares every row with its document's text (substr and length count code points,
     # as Python does) and returns only the rows that may be wrong; Python checks those again and
     # words the findings, so a release of millions of rows never comes back into Python.
@@ -285,14 +308,18 @@ def excerpt_findings(
     con.register(
         "documents_text",
         pa.Table.from_arrays(
-            [text_array(list(ids)), text_array([documents[d] for d in ids], large=True)],
+            [text_array(list(ids)), large_text_array([documents[d] for d in ids])],
             schema=pa.schema([("document_id", pa.string()), ("text", pa.large_string())]),
         ),
     )
+    database = staging / DUCKDB_FILE
+    if from_database:
+        con.execute(f"ATTACH {quote_literal(database.as_posix())} AS db (READ_ONLY)")
     for table, resource in tables.items():
         if not {"char_start", "char_end", "excerpt"} <= set(resource.columns):
             continue
         path = staging / published_csv(staging, table)
+        relation = f"db.main.{table}" if from_database else read_csv_sql(path, resource)
         extra = [c if c in resource.columns else "NULL" for c in ("document_id", "prefix", "suffix")]
         context = (
             f" OR coalesce(c.prefix, '') <> substr(d.text, greatest(c.char_start - {CONTEXT_CHARS}, 0) + 1, "
@@ -307,7 +334,7 @@ def excerpt_findings(
         rows = con.execute(
             "SELECT c.char_start, c.char_end, c.excerpt, c.document_id, c.prefix, c.suffix "
             f"FROM (SELECT char_start, char_end, excerpt, {inner} "
-            f"      FROM {read_csv_sql(path, resource)} WHERE char_start IS NOT NULL) c "
+            f"      FROM {relation} WHERE char_start IS NOT NULL) c "
             f"LEFT JOIN documents_text d ON d.document_id = coalesce(c.document_id, '{SEED_DOCUMENT}') "
             "WHERE d.text IS NULL OR c.char_start < 0 OR c.char_end > length(d.text) "
             "OR substr(d.text, c.char_start + 1, c.char_end - c.char_start) IS DISTINCT FROM c.excerpt"
@@ -348,16 +375,32 @@ def excerpt_findings(
     return found
 
 
+def large_text_array(values: list[str]) -> pa.Array:
+    """Python strings as an Arrow ``large_string`` array, built from their UTF-8 bytes and
+    offsets (no pandas import, no JSON round trip: a corpus's texts are hundreds of MB)."""
+    encoded = [value.encode("utf-8") for value in values]
+    offsets = array.array("q", [0, *itertools.accumulate(len(e) for e in encoded)])
+    data = pa.py_buffer(b"".join(encoded))
+    return pa.Array.from_buffers(pa.large_string(), len(values), [None, pa.py_buffer(offsets), data])
+
+
 def check_excerpts(raw: dict[str, str] | str, staging: Path, tables: dict[str, Resource]) -> None:
     """Raise the first excerpt finding, if any (``raw``: every document's text by id, or the seed's)."""
     for error in excerpt_findings(raw, staging, tables):
         raise error
 
 
-def format_findings(staging: Path, tables: dict[str, Resource]) -> list[NewstablesError]:
-    """CSV, Parquet and the DuckDB file hold exactly the same rows for every table."""
+def format_findings(
+    staging: Path, tables: dict[str, Resource], spill: Path | None = None
+) -> list[NewstablesError]:
+    """CSV, Parquet and the DuckDB file hold exactly the same rows for every table.
+
+    Each format is read once, streaming, into a multiset digest of its rows (count, sum and
+    xor of a 64-bit hash of each row, every column cast to the model's type): equal digests
+    pass. Only a table whose digests differ is compared row by row (a grouping of every
+    row), to say how many rows differ. ``spill``: as for :func:`excerpt_findings`."""
     found = []
-    con = duckdb.connect()
+    con = bounded_connection(spill)
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
     for table, resource in tables.items():
         csv_file = published_csv(staging, table)
@@ -366,12 +409,32 @@ def format_findings(staging: Path, tables: dict[str, Resource]) -> list[Newstabl
             "parquet": read_parquet_sql(staging, parquet_files(staging, table), resource.columns),
             "duckdb": f"db.main.{table}",
         }
+        try:
+            wanted = _digest(con, csv, resource)
+            if all(_digest(con, relation, resource) == wanted for relation in others.values()):
+                continue
+        except duckdb.Error:
+            pass  # a column or type a format lacks: the comparison below says how they differ
         # The CSV is parsed once, then compared with each other format.
         con.execute(f"CREATE OR REPLACE TEMP TABLE csv_rows AS FROM {csv}")
         for name, relation in others.items():
             found += _compare(con, table, "csv_rows", relation, name, csv_file.as_posix())
+        con.execute("DROP TABLE csv_rows")
     con.close()
     return found
+
+
+def _digest(con: duckdb.DuckDBPyConnection, relation: str, resource: Resource) -> tuple[Any, ...]:
+    """A digest of a relation's rows as a multiset: their count, and the sum (as a 128-bit
+    integer) and xor of a hash of each row, its columns cast to the model's types."""
+    cells = ", ".join(f'CAST("{f.name}" AS {f.to_sql()})' for f in resource.fields)
+    row_hash = f"hash({cells})" if len(resource.fields) > 1 else f"hash({cells}, NULL)"
+    return tuple(
+        con.execute(
+            f"SELECT count(*), coalesce(sum(CAST(h AS HUGEINT)), 0), coalesce(bit_xor(h), 0) "
+            f"FROM (SELECT {row_hash} AS h FROM {relation})"
+        ).fetchall()[0]
+    )
 
 
 def read_parquet_sql(root: Path, files: list[Path], columns: list[str]) -> str:
