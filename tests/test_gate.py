@@ -94,3 +94,46 @@ def test_a_failed_gate_leaves_the_previous_release_untouched(mini_project: Path)
     failed = (mini_project / "validation/report-failed/index.html").read_text(encoding="utf-8")
     assert "FAIL" in failed and "row-count-as-expected" in failed, "the blocked build's report is kept"
     assert "All checks passed" in (mini_project / "validation/report/index.html").read_text(encoding="utf-8")
+
+
+def _plant_formula_texts(built: Path, texts: list[str]) -> None:
+    """Overwrite the first statements' excerpts in the published DuckDB file (what the gate reads)."""
+    import duckdb
+
+    con = duckdb.connect(str(built / "data/newstables.duckdb"))
+    ids = [r[0] for r in con.execute("SELECT statement_id FROM statements ORDER BY statement_id").fetchall()]
+    for statement_id, text in zip(ids, texts, strict=False):
+        con.execute("UPDATE statements SET excerpt = ? WHERE statement_id = ?", [text, statement_id])
+    con.close()
+
+
+def test_a_waived_formula_text_is_blanked_and_an_unwaived_one_blocks(mini_project: Path) -> None:
+    """The frames are in memory and the waived texts are SQL literals: a waived text with a quote
+    mark is blanked out (its check passes), the same text unwaived fails, naming the row."""
+    from newstables.gate import run_suites
+    from newstables.pipeline import load_inputs
+
+    build(mini_project)
+    planted = ["=1+1 it's a formula", "+'quoted'"]
+    _plant_formula_texts(mini_project, planted)
+    inputs = load_inputs(mini_project)
+    args = (inputs.model, mini_project, inputs.raw)
+
+    def trigger_checks(waived: set[str]) -> dict[str, Any]:
+        results, errors = run_suites(*args, waived, inputs.texts, engine="sql")
+        assert not errors
+        return {r.check: r for r in results if r.table == "statements" and r.check.startswith("no-formula")}
+
+    unwaived = trigger_checks(set())["no-formula-trigger:excerpt"]
+    assert not unwaived.passed and unwaived.unexpected_count == 2 and len(unwaived.examples) == 2
+    assert all(r.passed for r in trigger_checks(set(planted)).values())
+    assert not trigger_checks({planted[0]})["no-formula-trigger:excerpt"].passed
+    assert not list(Path.cwd().glob(".tmp")), "the gate spills into its scratch folder only"
+
+
+def test_large_text_array_is_text_array() -> None:
+    from newstables.core.formats import text_array
+    from newstables.gate import large_text_array
+
+    values = ["", "“quoted” é\n\n", "plain", "x" * 70_000]
+    assert large_text_array(values).equals(text_array(values, large=True))
