@@ -96,38 +96,41 @@ def test_a_failed_gate_leaves_the_previous_release_untouched(mini_project: Path)
     assert "All checks passed" in (mini_project / "validation/report/index.html").read_text(encoding="utf-8")
 
 
-def _plant_formula_texts(built: Path, texts: list[str]) -> None:
-    """Overwrite the first statements' excerpts in the published DuckDB file (what the gate reads)."""
+def _plant_formula_text(built: Path, text: str) -> str:
+    """Overwrite the first statement's excerpt in the published DuckDB file (what the gate
+    reads); return the statement's id."""
     import duckdb
 
     con = duckdb.connect(str(built / "data/newstables.duckdb"))
-    ids = [r[0] for r in con.execute("SELECT statement_id FROM statements ORDER BY statement_id").fetchall()]
-    for statement_id, text in zip(ids, texts, strict=False):
-        con.execute("UPDATE statements SET excerpt = ? WHERE statement_id = ?", [text, statement_id])
+    first = con.execute("SELECT min(statement_id) FROM statements").fetchone()
+    assert first is not None and first[0] is not None
+    con.execute("UPDATE statements SET excerpt = ? WHERE statement_id = ?", [text, first[0]])
     con.close()
+    return str(first[0])
 
 
 def test_a_waived_formula_text_is_blanked_and_an_unwaived_one_blocks(mini_project: Path) -> None:
     """The frames are in memory and the waived texts are SQL literals: a waived text with a quote
-    mark is blanked out (its check passes), the same text unwaived fails, naming the row."""
+    mark is blanked out (its check passes); unwaived, it fails, naming the row."""
     from newstables.gate import run_suites
     from newstables.pipeline import load_inputs
 
     build(mini_project)
-    planted = ["=1+1 it's a formula", "+'quoted'"]
-    _plant_formula_texts(mini_project, planted)
+    planted = "=1+1 it's a 'formula'"
+    statement = _plant_formula_text(mini_project, planted)
     inputs = load_inputs(mini_project)
     args = (inputs.model, mini_project, inputs.raw)
 
-    def trigger_checks(waived: set[str]) -> dict[str, Any]:
+    def trigger_check(waived: set[str]) -> Any:
         results, errors = run_suites(*args, waived, inputs.texts, engine="sql")
         assert not errors
-        return {r.check: r for r in results if r.table == "statements" and r.check.startswith("no-formula")}
+        (found,) = [r for r in results if r.table == "statements" and r.check == "no-formula-trigger:excerpt"]
+        return found
 
-    unwaived = trigger_checks(set())["no-formula-trigger:excerpt"]
-    assert not unwaived.passed and unwaived.unexpected_count == 2 and len(unwaived.examples) == 2
-    assert all(r.passed for r in trigger_checks(set(planted)).values())
-    assert not trigger_checks({planted[0]})["no-formula-trigger:excerpt"].passed
+    unwaived = trigger_check(set())
+    assert not unwaived.passed and unwaived.unexpected_count == 1 and unwaived.examples == [statement]
+    assert trigger_check({planted}).passed
+    assert not trigger_check({planted[:-1], "it's"}).passed, "only the exact text is waived"
     assert not list(Path.cwd().glob(".tmp")), "the gate spills into its scratch folder only"
 
 
