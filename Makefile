@@ -93,3 +93,10 @@ bench-seed: $(STAMP)
 ## million-row statements table (benchmarks/results/rowchecks.json).
 bench-rowchecks: $(STAMP)
 	$(BIN)/python benchmarks/bench_rowchecks.py
+
+.PHONY: bench-gate-scale
+## make bench-gate-scale: the gate (Frictionless's row checks as SQL + the suites) vs `frictionless
+## validate` on the corpora bench-scale built (GATE_CORPORA; benchmarks/results/gate_scale.json).
+GATE_CORPORA ?= /tmp/newstables-bench-scale/corpus-1000 /tmp/newstables-bench-scale/corpus-10000
+bench-gate-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_gate_scale.py $(GATE_CORPORA)

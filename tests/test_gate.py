@@ -94,3 +94,49 @@ def test_a_failed_gate_leaves_the_previous_release_untouched(mini_project: Path)
     failed = (mini_project / "validation/report-failed/index.html").read_text(encoding="utf-8")
     assert "FAIL" in failed and "row-count-as-expected" in failed, "the blocked build's report is kept"
     assert "All checks passed" in (mini_project / "validation/report/index.html").read_text(encoding="utf-8")
+
+
+def _plant_formula_text(built: Path, text: str) -> str:
+    """Overwrite the first statement's excerpt in the published DuckDB file (what the gate
+    reads); return the statement's id."""
+    import duckdb
+
+    con = duckdb.connect(str(built / "data/newstables.duckdb"))
+    first = con.execute("SELECT min(statement_id) FROM statements").fetchone()
+    assert first is not None and first[0] is not None
+    con.execute("UPDATE statements SET excerpt = ? WHERE statement_id = ?", [text, first[0]])
+    con.close()
+    return str(first[0])
+
+
+def test_a_waived_formula_text_is_blanked_and_an_unwaived_one_blocks(mini_project: Path) -> None:
+    """The frames are in memory and the waived texts are SQL literals: a waived text with a quote
+    mark is blanked out (its check passes); unwaived, it fails, naming the row."""
+    from newstables.gate import run_suites
+    from newstables.pipeline import load_inputs
+
+    build(mini_project)
+    planted = "=1+1 it's a 'formula'"
+    statement = _plant_formula_text(mini_project, planted)
+    inputs = load_inputs(mini_project)
+    args = (inputs.model, mini_project, inputs.raw)
+
+    def trigger_check(waived: set[str]) -> Any:
+        results, errors = run_suites(*args, waived, inputs.texts, engine="sql")
+        assert not errors
+        (found,) = [r for r in results if r.table == "statements" and r.check == "no-formula-trigger:excerpt"]
+        return found
+
+    unwaived = trigger_check(set())
+    assert not unwaived.passed and unwaived.unexpected_count == 1 and unwaived.examples == [statement]
+    assert trigger_check({planted}).passed
+    assert not trigger_check({planted[:-1], "it's"}).passed, "only the exact text is waived"
+    assert not list(Path.cwd().glob(".tmp")), "the gate spills into its scratch folder only"
+
+
+def test_large_text_array_is_text_array() -> None:
+    from newstables.core.formats import text_array
+    from newstables.gate import large_text_array
+
+    values = ["", "“quoted” é\n\n", "plain", "x" * 70_000]
+    assert large_text_array(values).equals(text_array(values, large=True))

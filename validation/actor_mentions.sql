@@ -2,17 +2,19 @@
 -- the name or phrase only (word boundaries at both ends, where a change from lower to upper
 -- case counts as one, and no glued word that the actor's canonical name lacks), and whether
 -- it is read off its own document (evidence_source_id is the document's sources row).
+-- The characters around the evidence are read off its prefix and suffix (the text's
+-- 32 characters before and after it, which the build's excerpt check proves equal to
+-- the document's): cutting them out of the whole text took 3x the time at 330,000 mentions.
 SELECT m.*,
        coalesce(m.evidence_source_id = m.document_id AND NOT m.is_external, false) AS from_its_document,
        m.char_start IS NULL OR coalesce(
-           (m.char_start = 0 OR NOT regexp_matches(substr(r.text, m.char_start, 2), '^[\pL\pN][\pL\pN]$')
-                OR regexp_matches(substr(r.text, m.char_start, 2), '^\p{Ll}\p{Lu}$'))
-           AND (m.char_end >= length(r.text) OR NOT regexp_matches(substr(r.text, m.char_end, 2), '^[\pL\pN][\pL\pN]$')
-                OR regexp_matches(substr(r.text, m.char_end, 2), '^\p{Ll}\p{Lu}$'))
+           (m.char_start = 0 OR NOT regexp_matches((right(coalesce(m.prefix, ''), 1) || left(coalesce(m.excerpt, '') || coalesce(m.suffix, ''), 1)), '^[\pL\pN][\pL\pN]$')
+                OR regexp_matches((right(coalesce(m.prefix, ''), 1) || left(coalesce(m.excerpt, '') || coalesce(m.suffix, ''), 1)), '^\p{Ll}\p{Lu}$'))
+           AND (coalesce(m.suffix, '') = '' OR NOT regexp_matches((right(coalesce(m.prefix, '') || coalesce(m.excerpt, ''), 1) || left(coalesce(m.suffix, ''), 1)), '^[\pL\pN][\pL\pN]$')
+                OR regexp_matches((right(coalesce(m.prefix, '') || coalesce(m.excerpt, ''), 1) || left(coalesce(m.suffix, ''), 1)), '^\p{Ll}\p{Lu}$'))
            AND len(list_filter(regexp_extract_all(m.excerpt, '\p{Ll}\p{Lu}'),
                                lambda x: NOT contains(a.canonical_name, x))) = 0, false)
            AS evidence_is_the_name_only
 FROM actor_mentions m
 JOIN actors a USING (actor_id)
-LEFT JOIN raw_documents r ON r.document_id = m.document_id
 ORDER BY m.mention_id
