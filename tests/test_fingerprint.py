@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -305,3 +306,27 @@ def test_the_scan_lists_what_os_walk_lists(project: Path) -> None:
         + [n for n in fingerprint.INPUT_FILES if (project / n).exists()]
     )
     assert fingerprint.input_files(project) == walked and "data/annotations/sub/x.yaml" in walked
+
+
+def test_many_files_are_hashed_in_threads_to_the_same_fingerprint(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    off = fingerprint.HashCache(Path("/nonexistent"))  # a cache that knows nothing: every file read
+    one_thread = input_fingerprint(project, off)
+    monkeypatch.setattr(fingerprint, "PARALLEL_FROM", 1)  # the mini project as if it were a corpus
+    threads: list[str] = []
+    real = fingerprint.sha256_bytes
+
+    def noted(path: Path | str) -> str:
+        if str(path).startswith(str(project)):  # (the package's own files are hashed too)
+            threads.append(threading.current_thread().name)
+        return real(path)
+
+    monkeypatch.setattr(fingerprint, "sha256_bytes", noted)
+    cache = fingerprint.HashCache(Path("/nonexistent"))
+    assert input_fingerprint(project, cache) == one_thread
+    assert cache.hashed == len(fingerprint.input_files(project)) == len(threads)
+    assert "MainThread" not in threads
+    (project / "data/raw/linked.txt").symlink_to(project / "data/raw/article.txt")
+    with pytest.raises(fingerprint.NotFingerprintable, match=r"linked\.txt"):
+        input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))

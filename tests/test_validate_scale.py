@@ -77,3 +77,24 @@ def test_connections_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert settings["temp_directory"] == (tmp_path / "spill").as_posix()
     monkeypatch.setenv(MEMORY_ENV, "all of it")
     assert memory_limit() == MEMORY_LIMIT
+
+
+def test_a_csv_larger_than_the_memory_limit_is_read_in_bounded_buffers(tmp_path: Path) -> None:
+    """DuckDB reads a CSV in buffers of up to 16 line sizes: a line size of the file's own
+    size asked for one buffer as large as the file (a million-row table failed to allocate
+    1.2 GiB in a 1 GB connection). The options now keep the buffers small."""
+    import duckdb
+
+    from newstables.core.formats import MAX_CSV_BUFFER, csv_size_options
+
+    big = tmp_path / "big.csv"
+    duckdb.connect().execute(
+        f"COPY (SELECT range AS a, repeat('x', 100) || range::VARCHAR AS b FROM range(1500000)) "
+        f"TO '{big.as_posix()}' (HEADER)"
+    )
+    assert big.stat().st_size > 150 * 2**20 > MAX_CSV_BUFFER
+    con = duckdb.connect(config={"memory_limit": "150MB", "threads": 2})
+    sql = f"SELECT count(*) FROM read_csv('{big.as_posix()}', header=true, {{}})"
+    assert con.execute(sql.format(csv_size_options(big))).fetchall() == [(1500000,)]
+    with pytest.raises(duckdb.OutOfMemoryException):  # what the file's own size asked for
+        con.execute(sql.format(f"max_line_size={big.stat().st_size + 1}")).fetchall()

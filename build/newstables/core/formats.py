@@ -25,6 +25,10 @@ from newstables.core.model import Resource, quote_literal
 
 # DuckDB's read_csv refuses lines longer than max_line_size (2 MiB by default).
 DEFAULT_MAX_LINE = 2_097_152
+# The longest CSV line any reader here accepts (a record of the seed is a few hundred bytes; a
+# longer line is refused by DuckDB, whose error the caller reports), and the largest buffer.
+MAX_LINE_CAP = 16 * 2**20
+MAX_CSV_BUFFER = 32 * 2**20
 # A table whose CSV would be larger than this is published as ``data/<table>.csv.gz`` instead
 # (deterministic gzip: no file name, mtime 0). 256 MiB is past what a spreadsheet opens anyway,
 # and far past the seed's tables (kilobytes), so small releases keep plain CSV.
@@ -147,12 +151,22 @@ def write_parquet(arrow: pa.Table, path: Path) -> None:
 
 
 def max_line_size(path: Path) -> int:
-    """A line-size limit no line of ``path`` can exceed: its size (at least DuckDB's default)."""
+    """A line-size limit for reading ``path``: its size (no line can be longer), at least
+    DuckDB's default and at most :data:`MAX_LINE_CAP`."""
     try:
         size = path.stat().st_size
     except OSError:
         size = 0
-    return max(DEFAULT_MAX_LINE, size + 1)
+    return min(max(DEFAULT_MAX_LINE, size + 1), MAX_LINE_CAP)
+
+
+def csv_size_options(path: Path) -> str:
+    """``read_csv``'s ``max_line_size`` and ``buffer_size`` for ``path``. DuckDB reads a CSV in
+    buffers of 16 line sizes (capped by the file's size): a limit of the file's own size made a
+    1.2 GiB buffer for a million-row table, past the bounded connection's memory (``core.bounded``).
+    The buffer is now at most :data:`MAX_CSV_BUFFER`, and never smaller than a line."""
+    line = max_line_size(path)
+    return f"max_line_size={line}, buffer_size={max(line, min(16 * line, MAX_CSV_BUFFER))}"
 
 
 def read_csv_sql(path: Path, resource: Resource) -> str:
@@ -160,7 +174,7 @@ def read_csv_sql(path: Path, resource: Resource) -> str:
     columns = ", ".join(f"{quote_literal(f.name)}: '{f.to_sql()}'" for f in resource.fields)
     return (
         f"read_csv({quote_literal(path.as_posix())}, header=true, auto_detect=false, "
-        f"columns={{{columns}}}, quote='\"', escape='\"', max_line_size={max_line_size(path)})"
+        f"columns={{{columns}}}, quote='\"', escape='\"', {csv_size_options(path)})"
     )
 
 
@@ -168,5 +182,5 @@ def read_csv_text_sql(path: Path) -> str:
     """A DuckDB expression reading any CSV with every column as text (no type guessing)."""
     return (
         f"read_csv({quote_literal(path.as_posix())}, header=true, all_varchar=true, "
-        f"delim=',', quote='\"', escape='\"', max_line_size={max_line_size(path)})"
+        f"delim=',', quote='\"', escape='\"', {csv_size_options(path)})"
     )

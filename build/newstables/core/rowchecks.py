@@ -45,7 +45,7 @@ from pathlib import Path
 
 import duckdb
 
-from newstables.core.formats import max_line_size
+from newstables.core.formats import csv_size_options
 from newstables.core.model import Field, Resource, quote_identifier, quote_literal
 
 TRUE_VALUES = ("true", "True", "TRUE", "1")
@@ -255,7 +255,7 @@ class _Checker:
         or width differs from the schema."""
         names = [f.name for f in resource.fields]
         text = quote_literal(path.as_posix())
-        options = f"delim=',', quote='\"', escape='\"', max_line_size={max_line_size(path)}"
+        options = f"delim=',', quote='\"', escape='\"', {csv_size_options(path)}"
         try:
             header = read_header(path)
             if header != names:
