@@ -41,6 +41,19 @@ def released_files(root: Path) -> dict[str, bytes]:
     return found
 
 
+def record_row_checks(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """The tables each call of the row checks is given, in order (the checks still run)."""
+    calls: list[set[str]] = []
+    row_findings = validate.row_findings
+
+    def recording(files: dict[str, Path], tables: dict[str, Resource]) -> list[RowFinding]:
+        calls.append(set(files))
+        return row_findings(files, tables)
+
+    monkeypatch.setattr(validate, "row_findings", recording)
+    return calls
+
+
 def test_an_edit_rebuilt_with_remembered_verdicts_equals_a_cold_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -52,14 +65,7 @@ def test_an_edit_rebuilt_with_remembered_verdicts_equals_a_cold_build(
     assert ANCHOR in text
     annotation.write_text(text.replace(ANCHOR, f"{ANCHOR} (edited)"), encoding="utf-8")
 
-    checked: list[set[str]] = []
-    row_findings = validate.row_findings
-
-    def recording(files: dict[str, Path], tables: dict[str, Resource]) -> list[RowFinding]:
-        checked.append(set(files))
-        return row_findings(files, tables)
-
-    monkeypatch.setattr(validate, "row_findings", recording)
+    checked = record_row_checks(monkeypatch)
     build(edited)
     # actors.csv changed; its key values did not: only actors is checked again, with the
     # tables its foreign keys reference (which the foreign-key checks read).
@@ -128,14 +134,7 @@ def test_no_cache_checks_everything(
     root, tables = staged
     monkeypatch.setenv("NEWSTABLES_CACHE_DIR", "off")
     assert VerdictCache.for_check("rows").folder is None
-    seen: list[set[str]] = []
-    row_findings = validate.row_findings
-
-    def recording(files: dict[str, Path], resources: dict[str, Resource]) -> list[RowFinding]:
-        seen.append(set(files))
-        return row_findings(files, resources)
-
-    monkeypatch.setattr(validate, "row_findings", recording)
+    seen = record_row_checks(monkeypatch)
     files = {name: root / "data" / f"{name}.csv" for name in tables}
     validate.cached_row_findings(files, tables)
     validate.cached_row_findings(files, tables)
