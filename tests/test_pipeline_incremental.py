@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,9 +47,9 @@ def record_row_checks(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
     calls: list[set[str]] = []
     row_findings = validate.row_findings
 
-    def recording(files: dict[str, Path], tables: dict[str, Resource]) -> list[RowFinding]:
+    def recording(files: dict[str, Path], tables: dict[str, Resource], *rest: Any) -> list[RowFinding]:
         calls.append(set(files))
-        return row_findings(files, tables)
+        return row_findings(files, tables, *rest)
 
     monkeypatch.setattr(validate, "row_findings", recording)
     return calls

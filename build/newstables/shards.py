@@ -67,7 +67,7 @@ from newstables.tables import (
     EXTERNAL_KINDS,
     REPORT_ID,
     Table,
-    build_row,
+    built_rows,
     check_affiliation_chains,
     check_date_order,
     check_formula_triggers,
@@ -242,9 +242,9 @@ def read_shard_records(
         if not present:
             continue
         if cache is not None:
-            key = cache.key(
-                document_id, [document_text_path(project, document_id), *sorted(folder.glob("*.yaml"))]
-            )
+            # the files ``read.read_annotations`` keys a document on (its ``*.yaml``), from the listing
+            yaml_files = sorted(folder / name for name in present if name.endswith(".yaml"))
+            key = cache.key(document_id, [document_text_path(project, document_id), *yaml_files])
             entries = cache.load(key)
             if entries is not None:
                 cache.hits.add(document_id)
@@ -330,12 +330,7 @@ def build_shard_tables(
     tables: dict[str, Table] = {}
     for resource in model.resources:
         table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
-        table.rows = [
-            r.cached_row
-            if r.cached_row is not None
-            else build_row(project, texts, regions, resource, r, job.default)
-            for r in table.records
-        ]
+        table.rows = built_rows(project, texts, regions, resource, table.records, job.default)
         if resource.name == "event_reports" and "events" in tables:
             for row, record in event_reports(tables, resource.id_template or REPORT_ID):
                 table.rows.append({name: row.get(name) for name in table.columns})

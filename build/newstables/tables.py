@@ -364,12 +364,7 @@ def build_tables(
     tables: dict[str, Table] = {}
     for resource in model.resources:
         table = Table(resource.name, resource, records=list(records.get(resource.name, [])))
-        table.rows = [
-            rec.cached_row
-            if rec.cached_row is not None
-            else build_row(project, texts, regions, resource, rec, default_document)
-            for rec in table.records
-        ]
+        table.rows = built_rows(project, texts, regions, resource, table.records, default_document)
         derive_rows(table, tables)
         check_primary_key(table)
         check_date_order(table)
@@ -382,6 +377,24 @@ def build_tables(
     check_wikidata_sources(tables)
     check_redirects(tables)
     return tables
+
+
+def built_rows(
+    project: Project,
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
+    resource: Resource,
+    records: list[Record],
+    default_document: str,
+) -> list[dict[str, Any]]:
+    """Each record's row: the one an earlier build made (``Record.cached_row``, from the
+    per-document cache) or :func:`build_row`'s."""
+    return [
+        record.cached_row
+        if record.cached_row is not None
+        else build_row(project, texts, regions, resource, record, default_document)
+        for record in records
+    ]
 
 
 def derive_rows(table: Table, built: dict[str, Table]) -> None:
