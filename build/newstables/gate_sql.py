@@ -270,9 +270,16 @@ class SuiteRunner:
                 )
                 return Plan(shape, counts, scan=True, source=source, unexpected=unexpected, mostly=mostly)
             counts = f"SELECT [count(*), {considered}, count(*) FILTER (WHERE {unexpected})] FROM ({source})"
+            if expectation["type"] == "expect_column_values_to_be_unique":
+                counts = self.unique_counts(domain, [column], "TRUE", f"{column} IS NOT NULL")
+        elif shape == "multicolumn":
+            source, unexpected = self.compound(kwargs, domain)
+            columns = [self.column(c) for c in kwargs["column_list"]]
+            kept = self.kept_rows(kwargs, columns)
+            present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+            counts = self.unique_counts(domain, columns, kept, present, f"(SELECT count(*) FROM ({domain}))")
         else:
-            shaped = self.pair if shape == "column_pair" else self.compound
-            source, unexpected = shaped(kwargs, domain)
+            source, unexpected = self.pair(kwargs, domain)
             counts = (
                 f"SELECT [(SELECT count(*) FROM ({domain})), count(*), "
                 f"count(*) FILTER (WHERE {unexpected})] FROM ({source})"
@@ -328,6 +335,31 @@ class SuiteRunner:
         expected = f"({a} >= {b} OR ({a} IS NULL AND {b} IS NULL))" if or_equal else f"{a} > {b}"
         return kept, f"(NOT ({expected})) IS TRUE"
 
+    @staticmethod
+    def unique_counts(domain: str, columns: list[str], where: str, present: str, total: str = "") -> str:
+        """The counts [total, considered, unexpected] of a uniqueness expectation, from one
+        grouping of the kept rows by their values (a hash aggregate), where the window of
+        :meth:`column_map` and :meth:`compound` (kept for the offending rows) sorts every row:
+        an unexpected row is one whose values are all present and shared with another row, so
+        the unexpected count is the size of every such group of two or more. ``total``: the
+        domain's row count when the kept rows are fewer (``where``), else their count."""
+        listed = ", ".join(columns)
+        grouped = f"SELECT {listed}, count(*) AS __gate_n FROM ({domain}) WHERE {where} GROUP BY ALL"
+        considered = "coalesce(sum(__gate_n), 0)"
+        if not total:  # a single column: every row is kept, the considered ones are non-null
+            total, considered = considered, f"coalesce(sum(__gate_n) FILTER (WHERE {present}), 0)"
+        unexpected = f"coalesce(sum(__gate_n) FILTER (WHERE {present} AND __gate_n >= 2), 0)"
+        return f"SELECT [{total}, {considered}, {unexpected}] FROM ({grouped})"
+
+    @staticmethod
+    def kept_rows(kwargs: dict[str, Any], columns: list[str]) -> str:
+        """The rows a multicolumn expectation keeps, per its ``ignore_row_if``."""
+        ignore = kwargs.get("ignore_row_if", "all_values_are_missing")
+        if ignore not in MULTI_IGNORE:
+            raise Unsupported("ignore_row_if")
+        joiner = MULTI_IGNORE[ignore]
+        return f"NOT ({joiner.join(f'{c} IS NULL' for c in columns)})" if joiner else "TRUE"
+
     def compound(self, kwargs: dict[str, Any], source: str) -> tuple[str, str]:
         """Rows and unexpected predicate of ``expect_compound_columns_to_be_unique``: GX joins
         each row to its group's count on equal values, so a row with a null in the list is
@@ -336,11 +368,7 @@ class SuiteRunner:
         if not isinstance(listed, list) or not listed:
             raise Unsupported("column_list")
         columns = [self.column(c) for c in listed]
-        ignore = kwargs.get("ignore_row_if", "all_values_are_missing")
-        if ignore not in MULTI_IGNORE:
-            raise Unsupported("ignore_row_if")
-        joiner = MULTI_IGNORE[ignore]
-        where = f"NOT ({joiner.join(f'{c} IS NULL' for c in columns)})" if joiner else "TRUE"
+        where = self.kept_rows(kwargs, columns)
         counted = (
             f"SELECT *, count(*) OVER (PARTITION BY {', '.join(columns)}) AS __gate_n "
             f"FROM ({source}) WHERE {where}"
