@@ -72,21 +72,22 @@ def frictionless_findings(
     build's staging area), its memory being bounded (``core.bounded``).
     """
     descriptor = staging / "datapackage.json"
-    # Frictionless (pure Python) checks the metadata in a thread while DuckDB, which lets go of
-    # the interpreter lock while it works, runs the row checks: on two cores they overlap. The
-    # row checks count only when the metadata and files pass (as before, when they ran after).
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # Frictionless (pure Python) checks the metadata in a thread and the files are hashed in
+    # another (hashlib lets go of the interpreter lock) while DuckDB, which does too, runs the
+    # row checks: on two cores they overlap. The row checks count only when the metadata and
+    # the files pass (as before, when they ran after).
+    with ThreadPoolExecutor(max_workers=2) as pool:
         metadata = pool.submit(frictionless_metadata_problems, staging, descriptor)
-        problems = integrity_problems(staging, descriptor)
+        integrity = pool.submit(integrity_problems, staging, descriptor)
         rows: list[str] | None = None
-        if not problems and early is not None:
+        if early is not None:
             rows = early.result_for(staging, descriptor, tables)
-        if not problems and rows is None:
+        if rows is None:
             try:
                 rows = row_problems(staging, descriptor, tables, spill)
             except (duckdb.Error, NewstablesError, OSError, ValueError):
                 rows = None  # on metadata Frictionless refuses: reported below, else raised again
-        problems = metadata.result() + problems
+        problems = metadata.result() + integrity.result()
     if not problems:
         problems = rows if rows is not None else row_problems(staging, descriptor, tables, spill)
     if not problems:
