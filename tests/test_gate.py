@@ -140,3 +140,31 @@ def test_large_text_array_is_text_array() -> None:
 
     values = ["", "“quoted” é\n\n", "plain", "x" * 70_000]
     assert large_text_array(values).equals(text_array(values, large=True))
+
+
+def test_frames_made_in_parallel_threads_give_the_sequential_results(
+    mini_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames and SQL suites run per table in threads (one cursor each, the texts and story
+    variables set on every cursor): the same results, in the model's order, as one thread."""
+    from newstables import gate
+    from newstables.core.model import load_model
+    from newstables.project import Project
+    from newstables.read import default_document, read_documents
+
+    build(mini_project)
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", "off")
+    model = load_model(mini_project)
+    texts = read_documents(Project(mini_project))
+    raw = texts.get(default_document(texts), "")
+    outcomes = []
+    for threads in (1, 2):
+        monkeypatch.setattr(gate, "FRAME_THREADS", threads)
+        results, errors = gate.run_suites(model, mini_project, raw, set(), texts, engine="sql")
+        outcomes.append(([r.__dict__ for r in results], [e.to_dict() for e in errors]))
+    assert outcomes[0] == outcomes[1]
+    results, errors = outcomes[1]
+    assert not errors and results and all(r["passed"] for r in results)
+    order = [r.name for r in model.resources]
+    tables = [r["table"] for r in results]
+    assert tables == sorted(tables, key=order.index), "results follow the model's order"
