@@ -185,7 +185,7 @@ def stage_rows(table: Table, work: Path, number: int) -> None:
         "__file": [r.file for r in table.records],
         "__index": [r.index for r in table.records],
         "__line": [r.line if isinstance(r.line, int) else 0 for r in table.records],
-        "__lines": [lines_json(r.lines) for r in table.records],
+        "__lines": [staged_lines(r.lines, r.line) for r in table.records],
         "__label": [r.label for r in table.records],
     }
     for spec in LOCATOR_SCHEMA:
@@ -205,6 +205,16 @@ def staged_arrow(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
         for spec in resource.fields
     ]
     return pa.Table.from_arrays(columns, schema=resource.arrow_schema())
+
+
+def staged_lines(lines: dict[str, int], line: int) -> str | None:
+    """A record's ``lines`` as staged: None when every key stands on the record's own line (a
+    record written on one line, as most of a large corpus is), since ``Record.where`` then
+    gives that line for any field anyway; else :func:`lines_json`."""
+    for value in lines.values():
+        if value != line:
+            return lines_json(lines)
+    return None
 
 
 # Key order of a record's ``lines`` -> (keys sorted, format string of its JSON text).
@@ -314,12 +324,10 @@ def _build_shard(job: ShardJob) -> ShardResult:
         save_misses(cache, pairs)
         result.cache_hits, result.cache_misses = sorted(cache.hits), sorted(cache.misses)
     result.regions = {r.region_id: d for d, found in regions.items() for r in found}
-    result.coverage = corpus_coverage(texts, regions, tables, job.waivers)
-    if job.total_documents > LARGE_CORPUS:  # counts and gaps only, as the small build does
-        for results in result.coverage.values():
-            for one in results:
-                one.uncounted_hits, one.hits = len(one.hits), []
-    else:
+    # counts and gaps only in a large corpus, as the small build does
+    large = job.total_documents > LARGE_CORPUS
+    result.coverage = corpus_coverage(texts, regions, tables, job.waivers, keep_hits=not large)
+    if not large:
         result.paragraphs = paragraphs_by_document(texts, regions, tables)
     result.summaries = document_summaries(tables, result.coverage, result.paragraphs)["documents"]
     for name, table in tables.items():
