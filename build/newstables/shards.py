@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -200,10 +201,12 @@ def staged_arrow(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
     table ``core.formats.arrow_table`` makes (``tests/test_shards.py`` compares them), built
     column by column with ``pa.array``, several times faster. (``arrow_table`` avoids
     ``pa.array`` because it imports pandas; a shard worker imports it for the locators anyway.)"""
-    columns = [
-        pa.array([None if (v := row[spec.name]) == "" else v for row in rows], spec.to_arrow())
-        for spec in resource.fields
-    ]
+    columns = []
+    for spec in resource.fields:
+        values = list(map(itemgetter(spec.name), rows))  # C loops: the test below is one too
+        if "" in values:
+            values = [None if v == "" else v for v in values]
+        columns.append(pa.array(values, spec.to_arrow()))
     return pa.Table.from_arrays(columns, schema=resource.arrow_schema())
 
 
