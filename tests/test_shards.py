@@ -18,7 +18,17 @@ import yaml
 from newstables.core.formats import arrow_table
 from newstables.errors import NewstablesError
 from newstables.pipeline import build, load_inputs, make_tables
-from newstables.shards import SHARD_ENV, WORKERS_ENV, lines_json, plan_shards, staged_arrow, wants_shards
+from newstables.read import Record
+from newstables.shards import (
+    SHARD_ENV,
+    WORKERS_ENV,
+    lines_json,
+    plan_shards,
+    record_of,
+    staged_arrow,
+    staged_lines,
+    wants_shards,
+)
 from newstables.synth import default_template, synth
 
 DATA_OUTPUTS = (
@@ -231,3 +241,32 @@ def test_staged_rows_are_the_arrow_tables_and_locators_of_the_small_build(corpus
     odd: list[dict[str, Any]] = [{}, {"b": 2, "a": 1}, {'{"x}': 3}, {"a": True}, {"a": 1.0}, {"a": "1"}]
     for lines in odd:
         assert lines_json(lines) == json.dumps(lines, sort_keys=True)
+
+
+def test_a_staged_locator_words_errors_as_its_record_does(corpus: Path) -> None:
+    """A one-line record's lines are staged as null (``staged_lines``): the record rebuilt
+    from its locator (``record_of``) still names the same file, record and line for every
+    field; a record over several lines keeps its lines."""
+    tables = make_tables(load_inputs(corpus))
+    several = Record(statement_id="s1", excerpt="x")
+    several.file, several.index, several.line, several.lines = (
+        "f.yaml",
+        1,
+        3,
+        {"statement_id": 3, "excerpt": 4},
+    )
+    records = [r for t in tables.values() for r in t.records if isinstance(r.line, int)] + [several]
+    nulls = 0
+    for record in records:
+        staged = staged_lines(record.lines, record.line)
+        nulls += staged is None
+        locator = {
+            "__file": record.file,
+            "__index": record.index,
+            "__line": record.line,
+            "__lines": staged,
+            "__label": record.label,
+        }
+        for name in [None, *record.lines, *record, "not_a_field"]:
+            assert record_of(locator).where(name) == record.where(name)
+    assert 0 < nulls < len(records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,8 @@ def test_adding_an_article_resolves_only_that_article(tmp_path: Path) -> None:
         first = seen[-1].cache
         assert first is not None and sorted(first.misses) == [f"synth-{n:06d}" for n in range(1, 7)]
         assert not first.hits
-        assert len(list((out / ".newstables-cache").glob("*.json"))) == 6
+        with sqlite3.connect(out / ".newstables-cache/documents.sqlite") as connection:
+            assert connection.execute("SELECT count(*) FROM entries").fetchall() == [(6,)]
         person = next(
             a
             for a in yaml.safe_load((out / "data/annotations/actors.yaml").read_text(encoding="utf-8"))

@@ -133,8 +133,12 @@ class SpanIndex:
 
     def overlaps(self, span: Span) -> bool:
         """True when ``span`` overlaps (lies inside, in ``Span.inside``'s sense) any indexed span."""
-        before = bisect.bisect_left(self.starts, span.end)  # spans starting before span.end
-        return before > 0 and self.max_ends[before - 1] > span.start
+        return self.overlaps_range(span.start, span.end)
+
+    def overlaps_range(self, start: int, end: int) -> bool:
+        """:meth:`overlaps` for the span ``[start, end)``."""
+        before = bisect.bisect_left(self.starts, end)  # spans starting before end
+        return before > 0 and self.max_ends[before - 1] > start
 
 
 def _classify(
@@ -176,7 +180,32 @@ def _document_coverage(
     mentions: SpanIndex,
     date_texts: list[str],
     waivers: dict[str, set[str]],
+    keep_hits: bool = True,
 ) -> list[CoverageResult]:
+    if not keep_hits:
+        return [
+            _counted(
+                "quotation",
+                raw,
+                regions,
+                QUOTE_PAIR,
+                document,
+                lambda s, e, _: statements.overlaps_range(s, e),
+                waivers,
+            ),
+            _counted(
+                "name", raw, regions, NAME, document, lambda s, e, _: mentions.overlaps_range(s, e), waivers
+            ),
+            _counted(
+                "date",
+                raw,
+                regions,
+                DATE_EXPRESSION,
+                document,
+                lambda _start, _end, text: any(text in t for t in date_texts),
+                waivers,
+            ),
+        ]
     quotes = list(_scan(raw, regions, QUOTE_PAIR, "quotation", document))
     names = list(_scan(raw, regions, NAME, "name", document))
     dates = list(_scan(raw, regions, DATE_EXPRESSION, "date", document))
@@ -190,13 +219,47 @@ def _document_coverage(
     return results
 
 
+def _counted(
+    check: str,
+    raw: str,
+    regions: list[Region],
+    pattern: re.Pattern[str],
+    document: str,
+    covered: Callable[[int, int, str], bool],
+    waivers: dict[str, set[str]],
+) -> CoverageResult:
+    """``_classify`` of ``_scan``'s hits, counting them rather than keeping them: a ``Hit``
+    is made for a gap only (a large corpus keeps no other; most hits are covered). ``covered``
+    answers for a hit's start, end and text."""
+    result = CoverageResult(check, document_id=document)
+    waived = waivers[check]
+    groups = range(1, (pattern.groups or 0) + 1)
+    count = 0
+    for body in body_spans(raw, regions):
+        for match in pattern.finditer(raw, body.start, body.end):
+            count += 1
+            group = next((i for i in groups if match.group(i) is not None), 0) if groups else 0
+            start, end = match.span(group)
+            text = match.group(group)
+            if covered(start, end, text):
+                continue
+            if text in waived:
+                result.waived += 1
+            else:
+                result.gaps.append(Hit(check, text, Span(start, end), document))
+    result.uncounted_hits = count
+    return result
+
+
 def corpus_coverage(
     texts: dict[str, str],
     regions: dict[str, list[Region]],
     tables: dict[str, Table],
     waivers: dict[str, set[str]],
+    keep_hits: bool | None = None,
 ) -> dict[str, list[CoverageResult]]:
-    """The coverage of every document (in id order), each by its own rows.
+    """The coverage of every document (in id order), each by its own rows; with ``keep_hits``
+    False (default: up to ``LARGE_CORPUS`` documents kept) hits are counted, gaps kept.
 
     Rows are grouped by document once (linear in the corpus), and each document's hits are
     looked up in an index of its own spans.
@@ -226,10 +289,9 @@ def corpus_coverage(
             SpanIndex(spans["actor_mentions"].get(document, [])),
             date_texts.get(document, []),
             waivers,
+            # keep counts and gaps only past LARGE_CORPUS: millions of hits would not fit
+            keep_hits=len(texts) <= LARGE_CORPUS if keep_hits is None else keep_hits,
         )
-        if len(texts) > LARGE_CORPUS:  # keep counts and gaps only: millions of hits would not fit
-            for result in results:
-                result.uncounted_hits, result.hits = len(result.hits), []
         found[document] = results
     return found
 

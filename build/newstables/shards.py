@@ -20,11 +20,13 @@ need whole (actors, sources, redirects) are small and kept as rows.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +186,7 @@ def stage_rows(table: Table, work: Path, number: int) -> None:
         "__file": [r.file for r in table.records],
         "__index": [r.index for r in table.records],
         "__line": [r.line if isinstance(r.line, int) else 0 for r in table.records],
-        "__lines": [lines_json(r.lines) for r in table.records],
+        "__lines": [staged_lines(r.lines, r.line) for r in table.records],
         "__label": [r.label for r in table.records],
     }
     for spec in LOCATOR_SCHEMA:
@@ -199,11 +201,23 @@ def staged_arrow(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
     table ``core.formats.arrow_table`` makes (``tests/test_shards.py`` compares them), built
     column by column with ``pa.array``, several times faster. (``arrow_table`` avoids
     ``pa.array`` because it imports pandas; a shard worker imports it for the locators anyway.)"""
-    columns = [
-        pa.array([None if (v := row[spec.name]) == "" else v for row in rows], spec.to_arrow())
-        for spec in resource.fields
-    ]
+    columns = []
+    for spec in resource.fields:
+        values = list(map(itemgetter(spec.name), rows))  # C loops: the test below is one too
+        if "" in values:
+            values = [None if v == "" else v for v in values]
+        columns.append(pa.array(values, spec.to_arrow()))
     return pa.Table.from_arrays(columns, schema=resource.arrow_schema())
+
+
+def staged_lines(lines: dict[str, int], line: int) -> str | None:
+    """A record's ``lines`` as staged: None when every key stands on the record's own line (a
+    record written on one line, as most of a large corpus is), since ``Record.where`` then
+    gives that line for any field anyway; else :func:`lines_json`."""
+    for value in lines.values():
+        if value != line:
+            return lines_json(lines)
+    return None
 
 
 # Key order of a record's ``lines`` -> (keys sorted, format string of its JSON text).
@@ -274,11 +288,22 @@ def _files_in(folder: Path) -> set[str]:
 
 def build_shard(job: ShardJob) -> ShardResult:
     """Read, resolve, build, check and stage one shard (run in a worker process); a defect
-    comes back as the error's type and coordinates (exceptions do not cross processes whole)."""
+    comes back as the error's type and coordinates (exceptions do not cross processes whole).
+
+    The cyclic garbage collector is paused while a shard is built: a shard allocates some
+    million records, rows and cache entries that all live until it ends, and each full
+    collection walked all of them again (a quarter of a shard's CPU with the cache on). What
+    a shard leaves behind is collected once, when it is done; a shard's memory is bounded by
+    its size, so the pause is too."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         return _build_shard(job)
     except NewstablesError as error:
         return ShardResult(job.number, error=(error.type, error.coordinates))
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _build_shard(job: ShardJob) -> ShardResult:
@@ -302,12 +327,10 @@ def _build_shard(job: ShardJob) -> ShardResult:
         save_misses(cache, pairs)
         result.cache_hits, result.cache_misses = sorted(cache.hits), sorted(cache.misses)
     result.regions = {r.region_id: d for d, found in regions.items() for r in found}
-    result.coverage = corpus_coverage(texts, regions, tables, job.waivers)
-    if job.total_documents > LARGE_CORPUS:  # counts and gaps only, as the small build does
-        for results in result.coverage.values():
-            for one in results:
-                one.uncounted_hits, one.hits = len(one.hits), []
-    else:
+    # counts and gaps only in a large corpus, as the small build does
+    large = job.total_documents > LARGE_CORPUS
+    result.coverage = corpus_coverage(texts, regions, tables, job.waivers, keep_hits=not large)
+    if not large:
         result.paragraphs = paragraphs_by_document(texts, regions, tables)
     result.summaries = document_summaries(tables, result.coverage, result.paragraphs)["documents"]
     for name, table in tables.items():

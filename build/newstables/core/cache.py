@@ -8,8 +8,9 @@ stands in its file, for error messages) and the row built from it. Everything th
 documents (keys, foreign keys, the gate) is checked on every build, cached rows included.
 
 The cache lives in ``.newstables-cache/`` in the project (ignored by git, never part of a
-release); entries are JSON (dates tagged), never pickle, and a damaged entry is a miss.
-Deleting the folder is always safe.
+release), one SQLite database (``DocumentCache``); entries are JSON (dates tagged; packed, see
+``_packed``), never pickle, and a damaged entry or database is a miss. Deleting the folder is
+always safe.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import threading
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 CACHE_DIR = ".newstables-cache"
+DATABASE = "documents.sqlite"
+BUSY_SECONDS = 120.0  # how long a writer waits for another (a shard's entries take well under a second)
 # Bump when the rows built from the same inputs change (a new column, a new rule).
-CACHE_FORMAT = "newstables-document-cache-1"
+CACHE_FORMAT = "newstables-document-cache-2"
 _DATE = "$date"
 
 
@@ -45,17 +47,30 @@ class CachedRecord:
 
 @dataclass
 class DocumentCache:
-    """Cache entries by document, plus what this build found: hits, and documents resolved."""
+    """Cache entries by document, plus what this build found: hits, and documents resolved.
+
+    The entries are rows of one SQLite database (``documents.sqlite`` in :attr:`folder`; key,
+    JSON text), not one file per document: a corpus of 100,000 documents made as many files,
+    and creating a file in that folder cost more CPU than encoding its entry. SQLite (in the
+    standard library) lets the shard processes and concurrent builds read and write at once
+    (write-ahead log, a wait on a busy database) and keeps a torn write out of the entries; a
+    database that cannot be read is a miss, and is replaced when the next entry is saved."""
 
     root: Path
     fingerprint: str  # of everything shared by all documents (schemas, regions, code)
     hits: set[str] = field(default_factory=set)  # documents taken from the cache
     misses: dict[str, str] = field(default_factory=dict)  # documents read, with their keys
+    _connection: sqlite3.Connection | None = field(default=None, repr=False)
 
     @property
     def folder(self) -> Path:
         """Where the entries are."""
         return self.root / CACHE_DIR
+
+    @property
+    def database(self) -> Path:
+        """The SQLite file holding the entries."""
+        return self.folder / DATABASE
 
     def key(self, document_id: str, files: list[Path]) -> str:
         """The SHA-256 of the shared fingerprint, the document id and its files' names and bytes."""
@@ -67,27 +82,115 @@ class DocumentCache:
 
     def load(self, key: str) -> list[CachedRecord] | None:
         """The entry for ``key``, or None (missing or unreadable: a miss, never an error)."""
-        path = self.folder / f"{key}.json"
+        if not self.database.is_file() and self._connection is None:
+            return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
+            found = self._connect().execute("SELECT body FROM entries WHERE key = ?", (key,)).fetchone()
+            if found is None:
+                return None
+            data = json.loads(found[0], object_hook=_decode)
             if data.get("format") != CACHE_FORMAT:
                 return None
-            return [CachedRecord(**entry) for entry in data["records"]]
-        except (OSError, ValueError, TypeError, KeyError):
+            return _unpacked(data)
+        except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError):
             return None
 
     def save(self, key: str, records: list[CachedRecord]) -> None:
-        """Write an entry atomically (a temporary file renamed into place)."""
-        self.folder.mkdir(exist_ok=True)
-        body = {"format": CACHE_FORMAT, "records": [vars(r) for r in records]}
-        text = json.dumps(body, ensure_ascii=False, default=_encode, separators=(",", ":"))
-        # A name of this process's own (tempfile.mkstemp's random names cost a third of a save,
-        # and a corpus saves one entry per document): never another writer's file.
-        temporary = self.folder / f"{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, self.folder / f"{key}.json")
+        """Write one entry (see :meth:`save_all`)."""
+        self.save_all([(key, records)])
+
+    def save_all(self, entries: list[tuple[str, list[CachedRecord]]]) -> None:
+        """Write entries (key, records) in one transaction; a database that cannot be written
+        is replaced by a new one, once (a cache is never worth failing a build for)."""
+        rows = [
+            (key, json.dumps(_packed(records), ensure_ascii=False, default=_encode, separators=(",", ":")))
+            for key, records in entries
+        ]
+        for attempt in (1, 2):
+            try:
+                with self._connect() as connection:  # one transaction: committed, or rolled back
+                    connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)", rows)
+                return
+            except sqlite3.DatabaseError:
+                self.close()
+                if attempt == 1:
+                    self.database.unlink(missing_ok=True)  # damaged: deleting the cache is safe
+
+    def close(self) -> None:
+        """Close the database (reopened when it is used again)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self.folder.mkdir(exist_ok=True)
+            connection = sqlite3.connect(self.database, timeout=BUSY_SECONDS, isolation_level="DEFERRED")
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")  # readers and one writer at once
+                connection.execute("PRAGMA synchronous = NORMAL")  # a lost entry is a miss, no more
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, body TEXT NOT NULL)"
+                    " WITHOUT ROWID"
+                )
+            except sqlite3.Error:
+                connection.close()
+                raise
+            self._connection = connection
+        return self._connection
+
+
+# An entry is written packed: each mapping (a record's fields, its key lines, its row) as a list,
+# the index of its keys in the entry's ``shapes`` followed by its values, since the records of
+# a file repeat their keys (a row's keys are its table's columns); a record's ``lines`` as null
+# when every key stands on the record's line (a record of one line); its file as an index in
+# ``files``. Half the bytes of a mapping per record, and so half the time to encode and write.
+
+
+def _packed(records: list[CachedRecord]) -> dict[str, Any]:
+    shapes: dict[tuple[str, ...], int] = {}
+    files: dict[str, int] = {}
+
+    def pack(value: dict[str, Any]) -> list[Any]:
+        keys = tuple(value)
+        index = shapes.get(keys)
+        if index is None:
+            index = shapes[keys] = len(shapes)
+        return [index, *value.values()]
+
+    packed = []
+    for r in records:
+        file = files.get(r.file)
+        if file is None:
+            file = files[r.file] = len(files)
+        one_line = tuple(r.lines.items()) == tuple(dict.fromkeys(r.fields, r.line).items())
+        lines = None if one_line else pack(r.lines)
+        packed.append([r.table, file, r.index, r.line, pack(r.fields), lines, pack(r.row)])
+    return {"format": CACHE_FORMAT, "shapes": list(shapes), "files": list(files), "records": packed}
+
+
+def _unpacked(data: dict[str, Any]) -> list[CachedRecord]:
+    shapes = [tuple(keys) for keys in data["shapes"]]
+    files = data["files"]
+
+    def unpack(value: list[Any]) -> dict[str, Any]:
+        return dict(zip(shapes[value[0]], value[1:], strict=True))
+
+    found = []
+    for table, file, index, line, fields, lines, row in data["records"]:
+        unpacked = unpack(fields)
+        found.append(
+            CachedRecord(
+                table,
+                unpacked,
+                files[file],
+                index,
+                line,
+                dict.fromkeys(unpacked, line) if lines is None else unpack(lines),
+                unpack(row),
+            )
+        )
+    return found
 
 
 def save_misses(
@@ -99,31 +202,27 @@ def save_misses(
     they are derived again on every build. A record is a ``read.Record``: a mapping of its
     fields, with ``file``, ``index``, ``line``, ``lines`` and ``folder_document``."""
     if not cache.misses:
+        cache.close()
         return
     entries: dict[str, list[CachedRecord]] = {document: [] for document in cache.misses}
     stems: dict[str, str] = {}  # file -> its name's stem (a Path per record costs more than the rest)
     for name, records, rows in tables:
         for record, row in zip(records, rows, strict=True):
-            if record.folder_document not in entries:
+            found = entries.get(record.folder_document)
+            if found is None:
                 continue
             stem = stems.get(record.file)
             if stem is None:
                 stem = stems[record.file] = PurePosixPath(record.file).stem
             if stem == name:
-                entries[record.folder_document].append(
-                    CachedRecord(
-                        name,
-                        dict(record),
-                        record.file,
-                        record.index,
-                        record.line,
-                        record.lines,
-                        row,
-                    )
+                # the record itself as its fields: it is encoded at once, never kept
+                found.append(
+                    CachedRecord(name, record, record.file, record.index, record.line, record.lines, row)
                 )
-    for document, found in entries.items():
+    for found in entries.values():
         found.sort(key=lambda entry: (entry.file, entry.index))
-        cache.save(cache.misses[document], found)
+    cache.save_all([(cache.misses[document], found) for document, found in entries.items()])
+    cache.close()  # the build's last use of the cache: the write-ahead log is folded in
 
 
 def _encode(value: Any) -> Any:
