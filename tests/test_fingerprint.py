@@ -283,13 +283,13 @@ def test_a_warm_no_op_reads_no_project_file(
 ) -> None:
     assert up_to_date(project, project)  # fills the cache with the inputs and the outputs
     read: list[str] = []
-    hash_file = fingerprint.sha256_bytes
+    hash_file = fingerprint._hash_file  # every file read goes through it
 
-    def counted(path: Path | str) -> str:
+    def counted(path: Path | str, again: bool = False) -> tuple[str, os.stat_result, os.stat_result | None]:
         read.append(str(path))
-        return hash_file(path)
+        return hash_file(path, again)
 
-    monkeypatch.setattr(fingerprint, "sha256_bytes", counted)
+    monkeypatch.setattr(fingerprint, "_hash_file", counted)
     assert up_to_date(project, project)
     assert not [p for p in read if p.startswith(str(project))]
     time.sleep(0.05)
@@ -315,14 +315,14 @@ def test_many_files_are_hashed_in_threads_to_the_same_fingerprint(
     one_thread = input_fingerprint(project, off)
     monkeypatch.setattr(fingerprint, "PARALLEL_FROM", 1)  # the mini project as if it were a corpus
     threads: list[str] = []
-    real = fingerprint.sha256_bytes
+    real = fingerprint._hash_file  # every file read goes through it
 
-    def noted(path: Path | str) -> str:
+    def noted(path: Path | str, again: bool = False) -> tuple[str, os.stat_result, os.stat_result | None]:
         if str(path).startswith(str(project)):  # (the package's own files are hashed too)
             threads.append(threading.current_thread().name)
-        return real(path)
+        return real(path, again)
 
-    monkeypatch.setattr(fingerprint, "sha256_bytes", noted)
+    monkeypatch.setattr(fingerprint, "_hash_file", noted)
     cache = fingerprint.HashCache(Path("/nonexistent"))
     assert input_fingerprint(project, cache) == one_thread
     assert cache.hashed == len(fingerprint.input_files(project)) == len(threads)

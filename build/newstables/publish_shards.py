@@ -72,6 +72,29 @@ class StreamedRows(list[dict[str, Any]]):
                 yield dict(zip(columns, values, strict=True))
         con.close()
 
+    def sqlite_rows(self) -> Iterator[tuple[Any, ...]]:
+        """The rows' cells as ``publish_sqlite.sqlite_value`` gives them, converted by DuckDB:
+        empty text as NULL, booleans as 0/1, dates as ISO text (DuckDB's text of a date is
+        Python's ``isoformat`` for every date Python holds)."""
+        con = bounded_connection(threads=1)
+        con.execute(f"ATTACH {quote_literal(self.database.as_posix())} AS db (READ_ONLY)")
+        cells = ", ".join(sqlite_cell(spec.name, spec.type) for spec in self.resource.fields)
+        cursor = con.execute(f"SELECT {cells} FROM db.{self.resource.name}")
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            yield from batch
+        con.close()
+
+
+def sqlite_cell(name: str, kind: str) -> str:
+    """The SQL of one column's cells as SQLite stores them (``publish_sqlite.sqlite_value``)."""
+    if kind == "boolean":
+        return f"CAST({column(name)} AS INTEGER)"
+    if kind == "date":
+        return f"CAST({column(name)} AS VARCHAR)"
+    if kind == "string":
+        return f"NULLIF({column(name)}, '')"
+    return column(name)
+
 
 def write_sqlite_streamed(
     project: Project, model: Model, staging: Path, counts: dict[str, int]
