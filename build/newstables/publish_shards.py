@@ -28,7 +28,7 @@ from newstables.core.bounded import SPILL, bound, bounded_connection
 from newstables.core.formats import CSV_GZIP_MIN_BYTES, gzip_file, write_parquet
 from newstables.core.model import Model, Resource, quote_literal
 from newstables.core.parts import DEFAULT_PARTITION, PARQUET_DIR, part_path, split_balanced, write_part
-from newstables.core.progress import track
+from newstables.core.progress import stage, track
 from newstables.examples import load_queries
 from newstables.metadata import datapackage_json
 from newstables.project import DUCKDB_FILE, Project, csv_path, parquet_path
@@ -211,23 +211,28 @@ def write_release(
     stubs = {r.name: Table(r.name, r) for r in model.resources}
     schemas = copy_schemas(project, stubs, staging)
     (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
-    write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
+    with stage("publish: duckdb"):
+        write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
     con = bounded_connection(staging / SPILL)
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
     csvs: list[Path] = []
     parquets: list[Path] = []
     for resource in track(model.resources, len(model.resources), "write CSV and Parquet", "table"):
-        csvs.append(write_csv(con, resource.name, staging))
-        if resource.partition:
-            parquets += write_parts(con, resource, staging)
-        else:
-            arrow = fetch_arrow(con, f"SELECT * FROM db.{resource.name}")
-            write_parquet(typed(arrow, resource), staging / parquet_path(resource.name))
-            parquets.append(parquet_path(resource.name))
+        with stage("publish: csv"):
+            csvs.append(write_csv(con, resource.name, staging))
+        with stage("publish: parquet"):
+            if resource.partition:
+                parquets += write_parts(con, resource, staging)
+            else:
+                arrow = fetch_arrow(con, f"SELECT * FROM db.{resource.name}")
+                write_parquet(typed(arrow, resource), staging / parquet_path(resource.name))
+                parquets.append(parquet_path(resource.name))
     con.close()
     shutil.rmtree(staging / SPILL, ignore_errors=True)
-    extras = write_sqlite_streamed(project, model, staging, counts)
-    (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
+    with stage("publish: sqlite"):
+        extras = write_sqlite_streamed(project, model, staging, counts)
+    with stage("publish: datapackage.json"):
+        (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
     extra_paths = [Path(resource["path"]) for resource in extras]
     return [*schemas, *csvs, *parquets, DUCKDB_FILE, *extra_paths, Path("datapackage.json")], stubs

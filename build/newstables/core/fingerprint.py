@@ -365,9 +365,49 @@ def recorded_counts(out: Path) -> dict[str, int]:
     return {str(k): int(v) for k, v in tables.items()} if isinstance(tables, dict) else {}
 
 
-def output_hashes(folder: Path, paths: Iterable[Path | str]) -> dict[str, str]:
-    """SHA-256 of each output file (relative to ``folder``), by posix path."""
-    return {Path(p).as_posix(): sha256_bytes(folder / p) for p in paths}
+def output_hashes(
+    folder: Path, paths: Iterable[Path | str], described: dict[str, tuple[int, str]] | None = None
+) -> dict[str, str]:
+    """SHA-256 of each output file (relative to ``folder``), by posix path. ``described``: the
+    bytes and SHA-256 a descriptor written moments ago recorded, by path (``datapackage.json``
+    in the same staging folder): a file of that size is not read again (a release's files run
+    to gigabytes; a wrong hash here would only make the next build run)."""
+    found: dict[str, str] = {}
+    for path in paths:
+        name = Path(path).as_posix()
+        size, digest = (described or {}).get(name, (-1, ""))
+        if digest and _size(folder / path) == size:
+            found[name] = digest
+        else:
+            found[name] = sha256_bytes(folder / path)
+    return found
+
+
+def _size(path: Path) -> int:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return -2
+    return info.st_size if stat.S_ISREG(info.st_mode) else -2
+
+
+def described_hashes(descriptor: Path) -> dict[str, tuple[int, str]]:
+    """The bytes and SHA-256 of every file a data package descriptor lists (resources and their
+    ``parts``), by path; empty when it cannot be read."""
+    try:
+        resources = json.loads(descriptor.read_text(encoding="utf-8")).get("resources", [])
+    except (OSError, ValueError, AttributeError):
+        return {}
+    found: dict[str, tuple[int, str]] = {}
+    for resource in resources if isinstance(resources, list) else []:
+        parts = resource.get("parts") if isinstance(resource, dict) else None
+        for entry in [resource, *(parts if isinstance(parts, list) else [])]:
+            if not isinstance(entry, dict):
+                continue
+            path, size, digest = entry.get("path"), entry.get("bytes"), entry.get("hash")
+            if isinstance(path, str) and isinstance(size, int) and str(digest).startswith("sha256:"):
+                found[path] = (size, str(digest).removeprefix("sha256:"))
+    return found
 
 
 def _stamp_matches(out: Path, stamp: Path, fingerprint: str, cache: HashCache | None = None) -> bool:
