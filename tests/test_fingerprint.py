@@ -330,3 +330,37 @@ def test_many_files_are_hashed_in_threads_to_the_same_fingerprint(
     (project / "data/raw/linked.txt").symlink_to(project / "data/raw/article.txt")
     with pytest.raises(fingerprint.NotFingerprintable, match=r"linked\.txt"):
         input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+
+
+def test_a_cold_fingerprint_refuses_a_fifo_or_a_link_without_waiting(project: Path) -> None:
+    off = fingerprint.HashCache(Path("/nonexistent"))  # nothing remembered: no file is looked up first
+    entries = fingerprint.input_entries(project, with_stat=False)
+    assert entries and all(info is None for _, info in entries)
+    assert input_fingerprint(project, off) == input_fingerprint(project, fingerprint.HashCache(project))
+    fifo = project / "data/raw/pipe.txt"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer: it is refused instead
+    with pytest.raises(fingerprint.NotFingerprintable, match=r"pipe\.txt"):
+        input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+    fifo.unlink()
+    (project / "data/raw/linked.txt").symlink_to(project / "data/raw/article.txt")
+    with pytest.raises(fingerprint.NotFingerprintable, match=r"linked\.txt"):
+        input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+
+
+def test_output_hashes_take_a_described_hash_only_for_a_file_of_its_size(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("b\n2\n", encoding="utf-8")
+    real = fingerprint.output_hashes(tmp_path, ["a.csv", "b.csv"])
+    descriptor = tmp_path / "datapackage.json"
+    resources = [
+        {"path": "a.csv", "bytes": 4, "hash": "sha256:" + "1" * 64},  # the size matches: taken
+        {"path": "x", "parts": [{"path": "b.csv", "bytes": 5, "hash": "sha256:" + "2" * 64}]},  # not
+    ]
+    descriptor.write_text(json.dumps({"resources": resources}), encoding="utf-8")
+    described = fingerprint.described_hashes(descriptor)
+    assert described == {"a.csv": (4, "1" * 64), "b.csv": (5, "2" * 64)}
+    assert fingerprint.output_hashes(tmp_path, ["a.csv", "b.csv"], described) == {
+        "a.csv": "1" * 64,
+        "b.csv": real["b.csv"],
+    }
+    assert fingerprint.described_hashes(tmp_path / "missing.json") == {}
