@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -203,17 +204,8 @@ def write_parts(con: duckdb.DuckDBPyConnection, resource: Resource, staging: Pat
     return written
 
 
-def write_release(
-    project: Project, model: Model, staging: Path, staged: dict[str, list[Path]], counts: dict[str, int]
-) -> tuple[list[Path], dict[str, Table]]:
-    """Write the release's data outputs from the staged shards into ``staging``; return their
-    release-relative paths and the tables (resources without rows) they are of."""
-    stubs = {r.name: Table(r.name, r) for r in model.resources}
-    schemas = copy_schemas(project, stubs, staging)
-    (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
-    with stage("publish: duckdb"):
-        write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
-    (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
+def write_files(model: Model, staging: Path) -> tuple[list[Path], list[Path]]:
+    """Every table's CSV and Parquet files, read from the staged DuckDB file; their relative paths."""
     con = bounded_connection(staging / SPILL)
     con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
     csvs: list[Path] = []
@@ -230,8 +222,36 @@ def write_release(
                 parquets.append(parquet_path(resource.name))
     con.close()
     shutil.rmtree(staging / SPILL, ignore_errors=True)
+    return csvs, parquets
+
+
+def write_sqlite_timed(
+    project: Project, model: Model, staging: Path, counts: dict[str, int]
+) -> list[dict[str, Any]]:
+    """``write_sqlite_streamed``, timed as stage "publish: sqlite" (for a thread of its own)."""
     with stage("publish: sqlite"):
-        extras = write_sqlite_streamed(project, model, staging, counts)
+        return write_sqlite_streamed(project, model, staging, counts)
+
+
+def write_release(
+    project: Project, model: Model, staging: Path, staged: dict[str, list[Path]], counts: dict[str, int]
+) -> tuple[list[Path], dict[str, Table]]:
+    """Write the release's data outputs from the staged shards into ``staging``; return their
+    release-relative paths and the tables (resources without rows) they are of."""
+    stubs = {r.name: Table(r.name, r) for r in model.resources}
+    schemas = copy_schemas(project, stubs, staging)
+    (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
+    with stage("publish: duckdb"):
+        write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
+    (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
+    # The SQLite file (when written) is read from the DuckDB file by a thread of its own while
+    # this one writes the CSV and Parquet files: DuckDB, pyarrow and SQLite let go of the
+    # interpreter lock, so the two share the cores rather than wait for each other. Each has its
+    # own DuckDB connection; the files' error, if any, is raised first, as before.
+    with ThreadPoolExecutor(1) as pool:
+        sqlite = pool.submit(write_sqlite_timed, project, model, staging, counts)
+        csvs, parquets = write_files(model, staging)
+        extras = sqlite.result()
     with stage("publish: datapackage.json"):
         (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
     extra_paths = [Path(resource["path"]) for resource in extras]
