@@ -4,7 +4,9 @@ Copies a corpus (``--corpus``, e.g. one ``newstables synth --articles 10000`` wr
 scratch folder, runs one cold build in this process (``NEWSTABLES_CACHE_DIR=off``, no
 per-document cache) and records, for every stage of ``core.progress``, its wall time, this
 process's CPU time (every thread: DuckDB's and pyarrow's too) and the CPU time of child
-processes (the shard workers). What no stage holds is reported as ``unstaged``. CPU seconds
+processes (the shard workers). What no stage holds is reported as ``unstaged`` (negative when
+stages overlap: the SQLite file is written in a thread while the CSV and Parquet files are, and
+this process's CPU time counts every thread in each of them). CPU seconds
 are the figure to compare on a shared machine; wall times move with the load, which is
 recorded. Writes ``benchmarks/results/outside_shards.json`` (or ``--out``); asserts nothing.
 
