@@ -283,13 +283,13 @@ def test_a_warm_no_op_reads_no_project_file(
 ) -> None:
     assert up_to_date(project, project)  # fills the cache with the inputs and the outputs
     read: list[str] = []
-    hash_file = fingerprint.sha256_bytes
+    hash_file = fingerprint._hash_file  # every file read goes through it
 
-    def counted(path: Path | str) -> str:
+    def counted(path: Path | str, again: bool = False) -> tuple[str, os.stat_result, os.stat_result | None]:
         read.append(str(path))
-        return hash_file(path)
+        return hash_file(path, again)
 
-    monkeypatch.setattr(fingerprint, "sha256_bytes", counted)
+    monkeypatch.setattr(fingerprint, "_hash_file", counted)
     assert up_to_date(project, project)
     assert not [p for p in read if p.startswith(str(project))]
     time.sleep(0.05)
@@ -315,14 +315,14 @@ def test_many_files_are_hashed_in_threads_to_the_same_fingerprint(
     one_thread = input_fingerprint(project, off)
     monkeypatch.setattr(fingerprint, "PARALLEL_FROM", 1)  # the mini project as if it were a corpus
     threads: list[str] = []
-    real = fingerprint.sha256_bytes
+    real = fingerprint._hash_file  # every file read goes through it
 
-    def noted(path: Path | str) -> str:
+    def noted(path: Path | str, again: bool = False) -> tuple[str, os.stat_result, os.stat_result | None]:
         if str(path).startswith(str(project)):  # (the package's own files are hashed too)
             threads.append(threading.current_thread().name)
-        return real(path)
+        return real(path, again)
 
-    monkeypatch.setattr(fingerprint, "sha256_bytes", noted)
+    monkeypatch.setattr(fingerprint, "_hash_file", noted)
     cache = fingerprint.HashCache(Path("/nonexistent"))
     assert input_fingerprint(project, cache) == one_thread
     assert cache.hashed == len(fingerprint.input_files(project)) == len(threads)
@@ -330,3 +330,37 @@ def test_many_files_are_hashed_in_threads_to_the_same_fingerprint(
     (project / "data/raw/linked.txt").symlink_to(project / "data/raw/article.txt")
     with pytest.raises(fingerprint.NotFingerprintable, match=r"linked\.txt"):
         input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+
+
+def test_a_cold_fingerprint_refuses_a_fifo_or_a_link_without_waiting(project: Path) -> None:
+    off = fingerprint.HashCache(Path("/nonexistent"))  # nothing remembered: no file is looked up first
+    entries = fingerprint.input_entries(project, with_stat=False)
+    assert entries and all(info is None for _, info in entries)
+    assert input_fingerprint(project, off) == input_fingerprint(project, fingerprint.HashCache(project))
+    fifo = project / "data/raw/pipe.txt"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer: it is refused instead
+    with pytest.raises(fingerprint.NotFingerprintable, match=r"pipe\.txt"):
+        input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+    fifo.unlink()
+    (project / "data/raw/linked.txt").symlink_to(project / "data/raw/article.txt")
+    with pytest.raises(fingerprint.NotFingerprintable, match=r"linked\.txt"):
+        input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+
+
+def test_output_hashes_take_a_described_hash_only_for_a_file_of_its_size(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("b\n2\n", encoding="utf-8")
+    real = fingerprint.output_hashes(tmp_path, ["a.csv", "b.csv"])
+    descriptor = tmp_path / "datapackage.json"
+    resources = [
+        {"path": "a.csv", "bytes": 4, "hash": "sha256:" + "1" * 64},  # the size matches: taken
+        {"path": "x", "parts": [{"path": "b.csv", "bytes": 5, "hash": "sha256:" + "2" * 64}]},  # not
+    ]
+    descriptor.write_text(json.dumps({"resources": resources}), encoding="utf-8")
+    described = fingerprint.described_hashes(descriptor)
+    assert described == {"a.csv": (4, "1" * 64), "b.csv": (5, "2" * 64)}
+    assert fingerprint.output_hashes(tmp_path, ["a.csv", "b.csv"], described) == {
+        "a.csv": "1" * 64,
+        "b.csv": real["b.csv"],
+    }
+    assert fingerprint.described_hashes(tmp_path / "missing.json") == {}

@@ -24,6 +24,7 @@ from newstables.core.cache import DocumentCache, fingerprint, save_misses
 from newstables.core.fingerprint import (
     BUILD_STAMP,
     NotFingerprintable,
+    described_hashes,
     input_fingerprint,
     output_hashes,
     stamp_text,
@@ -381,9 +382,14 @@ def build(project_root: Path, out_root: Path | None = None, engine: str | None =
 def _build(
     project_root: Path, out_root: Path | None, worker: GateWorker | None, engine: str | None = None
 ) -> dict[str, Table]:
-    fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
     TIMINGS.clear()
-    if wants_shards(project_root):
+    # Timed like the stages: at scale the fingerprint reads every input file and the document
+    # listing every article folder, and time outside every stage is time nobody can place.
+    with stage("input fingerprint"):
+        fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
+    with stage("list documents"):
+        sharded = wants_shards(project_root)
+    if sharded:
         return _build_sharded(project_root, out_root, worker, fingerprint)
     with stage("read"):
         inputs = load_inputs(project_root, use_cache=True)
@@ -438,8 +444,9 @@ def _build_sharded(
             con.close()
         resources = corpus.model.resources
         staged = {r.name: sorted(staged_folder(work, r.name).glob("*.parquet")) for r in resources}
-        with stage("publish"):
-            outputs, tables = write_sharded_release(project, corpus.model, staging, staged, counts)
+        # (timed by part: "publish: duckdb", "publish: csv", ...)
+        outputs, tables = write_sharded_release(project, corpus.model, staging, staged, counts)
+        with stage("publish: remove staged shards"):
             shutil.rmtree(work)
         inputs = _sharded_inputs(corpus)
         covered = [result for results in corpus.coverage.values() for result in results]
@@ -451,6 +458,8 @@ def _build_sharded(
             detail["not_published"] = NOT_PUBLISHED
             report = Report(corpus.model.package, counts, checks, detail, errors)
             report_and_commit(staging, out, report, outputs, tables, fingerprint)
+    with stage("release memory"):  # every document's text and coverage, freed here rather than unseen
+        del corpus, inputs, covered
     write_timings()
     for name, table in tables.items():
         table.count = counts[name]
@@ -497,6 +506,8 @@ def write_stamp(staging: Path, fingerprint: str, outputs: list[Path], counts: di
     """Record the inputs' fingerprint, every staged output's hash and the row counts in
     ``staging`` (committed last, with the outputs): the next ``newstables build`` of
     unchanged inputs is a no-op."""
-    stamp = stamp_text(fingerprint, output_hashes(staging, outputs), counts)
+    # the data files' hashes as datapackage.json, written moments ago, records them
+    described = described_hashes(staging / "datapackage.json")
+    stamp = stamp_text(fingerprint, output_hashes(staging, outputs, described), counts)
     (staging / BUILD_STAMP).write_text(stamp, encoding="utf-8")
     return BUILD_STAMP

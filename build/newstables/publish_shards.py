@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from newstables.core.bounded import SPILL, bound, bounded_connection
 from newstables.core.formats import CSV_GZIP_MIN_BYTES, gzip_file, write_parquet
 from newstables.core.model import Model, Resource, quote_literal
 from newstables.core.parts import DEFAULT_PARTITION, PARQUET_DIR, part_path, split_balanced, write_part
-from newstables.core.progress import track
+from newstables.core.progress import stage, track
 from newstables.examples import load_queries
 from newstables.metadata import datapackage_json
 from newstables.project import DUCKDB_FILE, Project, csv_path, parquet_path
@@ -71,6 +72,29 @@ class StreamedRows(list[dict[str, Any]]):
             for values in batch:
                 yield dict(zip(columns, values, strict=True))
         con.close()
+
+    def sqlite_rows(self) -> Iterator[tuple[Any, ...]]:
+        """The rows' cells as ``publish_sqlite.sqlite_value`` gives them, converted by DuckDB:
+        empty text as NULL, booleans as 0/1, dates as ISO text (DuckDB's text of a date is
+        Python's ``isoformat`` for every date Python holds)."""
+        con = bounded_connection(threads=1)
+        con.execute(f"ATTACH {quote_literal(self.database.as_posix())} AS db (READ_ONLY)")
+        cells = ", ".join(sqlite_cell(spec.name, spec.type) for spec in self.resource.fields)
+        cursor = con.execute(f"SELECT {cells} FROM db.{self.resource.name}")
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            yield from batch
+        con.close()
+
+
+def sqlite_cell(name: str, kind: str) -> str:
+    """The SQL of one column's cells as SQLite stores them (``publish_sqlite.sqlite_value``)."""
+    if kind == "boolean":
+        return f"CAST({column(name)} AS INTEGER)"
+    if kind == "date":
+        return f"CAST({column(name)} AS VARCHAR)"
+    if kind == "string":
+        return f"NULLIF({column(name)}, '')"
+    return column(name)
 
 
 def write_sqlite_streamed(
@@ -180,6 +204,35 @@ def write_parts(con: duckdb.DuckDBPyConnection, resource: Resource, staging: Pat
     return written
 
 
+def write_files(model: Model, staging: Path) -> tuple[list[Path], list[Path]]:
+    """Every table's CSV and Parquet files, read from the staged DuckDB file; their relative paths."""
+    con = bounded_connection(staging / SPILL)
+    con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
+    csvs: list[Path] = []
+    parquets: list[Path] = []
+    for resource in track(model.resources, len(model.resources), "write CSV and Parquet", "table"):
+        with stage("publish: csv"):
+            csvs.append(write_csv(con, resource.name, staging))
+        with stage("publish: parquet"):
+            if resource.partition:
+                parquets += write_parts(con, resource, staging)
+            else:
+                arrow = fetch_arrow(con, f"SELECT * FROM db.{resource.name}")
+                write_parquet(typed(arrow, resource), staging / parquet_path(resource.name))
+                parquets.append(parquet_path(resource.name))
+    con.close()
+    shutil.rmtree(staging / SPILL, ignore_errors=True)
+    return csvs, parquets
+
+
+def write_sqlite_timed(
+    project: Project, model: Model, staging: Path, counts: dict[str, int]
+) -> list[dict[str, Any]]:
+    """``write_sqlite_streamed``, timed as stage "publish: sqlite" (for a thread of its own)."""
+    with stage("publish: sqlite"):
+        return write_sqlite_streamed(project, model, staging, counts)
+
+
 def write_release(
     project: Project, model: Model, staging: Path, staged: dict[str, list[Path]], counts: dict[str, int]
 ) -> tuple[list[Path], dict[str, Table]]:
@@ -188,23 +241,18 @@ def write_release(
     stubs = {r.name: Table(r.name, r) for r in model.resources}
     schemas = copy_schemas(project, stubs, staging)
     (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
-    write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
+    with stage("publish: duckdb"):
+        write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
-    con = bounded_connection(staging / SPILL)
-    con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
-    csvs: list[Path] = []
-    parquets: list[Path] = []
-    for resource in track(model.resources, len(model.resources), "write CSV and Parquet", "table"):
-        csvs.append(write_csv(con, resource.name, staging))
-        if resource.partition:
-            parquets += write_parts(con, resource, staging)
-        else:
-            arrow = fetch_arrow(con, f"SELECT * FROM db.{resource.name}")
-            write_parquet(typed(arrow, resource), staging / parquet_path(resource.name))
-            parquets.append(parquet_path(resource.name))
-    con.close()
-    shutil.rmtree(staging / SPILL, ignore_errors=True)
-    extras = write_sqlite_streamed(project, model, staging, counts)
-    (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
+    # The SQLite file (when written) is read from the DuckDB file by a thread of its own while
+    # this one writes the CSV and Parquet files: DuckDB, pyarrow and SQLite let go of the
+    # interpreter lock, so the two share the cores rather than wait for each other. Each has its
+    # own DuckDB connection; the files' error, if any, is raised first, as before.
+    with ThreadPoolExecutor(1) as pool:
+        sqlite = pool.submit(write_sqlite_timed, project, model, staging, counts)
+        csvs, parquets = write_files(model, staging)
+        extras = sqlite.result()
+    with stage("publish: datapackage.json"):
+        (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
     extra_paths = [Path(resource["path"]) for resource in extras]
     return [*schemas, *csvs, *parquets, DUCKDB_FILE, *extra_paths, Path("datapackage.json")], stubs

@@ -20,10 +20,11 @@ import datetime as dt
 import json
 import re
 import sqlite3
+from collections.abc import Iterable, Sequence
 from contextlib import closing
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 
@@ -54,6 +55,25 @@ def sqlite_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+@runtime_checkable
+class SqliteRows(Protocol):
+    """Rows that give their cells already as SQLite stores them (``sqlite_value``), in order:
+    the sharded build's rows streamed from the DuckDB file, converted there rather than one
+    Python value at a time."""
+
+    def sqlite_rows(self) -> Iterable[Sequence[Any]]:
+        """Every row's cells, in column order, as ``sqlite_value`` gives them."""
+        ...
+
+
+def sqlite_rows(table: Table) -> Iterable[Sequence[Any]]:
+    """A table's rows as SQLite stores them, in order."""
+    if isinstance(table.rows, SqliteRows):
+        return table.rows.sqlite_rows()
+    columns = table.columns
+    return ([sqlite_value(row[c]) for c in columns] for row in table.rows)
 
 
 def fts_sql(table: str, columns: tuple[str, ...]) -> list[str]:
@@ -123,8 +143,7 @@ def write_database(path: Path, tables: dict[str, Table]) -> None:
             con.execute(create_table_sql(table))
             marks = ", ".join("?" for _ in table.columns)
             con.executemany(
-                f"INSERT INTO {quote_identifier(table.name)} VALUES ({marks})",
-                ([sqlite_value(row[c]) for c in table.columns] for row in table.rows),
+                f"INSERT INTO {quote_identifier(table.name)} VALUES ({marks})", sqlite_rows(table)
             )
         for name, columns in FTS_COLUMNS.items():
             if name in tables:
