@@ -121,13 +121,16 @@ def _view_definitions() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", sorted(derived_tables()))
-def test_a_derived_table_holds_its_views_rows_in_its_order(name: str, seed: duckdb.DuckDBPyConnection) -> None:
+def test_a_derived_table_holds_its_views_rows_in_its_order(
+    name: str, seed: duckdb.DuckDBPyConnection
+) -> None:
     """The DuckDB file stores these views as tables (derived_tables.yaml): the same columns and
     rows as the view of views.sql computed afresh on the published tables, stored in the
     declared order, with a comment saying it is derived."""
     kind = seed.execute("SELECT table_name FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()
     assert kind, f"{name} is not a table in the DuckDB file"
-    definition = _view_definitions()[name].replace(f"CREATE VIEW {name} AS", f"CREATE TEMP VIEW fresh_{name} AS")
+    fresh_view = f"CREATE TEMP VIEW fresh_{name} AS"
+    definition = _view_definitions()[name].replace(f"CREATE VIEW {name} AS", fresh_view)
     con = seed.cursor()
     con.execute(definition)
     stored = con.execute(f"SELECT * FROM {name}").fetchall()
