@@ -12,7 +12,7 @@ import pytest
 
 from newstables.examples import load_queries
 from newstables.project import Project
-from newstables.sql import views_sql
+from newstables.sql import derived_tables, materialize, views_sql
 from tests.conftest import REPO
 
 QUERIES = {q["name"]: q["sql"] for q in load_queries(Project(REPO))}
@@ -111,3 +111,41 @@ def test_no_participant_role_is_the_start_of_another() -> None:
     schema = json.loads((REPO / "schemas/event_participants.schema.json").read_text(encoding="utf-8"))
     roles = next(f["constraints"]["enum"] for f in schema["fields"] if f["name"] == "role")
     assert [(a, b) for a in roles for b in roles if a != b and b.startswith(a)] == []
+
+
+def _view_definitions() -> dict[str, str]:
+    """Each view of views.sql: its CREATE VIEW statement."""
+    found = re.findall(r"^CREATE VIEW (\w+) AS\n.*?;\n", views_sql(), flags=re.S | re.M)
+    statements = re.findall(r"^CREATE VIEW \w+ AS\n.*?;\n", views_sql(), flags=re.S | re.M)
+    return dict(zip(found, statements, strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(derived_tables()))
+def test_a_derived_table_holds_its_views_rows_in_its_order(
+    name: str, seed: duckdb.DuckDBPyConnection
+) -> None:
+    """The DuckDB file stores these views as tables (derived_tables.yaml): the same columns and
+    rows as the view of views.sql computed afresh on the published tables, stored in the
+    declared order, with a comment saying it is derived."""
+    kind = seed.execute("SELECT table_name FROM duckdb_tables() WHERE table_name = ?", [name]).fetchall()
+    assert kind, f"{name} is not a table in the DuckDB file"
+    fresh_view = f"CREATE TEMP VIEW fresh_{name} AS"
+    definition = _view_definitions()[name].replace(f"CREATE VIEW {name} AS", fresh_view)
+    con = seed.cursor()
+    con.execute(definition)
+    stored = con.execute(f"SELECT * FROM {name}").fetchall()
+    fresh = con.execute(f"SELECT * FROM fresh_{name}").fetchall()
+    assert stored and _sorted(stored) == _sorted(fresh)
+    assert [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description] == [
+        d[0] for d in con.execute(f"SELECT * FROM fresh_{name} LIMIT 0").description
+    ]
+    assert stored == con.execute(f"SELECT * FROM {name} ORDER BY {derived_tables()[name]}").fetchall()
+    comment = seed.execute("SELECT comment FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()
+    assert comment is not None and "Derived table" in comment[0]
+
+
+def test_a_derived_table_must_name_a_view() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE statements (statement_id VARCHAR)")
+    with pytest.raises(ValueError, match="does not define"):
+        materialize(con)

@@ -36,7 +36,14 @@ from newstables.project import DUCKDB_FILE, Project, csv_path, parquet_path
 from newstables.publish import copy_schemas
 from newstables.publish_sqlite import write_sqlite
 from newstables.shards import column, fetch_arrow
-from newstables.sql import BLOCK_SIZE, STORAGE_VERSION, dependency_order, reproducible_connection, views_sql
+from newstables.sql import (
+    BLOCK_SIZE,
+    STORAGE_VERSION,
+    dependency_order,
+    materialize,
+    reproducible_connection,
+    views_sql,
+)
 from newstables.tables import Table
 
 # What the sharded build publishes instead of the small build's reader formats.
@@ -140,6 +147,7 @@ def write_database(path: Path, stubs: dict[str, Table], staged: dict[str, list[P
             con.execute(statement)
         created.add(name)
     con.execute(views_sql())
+    materialize(con)
     con.execute("USE memory")
     con.execute("DETACH release")
     con.close()

@@ -139,7 +139,10 @@ def tables_section(
         "reference it names; `document_id` lets every table be counted or filtered per article. "
         "The DuckDB and SQLite files also have the views "
         "`statements_by_speaker`, `timeline`, `external_facts`, `who_said_what_about_whom`, "
-        "`event_articles` and `resolved_redirects`; an id of an earlier release resolves through "
+        "`event_articles`, `rows_per_document` and `resolved_redirects` (the DuckDB file stores "
+        "`statements_by_speaker`, `timeline`, `who_said_what_about_whom` and `rows_per_document` "
+        "as derived tables, computed from the published tables by the build; the Parquet files "
+        "carry only the published tables); an id of an earlier release resolves through "
         "`redirects` (in DuckDB: `SELECT resolve_id('actors', 'old-id')`).",
         "",
     ]

@@ -9,11 +9,21 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import yaml
 
 from newstables.core.model import quote_literal
 from newstables.tables import Table
 
-__all__ = ["BLOCK_SIZE", "STORAGE_VERSION", "add_table", "create_database", "quote_literal", "views_sql"]
+__all__ = [
+    "BLOCK_SIZE",
+    "STORAGE_VERSION",
+    "add_table",
+    "create_database",
+    "derived_tables",
+    "materialize",
+    "quote_literal",
+    "views_sql",
+]
 
 # DuckDB 1.x cannot open files written in DuckDB 2.0's default storage format. v1.2.0 is the
 # oldest format that allows small blocks: DuckDB 1.2 and later (1.4.4 checked) open the file,
@@ -49,6 +59,35 @@ def dependency_order(tables: dict[str, Table]) -> list[str]:
 def views_sql() -> str:
     """The convenience views shipped in the database (``schemas/views.sql``)."""
     return resources.files(__package__).joinpath("views.sql").read_text(encoding="utf-8")
+
+
+DERIVED_NOTE = (
+    " Derived table: stored by the build from the view of the same name (views.sql) over the "
+    "published tables, so that queries on it need not recompute it; not a published table."
+)
+
+
+def derived_tables() -> dict[str, str]:
+    """The views the DuckDB file stores as tables (``derived_tables.yaml``), with their row order."""
+    text = resources.files(__package__).joinpath("derived_tables.yaml").read_text(encoding="utf-8")
+    return {entry["view"]: entry["order"] for entry in yaml.safe_load(text)}
+
+
+def materialize(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace each view of ``derived_tables()`` in the current database by a table of the same
+    name, columns and rows, stored in the view's row order, with the view's comment and a note
+    that it is derived. Run in the transaction that wrote the tables, after ``views_sql()``."""
+    for view, order in derived_tables().items():
+        comment = con.execute(
+            "SELECT comment FROM duckdb_views() WHERE view_name = ? AND database_name = current_database()",
+            [view],
+        ).fetchone()
+        if comment is None:
+            raise ValueError(f"derived_tables.yaml names {view}, which views.sql does not define")
+        con.execute(f"CREATE TABLE derived__{view} AS SELECT * FROM {view} ORDER BY {order}")
+        con.execute(f"DROP VIEW {view}")
+        con.execute(f"ALTER TABLE derived__{view} RENAME TO {view}")
+        con.execute(f"COMMENT ON TABLE {view} IS {quote_literal((comment[0] or '') + DERIVED_NOTE)}")
 
 
 def reproducible_connection() -> duckdb.DuckDBPyConnection:
@@ -94,6 +133,7 @@ def create_database(
         created.add(name)
     if with_views:
         con.execute(views_sql())
+        materialize(con)
     con.execute("COMMIT")
     con.execute("USE memory")
     con.execute("DETACH release")

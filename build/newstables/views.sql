@@ -14,7 +14,8 @@ SELECT s.statement_id,
        s.fidelity,
        s.char_start,
        s.char_end,
-       s.reported_via_id AS reported_via
+       s.reported_via_id AS reported_via,
+       s.document_id
 FROM statements s
 JOIN actors a ON a.actor_id = s.speaker_id
 LEFT JOIN sources ch ON ch.source_id = s.channel_source_id;
@@ -162,6 +163,21 @@ FROM event_reports r
 JOIN events e ON e.event_id = r.event_id
 JOIN documents d ON d.document_id = r.document_id;
 
+-- Rows per document: for each article, how many statements, actor mentions, distinct actors
+-- and events rest on its text (each table grouped once, no correlated subquery). Portable SQL.
+CREATE VIEW rows_per_document AS
+SELECT d.document_id, d.outlet, d.date_published,
+       coalesce(s.statements, 0) AS statements, coalesce(m.mentions, 0) AS mentions,
+       coalesce(m.actors_mentioned, 0) AS actors_mentioned, coalesce(e.events, 0) AS events
+FROM documents d
+LEFT JOIN (SELECT document_id, count(*) AS statements FROM statements GROUP BY document_id) s
+  ON s.document_id = d.document_id
+LEFT JOIN (SELECT document_id, count(*) AS mentions, count(DISTINCT actor_id) AS actors_mentioned
+           FROM actor_mentions GROUP BY document_id) m
+  ON m.document_id = d.document_id
+LEFT JOIN (SELECT document_id, count(*) AS events FROM events GROUP BY document_id) e
+  ON e.document_id = d.document_id;
+
 -- Every redirected id with the id it finally resolves to (chains followed to the end; the
 -- build refuses loops and ends that name no row); final_id is NULL for a retracted id (a
 -- tombstone, whose note says why). Portable SQL (recursive CTE).
@@ -191,9 +207,10 @@ CREATE MACRO resolve_id(redirected_table, redirected_id) AS CASE
     ELSE redirected_id
 END;
 
-COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date and fidelity warning; reported_via names the statement it is relayed inside (count rows where it is NULL to count claims without double-counting words).';
+COMMENT ON VIEW statements_by_speaker IS 'Who said what: each statement with its speaker''s canonical and written names, type, channel, date, fidelity warning and document; reported_via names the statement it is relayed inside (count rows where it is NULL to count claims without double-counting words).';
 COMMENT ON VIEW timeline IS 'The story''s timeline: one row per event with its dates, how each date is known (date_basis) and its participants.';
 COMMENT ON VIEW external_facts IS 'Every row or value that rests on an external reference rather than on the article, with the reference.';
 COMMENT ON VIEW who_said_what_about_whom IS 'Who said what about whom, in which articles: each statement with its speaker, channel, evidence and document (outlet, date, address), once per actor its words name and per event it is about or denies.';
 COMMENT ON VIEW event_articles IS 'Which articles report each event: one row per report, with the document''s outlet, address, date and the words that report it.';
+COMMENT ON VIEW rows_per_document IS 'Rows per document: for each article, how many statements, actor mentions, distinct actors and events rest on its text.';
 COMMENT ON VIEW resolved_redirects IS 'Every id a later version merged or renamed, with the live id it finally resolves to (chains followed); DuckDB macro resolve_id(table, id) applies it.';
