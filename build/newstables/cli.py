@@ -204,10 +204,13 @@ def build(
     Example: newstables build --project . --out /tmp/release
     Example: newstables build --engine gx   (validate with Great Expectations itself)
     """
-    from newstables.core.fingerprint import recorded_counts, up_to_date
+    from newstables.core.fingerprint import freshness, recorded_counts
 
     force = force or engine in ("gx", "both")
-    if not force and up_to_date(project.resolve(), (out or project).resolve()):
+    current, fingerprint = (
+        (False, None) if force else freshness(project.resolve(), (out or project).resolve())
+    )
+    if current:
         recorded = recorded_counts((out or project).resolve())
         lines = [f"{name}: {n} rows" for name, n in recorded.items()]
         emit(
@@ -220,7 +223,8 @@ def build(
     from newstables.pipeline import build as run_build
 
     configure(quiet=quiet or as_json)
-    tables = run_reporting(as_json, summarising_gate(run_build), project, out, engine)
+    # The fingerprint just taken (before anything is read) is the build's: not hashed twice.
+    tables = run_reporting(as_json, summarising_gate(run_build), project, out, engine, fingerprint)
     assert isinstance(tables, dict), "build returns the built tables"
     counts = {name: table.size for name, table in tables.items()}
     emit(as_json, {"tables": counts}, [f"{name}: {n} rows" for name, n in counts.items()])

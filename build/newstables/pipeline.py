@@ -360,28 +360,40 @@ def report_and_commit(
     shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
 
 
-def build(project_root: Path, out_root: Path | None = None, engine: str | None = None) -> dict[str, Table]:
+def build(
+    project_root: Path,
+    out_root: Path | None = None,
+    engine: str | None = None,
+    fingerprint: str | None = None,
+) -> dict[str, Table]:
     """Build, validate and publish the release of ``project_root`` into ``out_root``.
 
     Example: ``build(Path("."))`` rewrites ``data/*.csv``, ``data/parquet/``, the DuckDB
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
     them untouched. ``engine`` runs the suites as DuckDB SQL (``sql``, the default), through
     Great Expectations (``gx``) or both, refusing any disagreement (``both``, as a release does).
+    ``fingerprint``: the inputs' fingerprint, when the caller has just taken it (the command
+    line, asking whether anything changed); else it is taken here, before anything is read.
     """
     # Great Expectations (when the engine uses it) is imported by a worker process while this
     # one reads, builds and publishes; it is ended whatever happens.
     worker = GateWorker.start_if_useful() if chosen_engine(engine) != "sql" else None
     try:
-        return _build(project_root, out_root, worker, engine)
+        return _build(project_root, out_root, worker, engine, fingerprint)
     finally:
         if worker is not None:
             worker.close()
 
 
 def _build(
-    project_root: Path, out_root: Path | None, worker: GateWorker | None, engine: str | None = None
+    project_root: Path,
+    out_root: Path | None,
+    worker: GateWorker | None,
+    engine: str | None = None,
+    taken: str | None = None,
 ) -> dict[str, Table]:
-    fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
+    # Before reading: an edit made meanwhile is seen next time.
+    fingerprint = taken if taken is not None else _fingerprint(project_root)
     TIMINGS.clear()
     if wants_shards(project_root):
         return _build_sharded(project_root, out_root, worker, fingerprint)
