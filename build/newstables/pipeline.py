@@ -275,20 +275,24 @@ def publish_and_gate(
     covered: list[CoverageResult],
     worker: GateWorker | None = None,
     engine: str | None = None,
+    out: Path | None = None,
 ) -> tuple[list[Path], list[CheckResult], list[NewstablesError]]:
     """Publish into ``staging`` and check it (the small build), in threads: the DuckDB file, the
     CSV and Parquet files and the reader formats are written at the same time; the gate starts
     once the DuckDB file is written, the row, excerpt and format checks once the files are;
     ``datapackage.json`` is written when the reader formats are, and Frictionless checks it
     last. Results, findings and a raised error are those of one step after the other (``gate``):
-    they are collected, and raised, in that order."""
+    they are collected, and raised, in that order. ``out``: the release being replaced, whose
+    files of unchanged tables are copied rather than written again (``publish.write_tables``)."""
     project, model = inputs.project, inputs.model
     with stage("publish: arrow tables"):
         arrows = {name: to_arrow(table) for name, table in tables.items()}
     waived = inputs.waivers["formula"]
     with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
         database = pool.submit(timed, "publish: duckdb", write_database, tables, staging, arrows)
-        files = pool.submit(timed, "publish: csv and parquet", write_files, project, tables, staging, arrows)
+        files = pool.submit(
+            timed, "publish: csv and parquet", write_files, project, tables, staging, arrows, out
+        )
         readers = pool.submit(
             timed, "publish: reader formats", write_reader_formats, project, tables, model, staging
         )
@@ -409,7 +413,7 @@ def _build(
     if out_root is not None:
         refuse_published_target(out)
     with staging_area(out) as staging:
-        outputs, checks, errors = publish_and_gate(staging, inputs, tables, covered, worker, engine)
+        outputs, checks, errors = publish_and_gate(staging, inputs, tables, covered, worker, engine, out)
         with stage("report and commit"):
             counts = {name: len(table.rows) for name, table in tables.items()}
             paragraphs = paragraphs_by_document(inputs.texts, inputs.document_regions, tables)
