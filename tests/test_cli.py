@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 import yaml
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from newstables.cli import app
 from tests.conftest import REPO
@@ -45,8 +44,7 @@ def stderr_errors(result: Any) -> list[dict[str, Any]]:
 
 def command_paths() -> list[list[str]]:
     """Every command of the CLI (and the group itself, as [])."""
-    group = typer.main.get_command(app)
-    return [[], *([name] for name in group.commands)]  # type: ignore[attr-defined]
+    return [[], *([name] for name in app.commands)]
 
 
 # --- help and --version -------------------------------------------------------------------------
@@ -397,3 +395,20 @@ def test_counts_refuses_a_malformed_counts_file_as_json(mini_project: Path, cli:
     assert (error["type"], error["file"]) == ("value-invalid", "validation/expected_counts.yaml")
     assert (error["field"], error["line"]) == ("votes", 1)
     assert counts_file.read_text(encoding="utf-8") == "votes: many\n", "nothing accepted over an error"
+
+
+def test_the_program_ends_with_the_commands_status_and_its_output_flushed(tmp_path: Path) -> None:
+    """``python -m newstables`` (as the console script) leaves without the interpreter's teardown
+    (``cli.run``): the status and every line printed are still the command's."""
+    import subprocess
+    import sys
+
+    def program(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "newstables", *args], capture_output=True, text=True)
+
+    shown = program("--version")
+    assert (shown.returncode, shown.stdout) == (0, f"newstables {version('newstables')}\n")
+    refused = program("build", "--project", str(tmp_path), "--json")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert [e["type"] for e in json.loads(refused.stderr)["errors"]] == ["not-a-project"]
+    assert program("build", "--no-such-option").returncode == 2

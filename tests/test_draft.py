@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from newstables.cli import app
 from newstables.draft import Candidate, boilerplate_regions, draft_candidates

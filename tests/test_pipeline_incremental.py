@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from newstables import validate
+from newstables import publish, validate
 from newstables.core.cache import VerdictCache
 from newstables.core.model import Resource, load_model
 from newstables.core.rowchecks import RowFinding
@@ -167,3 +167,35 @@ def test_a_changed_text_checks_the_excerpts_again(
     found = validate.cached_excerpt_findings(changed, root, tables)
     assert found
     assert [e.message for e in found] == [e.message for e in validate.excerpt_findings(changed, root, tables)]
+
+
+def record_csv_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The CSV files the build writes (not those it copies from the release it replaces)."""
+    written: list[str] = []
+    write = publish.write_csv_maybe_gz
+
+    def recording(arrow: Any, plain: Path, *rest: Any) -> Path:
+        written.append(plain.name)
+        return write(arrow, plain, *rest)
+
+    monkeypatch.setattr(publish, "write_csv_maybe_gz", recording)
+    return written
+
+
+def test_unchanged_tables_are_copied_from_the_release_only_when_its_bytes_are_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", str(tmp_path / "cache"))
+    root = assemble(tmp_path / "mini", "mini")
+    build(root)
+    first = released_files(root)
+    written = record_csv_writes(monkeypatch)
+    build(root)
+    assert written == [], "every table unchanged: its files are the release's"
+    assert released_files(root) == first
+
+    votes = root / "data/votes.csv"
+    votes.write_bytes(votes.read_bytes() + b"\n")  # the release's file no longer has its bytes
+    build(root)
+    assert written == ["votes.csv"], "a file that changed is written again, never copied"
+    assert released_files(root) == first

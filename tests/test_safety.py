@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from newstables.cli import app
 from newstables.core import staging
@@ -274,6 +274,8 @@ def test_a_full_or_read_only_output_folder_is_a_catalogued_error(
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr("newstables.publish.write_parquet", refuse)
+    # No cache: the unchanged tables' files are written, not copied from the release's own.
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", "off")
     # --force: the inputs are unchanged, so without it the build would be "up to date".
     error = refused_build(project, "output-unwritable", "--force", code=errno.errorcode[code])
     assert os.strerror(code) in error["message"]

@@ -1,5 +1,5 @@
 """Allow ``python -m newstables``."""
 
-from newstables.cli import main
+from newstables.cli import run
 
-main()
+run()

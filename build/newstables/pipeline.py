@@ -276,20 +276,24 @@ def publish_and_gate(
     covered: list[CoverageResult],
     worker: GateWorker | None = None,
     engine: str | None = None,
+    out: Path | None = None,
 ) -> tuple[list[Path], list[CheckResult], list[NewstablesError]]:
     """Publish into ``staging`` and check it (the small build), in threads: the DuckDB file, the
     CSV and Parquet files and the reader formats are written at the same time; the gate starts
     once the DuckDB file is written, the row, excerpt and format checks once the files are;
     ``datapackage.json`` is written when the reader formats are, and Frictionless checks it
     last. Results, findings and a raised error are those of one step after the other (``gate``):
-    they are collected, and raised, in that order."""
+    they are collected, and raised, in that order. ``out``: the release being replaced, whose
+    files of unchanged tables are copied rather than written again (``publish.write_tables``)."""
     project, model = inputs.project, inputs.model
     with stage("publish: arrow tables"):
         arrows = {name: to_arrow(table) for name, table in tables.items()}
     waived = inputs.waivers["formula"]
     with ThreadPoolExecutor(max_workers=CHECK_THREADS) as pool:
         database = pool.submit(timed, "publish: duckdb", write_database, tables, staging, arrows)
-        files = pool.submit(timed, "publish: csv and parquet", write_files, project, tables, staging, arrows)
+        files = pool.submit(
+            timed, "publish: csv and parquet", write_files, project, tables, staging, arrows, out
+        )
         readers = pool.submit(
             timed, "publish: reader formats", write_reader_formats, project, tables, model, staging
         )
@@ -361,32 +365,45 @@ def report_and_commit(
     shutil.rmtree(out / FAILED_REPORT_DIR, ignore_errors=True)
 
 
-def build(project_root: Path, out_root: Path | None = None, engine: str | None = None) -> dict[str, Table]:
+def build(
+    project_root: Path,
+    out_root: Path | None = None,
+    engine: str | None = None,
+    fingerprint: str | None = None,
+) -> dict[str, Table]:
     """Build, validate and publish the release of ``project_root`` into ``out_root``.
 
     Example: ``build(Path("."))`` rewrites ``data/*.csv``, ``data/parquet/``, the DuckDB
     file, ``datapackage.json`` and the validation report in place, or raises and leaves
     them untouched. ``engine`` runs the suites as DuckDB SQL (``sql``, the default), through
     Great Expectations (``gx``) or both, refusing any disagreement (``both``, as a release does).
+    ``fingerprint``: the inputs' fingerprint, when the caller has just taken it (the command
+    line, asking whether anything changed); else it is taken here, before anything is read.
     """
     # Great Expectations (when the engine uses it) is imported by a worker process while this
     # one reads, builds and publishes; it is ended whatever happens.
     worker = GateWorker.start_if_useful() if chosen_engine(engine) != "sql" else None
     try:
-        return _build(project_root, out_root, worker, engine)
+        return _build(project_root, out_root, worker, engine, fingerprint)
     finally:
         if worker is not None:
             worker.close()
 
 
 def _build(
-    project_root: Path, out_root: Path | None, worker: GateWorker | None, engine: str | None = None
+    project_root: Path,
+    out_root: Path | None,
+    worker: GateWorker | None,
+    engine: str | None = None,
+    taken: str | None = None,
 ) -> dict[str, Table]:
     TIMINGS.clear()
     # Timed like the stages: at scale the fingerprint reads every input file and the document
     # listing every article folder, and time outside every stage is time nobody can place.
     with stage("input fingerprint"):
-        fingerprint = _fingerprint(project_root)  # before reading: an edit made meanwhile is seen next time
+        # Before reading: an edit made meanwhile is seen next time. The command line hands over
+        # the fingerprint it took to ask whether anything changed.
+        fingerprint = taken if taken is not None else _fingerprint(project_root)
     with stage("list documents"):
         sharded = wants_shards(project_root)
     if sharded:
@@ -403,7 +420,7 @@ def _build(
     if out_root is not None:
         refuse_published_target(out)
     with staging_area(out) as staging:
-        outputs, checks, errors = publish_and_gate(staging, inputs, tables, covered, worker, engine)
+        outputs, checks, errors = publish_and_gate(staging, inputs, tables, covered, worker, engine, out)
         with stage("report and commit"):
             counts = {name: len(table.rows) for name, table in tables.items()}
             paragraphs = paragraphs_by_document(inputs.texts, inputs.document_regions, tables)

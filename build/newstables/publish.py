@@ -12,6 +12,7 @@ publication year of each row's document (``core.parts``); a CSV past
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from newstables.core.cache import OutputCache
 from newstables.core.formats import (
     CSV_GZIP_MIN_BYTES,
     arrow_table,
@@ -86,29 +88,56 @@ def write_tables(
     staging: Path,
     min_gzip_bytes: int = CSV_GZIP_MIN_BYTES,
     arrows: dict[str, pa.Table] | None = None,
+    reuse_from: Path | None = None,
 ) -> tuple[dict[str, pa.Table], list[Path]]:
     """Write every table's CSV and Parquet file(s) under ``staging``; return the Arrow tables
     (``arrows``: those already made) and the release-relative paths written (CSV, then Parquet
-    files and parts)."""
+    files and parts). ``reuse_from``: the release this build replaces; a table whose files
+    would be written from the same Arrow table with the same settings and code as files it
+    still holds gets copies of those (``core.cache.OutputCache``: the same bytes)."""
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
     published = publication_dates(tables)
     arrows = dict(arrows or {})
+    outputs = OutputCache.for_outputs() if reuse_from is not None else OutputCache(None)
+    dates = repr(sorted(published.items()))
     csvs: list[Path] = []
     parquets: list[Path] = []
-    con = duckdb.connect()  # one connection for every table's CSV
+    con: duckdb.DuckDBPyConnection | None = None  # one connection for every table's CSV
     for name, table in tables.items():
         if name not in arrows:
             arrows[name] = to_arrow(table)
-        written = write_csv_maybe_gz(arrows[name], staging / csv_path(name), min_gzip_bytes, con)
-        csvs.append(written.relative_to(staging))
+        key = outputs.key(name, ipc_digest(arrows[name]), repr(table.resource), str(min_gzip_bytes), dates)
+        reused = outputs.reuse(key, reuse_from, staging) if reuse_from is not None else None
+        if reused is not None:
+            csvs.append(Path(reused[0]))
+            parquets += [Path(p) for p in reused[1:]]
+            continue
+        con = con or duckdb.connect()
+        written = write_csv_maybe_gz(arrows[name], staging / csv_path(name), min_gzip_bytes, con).relative_to(
+            staging
+        )
         if table.resource.partition:
             order = ["document_id", *(k for k in table.resource.primary_key if k != "document_id")]
-            parquets += write_partitioned(arrows[name], name, staging, published, order)
+            parts = write_partitioned(arrows[name], name, staging, published, order)
         else:
             write_parquet(arrows[name], staging / parquet_path(name))
-            parquets.append(parquet_path(name))
-    con.close()
+            parts = [parquet_path(name)]
+        csvs.append(written)
+        parquets += parts
+        outputs.remember(key, staging, [p.as_posix() for p in [written, *parts]])
+    if con is not None:
+        con.close()
     return arrows, [*csvs, *parquets]
+
+
+def ipc_digest(arrow: pa.Table) -> str:
+    """The SHA-256 of a table's Arrow IPC stream (its schema and every column's bytes)."""
+    import pyarrow.ipc  # noqa: F401  (pa.ipc: a small module, loaded on first use)
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, arrow.schema) as writer:
+        writer.write_table(arrow)
+    return hashlib.sha256(memoryview(sink.getvalue())).hexdigest()
 
 
 def obsolete_outputs(out: Path, tables: dict[str, Table], written: list[Path]) -> list[Path]:
@@ -153,12 +182,16 @@ def write_data(project: Project, tables: dict[str, Table], model: Model, staging
 
 
 def write_files(
-    project: Project, tables: dict[str, Table], staging: Path, arrows: dict[str, pa.Table]
+    project: Project,
+    tables: dict[str, Table],
+    staging: Path,
+    arrows: dict[str, pa.Table],
+    reuse_from: Path | None = None,
 ) -> list[Path]:
     """Copy the Table Schemas and write every table's CSV and Parquet file(s) from its Arrow
-    table; return their release-relative paths."""
+    table (``reuse_from``: see :func:`write_tables`); return their release-relative paths."""
     schemas = copy_schemas(project, tables, staging)
-    return [*schemas, *write_tables(tables, staging, arrows=arrows)[1]]
+    return [*schemas, *write_tables(tables, staging, arrows=arrows, reuse_from=reuse_from)[1]]
 
 
 def write_database(tables: dict[str, Table], staging: Path, arrows: dict[str, pa.Table]) -> list[Path]:

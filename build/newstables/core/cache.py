@@ -18,7 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import shutil
 import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -305,3 +308,87 @@ class VerdictCache:
             (self.folder / key).touch()
         except OSError:
             pass  # a cache that cannot be written is not used
+
+
+# --- per-table output files ------------------------------------------------------------------------
+
+OUTPUT_FORMAT = "newstables-outputs-1"
+
+
+@dataclass
+class OutputCache:
+    """The files a build wrote for one table (its CSV and Parquet files), remembered by what
+    decides their bytes, so that a build which changed one table copies the others' files from
+    the release it replaces instead of writing them again.
+
+    A key is the SHA-256 of everything the files are written from (the table's Arrow IPC bytes,
+    its schema, the writing settings, and :func:`code_version`); an entry records each file's
+    release-relative path and SHA-256. A file is reused only when the release folder still holds
+    it and the copy staged from it has the recorded hash: the staged bytes are always exactly
+    those a fresh write gives. Entries live outside every project
+    (``core.paths.user_cache_dir("outputs")``; ``NEWSTABLES_CACHE_DIR=off``: no reuse); a cache
+    that cannot be read or written is not used.
+    """
+
+    folder: Path | None
+
+    @classmethod
+    def for_outputs(cls) -> OutputCache:
+        """The cache of the build's table files (see the class docstring)."""
+        from newstables.core.paths import user_cache_dir
+
+        return cls(user_cache_dir("outputs"))
+
+    def key(self, *parts: str) -> str:
+        """The key of one table's files: the code and ``parts``."""
+        text = "\0".join([OUTPUT_FORMAT, code_version(), *parts])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def reuse(self, key: str, release: Path, staging: Path) -> list[str] | None:
+        """Copy the files remembered under ``key`` from ``release`` into ``staging`` and return
+        their relative paths (in the order remembered); None, with nothing left staged, when
+        there is no entry or any file is missing or differs from its recorded hash."""
+        if self.folder is None:
+            return None
+        try:
+            recorded = json.loads((self.folder / key).read_text(encoding="utf-8"))
+            files = [(str(name), str(digest)) for name, digest in recorded]
+        except (OSError, ValueError, TypeError):
+            return None
+        copied: list[Path] = []
+        try:
+            for name, digest in files:
+                relative = PurePosixPath(name)
+                source = release / relative
+                if relative.is_absolute() or ".." in relative.parts or source.is_symlink():
+                    raise ValueError(name)
+                target = staging / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                copied.append(target)
+                shutil.copyfile(source, target)
+                # The staged copy is what is checked: a file changed meanwhile is never taken.
+                if _file_sha256(target) != digest:
+                    raise ValueError(name)
+        except (OSError, ValueError):
+            for path in copied:
+                path.unlink(missing_ok=True)
+            return None
+        return [name for name, _ in files]
+
+    def remember(self, key: str, staging: Path, names: Sequence[str]) -> None:
+        """Record the staged files ``names`` (relative paths) and their hashes under ``key``."""
+        if self.folder is None:
+            return
+        try:
+            files = [[name, _file_sha256(staging / name)] for name in names]
+            self.folder.mkdir(parents=True, exist_ok=True)
+            draft = self.folder / f"{key}.{os.getpid()}.{threading.get_ident()}.draft"
+            draft.write_text(json.dumps(files), encoding="utf-8")
+            os.replace(draft, self.folder / key)
+        except OSError:
+            pass  # a cache that cannot be written is not used
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -450,18 +450,27 @@ def up_to_date(project_root: Path, out: Path, stamps: tuple[Path, ...] = (BUILD_
     """True when ``out`` holds exactly what a successful build of the current inputs of
     ``project_root`` wrote, as each of ``stamps`` records it (see the module docstring);
     False whenever in doubt."""
+    return freshness(project_root, out, stamps)[0]
+
+
+def freshness(
+    project_root: Path, out: Path, stamps: tuple[Path, ...] = (BUILD_STAMP,)
+) -> tuple[bool, str | None]:
+    """:func:`up_to_date`, and the inputs' fingerprint when it was computed (None when the
+    answer came before it, or an input is not fingerprintable): a build that follows hands it
+    on rather than hashing everything again."""
     if not out.is_dir() or out.is_symlink() or any(os.path.lexists(out / p) for p in PENDING):
-        return False
+        return False, None
     if not _free(out):
-        return False
+        return False, None
     cache = HashCache(project_root)
     try:
         fingerprint = input_fingerprint(project_root, cache)
     except NotFingerprintable:
-        return False
+        return False, None
     current = all(_stamp_matches(out, stamp, fingerprint, cache) for stamp in stamps)
     cache.save()
-    return current
+    return current, fingerprint
 
 
 # --- the whole release, for make ----------------------------------------------------------------
