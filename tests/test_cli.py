@@ -412,3 +412,26 @@ def test_the_program_ends_with_the_commands_status_and_its_output_flushed(tmp_pa
     assert refused.returncode == 2 and refused.stdout == ""
     assert [e["type"] for e in json.loads(refused.stderr)["errors"]] == ["not-a-project"]
     assert program("build", "--no-such-option").returncode == 2
+
+
+def test_the_program_waits_for_a_thread_still_writing_before_it_ends(tmp_path: Path) -> None:
+    """``cli.run`` ends the process without the interpreter's teardown, but not before a thread
+    that is not a daemon has finished (as the teardown would wait for it)."""
+    import subprocess
+    import sys
+
+    written = tmp_path / "late.txt"
+    script = (
+        "import sys, threading, time\n"
+        "from pathlib import Path\n"
+        "from newstables import cli\n"
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        f"    Path({str(written)!r}).write_text('done')\n"
+        "threading.Thread(target=late).start()\n"
+        "sys.argv = ['newstables', '--version']\n"
+        "cli.run()\n"
+    )
+    ended = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert ended.returncode == 0, ended.stderr
+    assert written.read_text(encoding="utf-8") == "done"

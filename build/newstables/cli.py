@@ -13,6 +13,7 @@ import atexit
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -666,12 +667,13 @@ def run() -> NoReturn:
     """The ``newstables`` program (console script, ``python -m newstables``): :func:`main`, then a
     quick exit.
 
-    When the command is done, the exit handlers run (threads joined, finalizers, the standard
-    error stream silenced after Great Expectations: see :func:`finish`), the output streams are
-    flushed, and the process ends without the interpreter's own teardown: its last garbage
-    collection over every object of DuckDB, Arrow and NumPy cost about a tenth of a second of
-    CPU, more than a no-op build itself. Every file was written and closed before (the build
-    commits its outputs, and the caches are saved, before returning). In-process callers (tests)
+    When the command is done, the threads still running are waited for (as the interpreter
+    would), the exit handlers run (finalizers, the standard error stream silenced after Great
+    Expectations: see :func:`finish`), the output streams are flushed, and the process ends
+    without the interpreter's own teardown: its last garbage collection over every object of
+    DuckDB, Arrow and NumPy cost about a tenth of a second of CPU, more than a no-op build
+    itself. Every file was written and closed before (the build commits its outputs, and the
+    caches are saved, before returning). In-process callers (tests)
     use :func:`main`, which exits the usual way.
     """
     try:
@@ -679,6 +681,7 @@ def run() -> NoReturn:
         code: int | str | None = 0
     except SystemExit as stop:
         code = stop.code
+    _join_threads()
     atexit._run_exitfuncs()
     if isinstance(code, str):
         print(code, file=sys.stderr)  # as sys.exit prints a message, with status 1
@@ -689,6 +692,15 @@ def run() -> NoReturn:
         except (OSError, ValueError):
             code = code or 1  # a closed pipe: the output is lost, as sys.exit would say
     os._exit(code or 0)
+
+
+def _join_threads() -> None:
+    # os._exit would end a thread still writing; the interpreter's teardown waits for every
+    # thread that is not a daemon, and so does this.
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
 
 
 def finish(code: int | str | None) -> NoReturn:
