@@ -18,6 +18,8 @@ Prints the figures and merges them into ``benchmarks/results/queries_scaled.json
     git show HEAD~3:schemas/queries.yaml > /tmp/old.yaml  # the queries before a change
     python benchmarks/bench_queries_scaled.py OLD_1M.duckdb --replicated --queries /tmp/old.yaml \
         --label before
+    # two large files (e.g. written with two block sizes), measured in turn, three rounds
+    python benchmarks/bench_queries_scaled.py --compare A.duckdb B.duckdb --labels a b
 """
 
 from __future__ import annotations
@@ -83,11 +85,53 @@ def measure(database: Path, project: Path) -> dict[str, Any]:
     }
 
 
+TIMES = ("aggregate_ms", "first_page_ms", "aggregate_cpu_ms", "first_page_cpu_ms")
+
+
+def best(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One entry of several ``measure`` runs of one file: each query's smallest times (its rows,
+    hash and first page must be the same in every run), the load seen first and last."""
+    merged = json.loads(json.dumps(entries[0]))
+    merged["load_after"] = entries[-1]["load_after"]
+    for entry in entries[1:]:
+        for kept, query in zip(merged["queries"], entry["queries"], strict=True):
+            same = ("name", "rows", "hash", "first_page_sha256")
+            assert all(kept[k] == query[k] for k in same), f"{kept['name']}: another answer"
+            for key in TIMES:
+                kept[key] = min(kept[key], query[key])
+    return merged
+
+
+def compare(options: argparse.Namespace, project: Path) -> None:
+    """``--compare``: the large files given, measured in turn ``--rounds`` times (interleaved, so a
+    change of load touches each alike), each query's best times recorded under its label."""
+    if len(options.compare) != len(options.labels):
+        raise SystemExit("--compare needs as many --labels as files")
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in options.labels}
+    for _ in range(options.rounds):
+        for database, label in zip(options.compare, options.labels, strict=True):
+            runs[label].append(measure(database, project))
+    previous = json.loads(options.results.read_text(encoding="utf-8")) if options.results.is_file() else {}
+    for database, label in zip(options.compare, options.labels, strict=True):
+        entry = best(runs[label])
+        entry["how"] = (
+            f"given file {database}; queries: {options.queries or 'schemas/queries.yaml'}; "
+            f"{os.cpu_count()} cpus; best of three per round, {options.rounds} rounds interleaved with "
+            f"{', '.join(str(d) for d in options.compare if d != database)}"
+        )
+        print(label, json.dumps(entry, indent=2, ensure_ascii=False))
+        previous[label] = entry
+    options.results.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Replicate (unless told it is done), time, print and record under the label."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("database", type=Path, help="A built release's data/newstables.duckdb.")
-    parser.add_argument("--label", required=True, help="Key of this run in the results file.")
+    parser.add_argument("database", type=Path, nargs="?", help="A built release's data/newstables.duckdb.")
+    parser.add_argument("--label", help="Key of this run in the results file.")
+    parser.add_argument("--compare", type=Path, nargs="+", default=[], help="Large files to time in turn.")
+    parser.add_argument("--labels", nargs="+", default=[], help="Key of each --compare file.")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of --compare (default 3).")
     parser.add_argument("--factor", type=int, default=10, help="Copies of each row (default 10).")
     parser.add_argument("--replicated", action="store_true", help="DATABASE is already the large file.")
     parser.add_argument("--queries", type=Path, help="Other queries.yaml (default: this checkout's).")
@@ -98,6 +142,11 @@ def main() -> None:
         project = Path(work) / "project"
         (project / "schemas").mkdir(parents=True)
         shutil.copyfile(options.queries or ROOT / "schemas/queries.yaml", project / "schemas/queries.yaml")
+        if options.compare:
+            compare(options, project)
+            return
+        if options.database is None or options.label is None:
+            parser.error("DATABASE and --label are needed (or --compare and --labels)")
         large = options.database
         if not options.replicated:
             large = options.keep or Path(work) / "large.duckdb"

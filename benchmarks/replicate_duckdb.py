@@ -4,8 +4,9 @@ repeated FACTOR times, to time the example queries at a size not built yet.
 Copy 0 keeps its rows as they are; in copy k > 0 every text column whose name ends in ``_id``
 gets the suffix ``~k``, so keys stay unique and every reference (speaker, document, event, …)
 points into the same copy. The copy is written as ``publish_shards.write_database`` writes the
-release (16 KiB blocks, storage v1.2.0, no compression, rows in primary-key order compared as
-text) with the shipped views and derived tables (``sql.materialize``); foreign-key clauses are
+release (blocks of ``sql.block_size`` for its rows, storage v1.2.0, no compression, rows in
+primary-key order compared as text) with the shipped views and derived tables
+(``sql.materialize``; a release's stored derived tables are made again); foreign-key clauses are
 left out (nothing is checked here). Not a release: ids break their published patterns.
 Example (a 10,000-article build, about 100,000 statements, made into about a million)::
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from newstables.core.model import quote_literal
-from newstables.sql import BLOCK_SIZE, STORAGE_VERSION, materialize, views_sql
+from newstables.sql import STORAGE_VERSION, block_size, derived_tables, materialize, views_sql
 
 FOREIGN_KEY = re.compile(r",\s*FOREIGN KEY\s*\([^)]*\)\s*REFERENCES\s+\w+\s*\([^)]*\)", re.I)
 
@@ -50,13 +51,23 @@ def replicate(source: Path, target: Path, factor: int) -> dict[str, int]:
     con.execute("SET memory_limit = '2GB'")
     con.execute(f"SET temp_directory = {quote_literal(target.with_suffix('.tmp').as_posix())}")
     con.execute(f"ATTACH {quote_literal(source.as_posix())} AS source (READ_ONLY)")
+    # The published tables: a release's derived tables are made again from the views below.
+    derived = set(derived_tables())
+    tables = [
+        (table, ddl)
+        for table, ddl in con.execute(
+            "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = 'source' ORDER BY table_name"
+        ).fetchall()
+        if table not in derived
+    ]
+    rows = factor * sum(
+        int(con.execute(f"SELECT count(*) FROM source.{table}").fetchone()[0])  # type: ignore[index]
+        for table, _ in tables
+    )
     con.execute(
         f"ATTACH {quote_literal(target.as_posix())} AS release "
-        f"(BLOCK_SIZE {BLOCK_SIZE}, STORAGE_VERSION '{STORAGE_VERSION}')"
+        f"(BLOCK_SIZE {block_size(rows)}, STORAGE_VERSION '{STORAGE_VERSION}')"
     )
-    tables = con.execute(
-        "SELECT table_name, sql FROM duckdb_tables() WHERE database_name = 'source' ORDER BY table_name"
-    ).fetchall()
     keys = dict(
         con.execute(
             "SELECT table_name, constraint_column_names FROM duckdb_constraints() "

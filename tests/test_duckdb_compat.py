@@ -1,9 +1,10 @@
 """The DuckDB file opens in DuckDB 1.x as well as 2.x (issue: written for DuckDB 1.x users).
 
 The file is written in storage format v1.2.0 with 16 KiB blocks (0.73 MB instead of 10.7 MB),
-which DuckDB 1.2 and later open; 1.0 and 1.1 cannot. This installs DuckDB 1.4.4, the last 1.x
-release, into a throwaway virtual environment (installing packages is the one network use
-tests may make); a failed install fails in CI and skips, with the reason, elsewhere.
+128 KiB from ``sql.LARGE_ROWS`` rows on, which DuckDB 1.2 and later open; 1.0 and 1.1 cannot.
+This installs DuckDB 1.4.4, the last 1.x release, into a throwaway virtual environment
+(installing packages is the one network use tests may make); a failed install fails in CI and
+skips, with the reason, elsewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newstables.sql import derived_tables
+from newstables.core.model import quote_literal
+from newstables.sql import LARGE_BLOCK_SIZE, STORAGE_VERSION, derived_tables, reproducible_connection
 from tests.conftest import REPO
 
 # The model says how many tables the file holds (schemas/package.yaml), never a hard-coded number.
@@ -55,3 +57,19 @@ def test_duckdb_1x_opens_the_database_and_its_views(old_python: Path) -> None:
     assert probe.returncode == 0, probe.stderr
     version, tables, rows = probe.stdout.split()
     assert version == OLD_DUCKDB.split("==")[1] and int(tables) == TABLE_COUNT and int(rows) == 25
+
+
+def test_duckdb_1x_opens_a_file_in_the_large_releases_blocks(old_python: Path, tmp_path: Path) -> None:
+    large = tmp_path / "large.duckdb"
+    con = reproducible_connection()
+    con.execute(f"ATTACH {quote_literal(str(REPO / 'data/newstables.duckdb'))} AS seed (READ_ONLY)")
+    con.execute(
+        f"ATTACH {quote_literal(str(large))} AS large "
+        f"(BLOCK_SIZE {LARGE_BLOCK_SIZE}, STORAGE_VERSION '{STORAGE_VERSION}')"
+    )
+    con.execute("COPY FROM DATABASE seed TO large")
+    con.close()
+    probe = subprocess.run([old_python, "-c", PROBE, str(large)], capture_output=True, text=True)
+    assert probe.returncode == 0, probe.stderr
+    _version, tables, rows = probe.stdout.split()
+    assert int(tables) == TABLE_COUNT and int(rows) == 25

@@ -12,9 +12,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 
+from newstables import sql
 from newstables.core.formats import arrow_table
 from newstables.errors import NewstablesError
 from newstables.pipeline import build, load_inputs, make_tables
@@ -29,6 +31,7 @@ from newstables.shards import (
     staged_lines,
     wants_shards,
 )
+from newstables.sql import BLOCK_SIZE, LARGE_BLOCK_SIZE
 from newstables.synth import default_template, synth
 
 DATA_OUTPUTS = (
@@ -109,6 +112,29 @@ def test_the_same_bytes_whatever_the_shard_size(
     report = (tmp_path / "size-1/validation/report/results.json").read_text(encoding="utf-8")
     assert "not written for a corpus built in shards" in report
     assert "data/newstables.sqlite" in data_hashes(tmp_path / "size-1")
+
+
+def block_size_of(database: Path) -> int:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return int(con.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0])  # type: ignore[index]
+    finally:
+        con.close()
+
+
+def test_a_large_release_is_written_in_large_blocks_the_same_bytes_whatever_the_shard_size(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``sql.LARGE_ROWS`` rows (lowered here to this corpus) both builds write 128 KiB
+    blocks, byte-identical (the size whose bytes measured reproducible; 256 KiB's are not)."""
+    build_with(monkeypatch, corpus, tmp_path / "small", 0)
+    assert block_size_of(tmp_path / "small/data/newstables.duckdb") == BLOCK_SIZE
+    monkeypatch.setattr(sql, "LARGE_ROWS", 1)
+    build_with(monkeypatch, corpus, tmp_path / "whole", 0)
+    hashes = data_hashes(tmp_path / "whole")
+    assert block_size_of(tmp_path / "whole/data/newstables.duckdb") == LARGE_BLOCK_SIZE
+    build_with(monkeypatch, corpus, tmp_path / "sharded", 3, 2)
+    assert data_hashes(tmp_path / "sharded") == hashes
 
 
 def edit(project: Path, relative: str, old: str, new: str) -> None:

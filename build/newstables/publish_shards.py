@@ -37,8 +37,8 @@ from newstables.publish import copy_schemas
 from newstables.publish_sqlite import write_sqlite
 from newstables.shards import column, fetch_arrow
 from newstables.sql import (
-    BLOCK_SIZE,
     STORAGE_VERSION,
+    block_size,
     dependency_order,
     materialize,
     reproducible_connection,
@@ -123,13 +123,16 @@ def published_order(resource: Resource) -> str:
     return ", ".join(f"CAST({column(k)} AS VARCHAR)" for k in resource.primary_key)
 
 
-def write_database(path: Path, stubs: dict[str, Table], staged: dict[str, list[Path]], spill: Path) -> None:
+def write_database(
+    path: Path, stubs: dict[str, Table], staged: dict[str, list[Path]], spill: Path, rows: int
+) -> None:
     """The DuckDB file, as ``sql.create_database`` writes it, every table from its staged shards
-    (one thread: the file's bytes depend on it; sorting past the memory limit spills to ``spill``)."""
+    (one thread: the file's bytes depend on it; sorting past the memory limit spills to ``spill``),
+    in blocks of ``sql.block_size`` for its ``rows`` rows in all."""
     con = bound(reproducible_connection(), spill)
     con.execute(
         f"ATTACH {quote_literal(path.as_posix())} AS release "
-        f"(BLOCK_SIZE {BLOCK_SIZE}, STORAGE_VERSION '{STORAGE_VERSION}')"
+        f"(BLOCK_SIZE {block_size(rows)}, STORAGE_VERSION '{STORAGE_VERSION}')"
     )
     con.execute("USE release")
     created: set[str] = set()
@@ -250,7 +253,7 @@ def write_release(
     schemas = copy_schemas(project, stubs, staging)
     (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
     with stage("publish: duckdb"):
-        write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL)
+        write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL, sum(counts.values()))
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
     # The SQLite file (when written) is read from the DuckDB file by a thread of its own while
     # this one writes the CSV and Parquet files: DuckDB, pyarrow and SQLite let go of the

@@ -16,8 +16,11 @@ from newstables.tables import Table
 
 __all__ = [
     "BLOCK_SIZE",
+    "LARGE_BLOCK_SIZE",
+    "LARGE_ROWS",
     "STORAGE_VERSION",
     "add_table",
+    "block_size",
     "create_database",
     "derived_tables",
     "materialize",
@@ -32,6 +35,24 @@ STORAGE_VERSION = "v1.2.0"
 # 16 KiB blocks instead of the default 256 KiB: the seed's file shrinks from 10.7 MB to 0.73 MB
 # (every table and column segment takes at least one block).
 BLOCK_SIZE = 16384
+# A release of LARGE_ROWS rows or more is written with 128 KiB blocks: an uncompressed VARCHAR
+# segment is one block, so at 16 KiB a vector of 2,048 statement texts spans several segments and
+# a scan pays per segment (the README queries on the derived tables take 15-20% less CPU at 1M
+# statements with 128 KiB, benchmarks/results/queries_scaled.json). 128 KiB is the largest size
+# whose bytes measured reproducible on DuckDB 2.0.0 (3 runs of 1M rows, memory limit and spilling
+# included): at the default 256 KiB, padding bytes in string segments carry leftover memory
+# (pointers, old strings) that differs from run to run, as does every string compression
+# (dictionary, FSST, DICT_FSST, ZSTD) at every block size. Below LARGE_ROWS (the seed, small
+# corpora) 16 KiB keeps the file small.
+LARGE_BLOCK_SIZE = 131072
+LARGE_ROWS = 100_000
+
+
+def block_size(rows: int) -> int:
+    """Block size of a DuckDB file holding ``rows`` published rows in all: ``BLOCK_SIZE``, or
+    ``LARGE_BLOCK_SIZE`` from ``LARGE_ROWS`` rows on (one rule for the small and the sharded
+    build, so both write the same bytes)."""
+    return LARGE_BLOCK_SIZE if rows >= LARGE_ROWS else BLOCK_SIZE
 
 
 def create_table_sql(table: Table, created: set[str]) -> str:
@@ -114,9 +135,10 @@ def create_database(
     """Write the DuckDB file: every table, its constraints, comments and (unless told
     otherwise, for a partial database) the views."""
     con = reproducible_connection()
+    rows = sum(arrow.num_rows for arrow in arrows.values())
     con.execute(
         f"ATTACH {quote_literal(path.as_posix())} AS release "
-        f"(BLOCK_SIZE {BLOCK_SIZE}, STORAGE_VERSION '{STORAGE_VERSION}')"
+        f"(BLOCK_SIZE {block_size(rows)}, STORAGE_VERSION '{STORAGE_VERSION}')"
     )
     con.execute("USE release")
     # One transaction: each statement on its own would be committed (and logged) separately,
