@@ -23,6 +23,7 @@ from newstables.core.bounded import SPILL
 from newstables.core.cache import DocumentCache, fingerprint, save_misses
 from newstables.core.fingerprint import (
     BUILD_STAMP,
+    FingerprintDuringBuild,
     NotFingerprintable,
     described_hashes,
     input_fingerprint,
@@ -400,14 +401,22 @@ def _build(
     TIMINGS.clear()
     # Timed like the stages: at scale the fingerprint reads every input file and the document
     # listing every article folder, and time outside every stage is time nobody can place.
+    with stage("list documents"):  # folder names only: no input is read yet
+        sharded = wants_shards(project_root)
+    if sharded:
+        # A large corpus: the fingerprint is taken while the shards read the same files
+        # (core.fingerprint.FingerprintDuringBuild), unless the command line hands one over.
+        with stage("input fingerprint"):
+            during = FingerprintDuringBuild(project_root.resolve()) if taken is None else None
+        try:
+            return _build_sharded(project_root, out_root, worker, during or taken)
+        finally:
+            if during is not None:
+                during.cancel()  # after a failure: stop hashing; after success, already done
     with stage("input fingerprint"):
         # Before reading: an edit made meanwhile is seen next time. The command line hands over
         # the fingerprint it took to ask whether anything changed.
         fingerprint = taken if taken is not None else _fingerprint(project_root)
-    with stage("list documents"):
-        sharded = wants_shards(project_root)
-    if sharded:
-        return _build_sharded(project_root, out_root, worker, fingerprint)
     with stage("read"):
         inputs = load_inputs(project_root, use_cache=True)
     with stage("resolve evidence and build tables"):
@@ -436,11 +445,14 @@ def _build(
 
 
 def _build_sharded(
-    project_root: Path, out_root: Path | None, worker: GateWorker | None, fingerprint: str | None
+    project_root: Path,
+    out_root: Path | None,
+    worker: GateWorker | None,
+    fingerprint: str | FingerprintDuringBuild | None,
 ) -> dict[str, Table]:
     """The build of a corpus larger than one shard (``shards``): read, resolve and build shard by
     shard into staged Parquet, check across shards and publish through DuckDB, then the same
-    gate, report and commit as the small build."""
+    gate, report and commit as the small build (``fingerprint``: taken, or being taken)."""
     project = Project(project_root.resolve())
     refuse_input_symlinks(project.root)
     out = (out_root or project.root).resolve()
@@ -474,6 +486,10 @@ def _build_sharded(
             )
             detail["not_published"] = NOT_PUBLISHED
             report = Report(corpus.model.package, counts, checks, detail, errors)
+        if isinstance(fingerprint, FingerprintDuringBuild):
+            with stage("input fingerprint (wait)"):  # long done at scale, unless the disk is slow
+                fingerprint = fingerprint.result()
+        with stage("report and commit"):
             report_and_commit(staging, out, report, outputs, tables, fingerprint)
     with stage("release memory"):  # every document's text and coverage, freed here rather than unseen
         del corpus, inputs, covered
