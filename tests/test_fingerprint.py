@@ -364,3 +364,75 @@ def test_output_hashes_take_a_described_hash_only_for_a_file_of_its_size(tmp_pat
         "b.csv": real["b.csv"],
     }
     assert fingerprint.described_hashes(tmp_path / "missing.json") == {}
+
+
+def settled(project: Path) -> None:
+    """Wait until every file of ``project`` (just copied) is older than a build started now."""
+    time.sleep(2 * fingerprint.CLOCK_SLACK_NS / 1e9)
+
+
+def test_a_fingerprint_taken_during_the_build_refuses_what_changed_since_it_began(project: Path) -> None:
+    settled(project)
+    unchanged = input_fingerprint(project, fingerprint.HashCache(Path("/nonexistent")))
+    assert fingerprint.FingerprintDuringBuild(project).result() == unchanged
+    for change in ("edited", "added", "removed"):
+        case = project.parent / change
+        shutil.copytree(project, case, symlinks=True)
+        settled(case)
+        began = time.time_ns() - fingerprint.CLOCK_SLACK_NS
+        assert input_fingerprint(case, fingerprint.HashCache(Path("/nonexistent"), began))  # nothing yet
+        if change == "edited":
+            append_comment(case / "data/annotations/actors.yaml")
+        elif change == "added":
+            (case / "data/annotations/new.yaml").write_text("[]\n", encoding="utf-8")
+        else:
+            (case / "data/raw/article.txt").unlink()
+        # (a cache that remembers every file: a remembered hash is refused too)
+        for cache in (fingerprint.HashCache(Path("/nonexistent"), began), fingerprint.HashCache(case, began)):
+            with pytest.raises(fingerprint.NotFingerprintable, match="changed while the build ran"):
+                input_fingerprint(case, cache)
+        settled(case)
+        assert fingerprint.FingerprintDuringBuild(case).result() is not None, "an edit before it began"
+    stopped = fingerprint.FingerprintDuringBuild(project)
+    stopped.cancel()  # a failed build: the thread ends (the answer, had it finished, is kept)
+    assert not stopped._pool._threads or all(not t.is_alive() for t in stopped._pool._threads)
+
+
+def test_an_input_edited_while_a_sharded_build_reads_is_never_taken_as_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newstables import pipeline
+    from newstables.shards import SHARD_ENV, WORKERS_ENV
+    from newstables.synth import default_template, synth
+
+    project = tmp_path / "corpus"
+    synth(project, 3, 5, default_template())
+    monkeypatch.setenv(SHARD_ENV, "1")
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    settled(project)
+    pipeline.build(project)  # the fingerprint taken alongside the shards (none handed over)
+    assert up_to_date(project, project), "unchanged inputs: the stamp is written"
+    real, hashing = pipeline.build_corpus, fingerprint.input_fingerprint
+    edited = project / "data/articles/synth-000001/annotations/statements.yaml"
+    done = threading.Event()
+
+    def edit_while_reading(*args: object) -> object:
+        corpus = real(*args)  # the shards read the file; then it is edited ...
+        append_comment(edited)
+        done.set()
+        return corpus
+
+    def after_the_edit(*args: object) -> str:
+        done.wait(60)  # ... and only then hashed: the new bytes, while the outputs are of the old
+        return hashing(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "build_corpus", edit_while_reading)
+    monkeypatch.setattr(fingerprint, "input_fingerprint", after_the_edit)
+    pipeline.build(project)
+    assert done.is_set()
+    assert not up_to_date(project, project), "the build read the old file: it must run again"
+    monkeypatch.setattr(pipeline, "build_corpus", real)
+    monkeypatch.setattr(fingerprint, "input_fingerprint", hashing)
+    settled(project)
+    pipeline.build(project)
+    assert up_to_date(project, project)

@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,13 +24,14 @@ from newstables.core.bounded import SPILL
 from newstables.core.cache import DocumentCache, fingerprint, save_misses
 from newstables.core.fingerprint import (
     BUILD_STAMP,
+    FingerprintDuringBuild,
     NotFingerprintable,
     described_hashes,
     input_fingerprint,
     output_hashes,
     stamp_text,
 )
-from newstables.core.model import Model, load_model
+from newstables.core.model import Model, Resource, load_model
 from newstables.core.paths import refuse_input_symlinks, refuse_published_target
 from newstables.core.progress import TIMINGS, stage, write_timings
 from newstables.core.staging import commit, staging_area
@@ -55,7 +57,7 @@ from newstables.publish import (
     write_files,
     write_reader_formats,
 )
-from newstables.publish_shards import NOT_PUBLISHED
+from newstables.publish_shards import FILES_SHARE, NOT_PUBLISHED
 from newstables.publish_shards import write_release as write_sharded_release
 from newstables.read import (
     Annotations,
@@ -211,12 +213,15 @@ def structural_result(check: str, findings: list[NewstablesError]) -> CheckResul
     )
 
 
-def structural_checks(staging: Path, inputs: Inputs) -> tuple[list[CheckResult], list[NewstablesError]]:
-    """Frictionless, excerpt and format-agreement checks: their report rows and findings."""
+def structural_checks(
+    staging: Path, inputs: Inputs, early: EarlyRows | None = None
+) -> tuple[list[CheckResult], list[NewstablesError]]:
+    """Frictionless, excerpt and format-agreement checks: their report rows and findings
+    (``early``: the row checks already started on the staged CSV files)."""
     findings: dict[str, list[NewstablesError]] = {}
     spill = staging / SPILL  # DuckDB's memory is bounded (core.bounded); past it, it spills here
     with stage("check: frictionless"):
-        findings["frictionless"] = frictionless_findings(staging, inputs.model.tables, spill=spill)
+        findings["frictionless"] = frictionless_findings(staging, inputs.model.tables, early, spill=spill)
     with stage("check: excerpts"):
         findings["excerpts-match-offsets"] = excerpt_findings(
             inputs.texts, staging, inputs.model.tables, spill, from_database=True
@@ -234,10 +239,12 @@ def gate(
     covered: list[CoverageResult],
     worker: GateWorker | None = None,
     engine: str | None = None,
+    early: EarlyRows | None = None,
 ) -> tuple[list[CheckResult], list[NewstablesError]]:
     """Run every blocking check on the staged release; return all results and failures
-    (``covered``: the coverage results of every document; ``engine``: see ``gate.chosen_engine``)."""
-    checks, errors = structural_checks(staging, inputs)
+    (``covered``: the coverage results of every document; ``engine``: see ``gate.chosen_engine``;
+    ``early``: the row checks already started on the staged CSV files)."""
+    checks, errors = structural_checks(staging, inputs, early)
     with stage("gate"):
         suites = run_suites(
             inputs.model, staging, inputs.raw, inputs.waivers["formula"], inputs.texts, worker, engine
@@ -400,14 +407,22 @@ def _build(
     TIMINGS.clear()
     # Timed like the stages: at scale the fingerprint reads every input file and the document
     # listing every article folder, and time outside every stage is time nobody can place.
+    with stage("list documents"):  # folder names only: no input is read yet
+        sharded = wants_shards(project_root)
+    if sharded:
+        # A large corpus: the fingerprint is taken while the shards read the same files
+        # (core.fingerprint.FingerprintDuringBuild), unless the command line hands one over.
+        with stage("input fingerprint"):
+            during = FingerprintDuringBuild(project_root.resolve()) if taken is None else None
+        try:
+            return _build_sharded(project_root, out_root, worker, during or taken)
+        finally:
+            if during is not None:
+                during.cancel()  # after a failure: stop hashing; after success, already done
     with stage("input fingerprint"):
         # Before reading: an edit made meanwhile is seen next time. The command line hands over
         # the fingerprint it took to ask whether anything changed.
         fingerprint = taken if taken is not None else _fingerprint(project_root)
-    with stage("list documents"):
-        sharded = wants_shards(project_root)
-    if sharded:
-        return _build_sharded(project_root, out_root, worker, fingerprint)
     with stage("read"):
         inputs = load_inputs(project_root, use_cache=True)
     with stage("resolve evidence and build tables"):
@@ -436,11 +451,14 @@ def _build(
 
 
 def _build_sharded(
-    project_root: Path, out_root: Path | None, worker: GateWorker | None, fingerprint: str | None
+    project_root: Path,
+    out_root: Path | None,
+    worker: GateWorker | None,
+    fingerprint: str | FingerprintDuringBuild | None,
 ) -> dict[str, Table]:
     """The build of a corpus larger than one shard (``shards``): read, resolve and build shard by
     shard into staged Parquet, check across shards and publish through DuckDB, then the same
-    gate, report and commit as the small build."""
+    gate, report and commit as the small build (``fingerprint``: taken, or being taken)."""
     project = Project(project_root.resolve())
     refuse_input_symlinks(project.root)
     out = (out_root or project.root).resolve()
@@ -461,19 +479,31 @@ def _build_sharded(
             con.close()
         resources = corpus.model.resources
         staged = {r.name: sorted(staged_folder(work, r.name).glob("*.parquet")) for r in resources}
-        # (timed by part: "publish: duckdb", "publish: csv", ...)
-        outputs, tables = write_sharded_release(project, corpus.model, staging, staged, counts)
-        with stage("publish: remove staged shards"):
-            shutil.rmtree(work)
-        inputs = _sharded_inputs(corpus)
-        covered = [result for results in corpus.coverage.values() for result in results]
-        checks, errors = gate(staging, inputs, covered, worker)
+        # Frictionless's row checks read only the CSV files: they start once those are written,
+        # on the core the DuckDB file (one thread, minutes at scale) leaves free, in that
+        # connection's share of the memory limit (publish_shards.write_release).
+        early: list[EarlyRows] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="row-checks") as rows:
+            start_rows = partial(_start_rows, early, rows, staging, corpus.model.tables)
+            # (timed by part: "publish: duckdb", "publish: csv", ...)
+            outputs, tables = write_sharded_release(
+                project, corpus.model, staging, staged, counts, after_files=start_rows
+            )
+            with stage("publish: remove staged shards"):
+                shutil.rmtree(work)
+            inputs = _sharded_inputs(corpus)
+            covered = [result for results in corpus.coverage.values() for result in results]
+            checks, errors = gate(staging, inputs, covered, worker, early=early[0] if early else None)
         with stage("report and commit"):
             detail = coverage_detail(
                 corpus.paragraphs.get(corpus.default, []), unlinked, _corpus_summaries(corpus)
             )
             detail["not_published"] = NOT_PUBLISHED
             report = Report(corpus.model.package, counts, checks, detail, errors)
+        if isinstance(fingerprint, FingerprintDuringBuild):
+            with stage("input fingerprint (wait)"):  # long done at scale, unless the disk is slow
+                fingerprint = fingerprint.result()
+        with stage("report and commit"):
             report_and_commit(staging, out, report, outputs, tables, fingerprint)
     with stage("release memory"):  # every document's text and coverage, freed here rather than unseen
         del corpus, inputs, covered
@@ -481,6 +511,16 @@ def _build_sharded(
     for name, table in tables.items():
         table.count = counts[name]
     return tables
+
+
+# Where the row checks started during the DuckDB file's writing spill (a folder of their own).
+ROWS_SPILL = ".spill-rows"
+
+
+def _start_rows(
+    early: list[EarlyRows], pool: ThreadPoolExecutor, staging: Path, tables: dict[str, Resource]
+) -> None:
+    early.append(EarlyRows.start_bounded(pool, staging, tables, staging / ROWS_SPILL, FILES_SHARE))
 
 
 def _sharded_inputs(corpus: Corpus) -> Inputs:

@@ -1,12 +1,15 @@
 """Stage 5 at scale, publish: the staged shards (``shards``) become the release through DuckDB.
 
-No table is held as Python rows. The DuckDB file is written first, each table inserted from
-its staged shards in the published order (primary key, compared as text, as
-``tables.sort_rows`` does), locators dropped; the CSV is DuckDB's ``COPY`` of that table
-(gzip-compressed past ``CSV_GZIP_MIN_BYTES``), the Parquet copy is read from it one table (a
-partitioned table: one publication year) at a time and written by pyarrow as the small build
+No table is held as Python rows. The DuckDB file is written with one DuckDB thread (its bytes
+depend on it), each table inserted from its staged shards in the published order (primary key,
+compared as text, as ``tables.sort_rows`` does), locators dropped. At the same time, on the
+other core, each table is inserted the same way into an in-memory database of its own (the
+published column types, the same order) and dropped once written: its CSV is DuckDB's ``COPY``
+of that table (gzip-compressed past ``CSV_GZIP_MIN_BYTES``), its Parquet copy is read from it
+(a partitioned table: one publication year at a time) and written by pyarrow as the small build
 writes it (``core.parts``, ``core.formats``), so a corpus gives the same bytes whatever its
-shard size, and the same as the small build (``tests/test_shards.py``).
+shard size, and the same as the small build (``tests/test_shards.py``). The two connections
+share the memory limit (``core.bounded``) rather than each taking it.
 
 The reader formats a large corpus does not get: the workbook and the provenance page are left
 out past ``publish.READER_FORMAT_MAX_ROWS`` by the small build too; the SQLite file is not
@@ -17,7 +20,7 @@ only what the release holds, and the report says so.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -123,13 +126,26 @@ def published_order(resource: Resource) -> str:
     return ", ".join(f"CAST({column(k)} AS VARCHAR)" for k in resource.primary_key)
 
 
+# The memory limit's shares of the two connections open at the same time (``write_release``): the
+# DuckDB file's sort is the longer of the two.
+DATABASE_SHARE = 0.6
+FILES_SHARE = 0.4
+# The files' connection spills to a folder of its own: two databases, one temp folder each.
+FILES_SPILL = ".spill-files"
+
+
 def write_database(
-    path: Path, stubs: dict[str, Table], staged: dict[str, list[Path]], spill: Path, rows: int
+    path: Path,
+    stubs: dict[str, Table],
+    staged: dict[str, list[Path]],
+    spill: Path,
+    rows: int,
+    share: float = 1.0,
 ) -> None:
     """The DuckDB file, as ``sql.create_database`` writes it, every table from its staged shards
-    (one thread: the file's bytes depend on it; sorting past the memory limit spills to ``spill``),
-    in blocks of ``sql.block_size`` for its ``rows`` rows in all."""
-    con = bound(reproducible_connection(), spill)
+    (one thread: the file's bytes depend on it; sorting past ``share`` of the memory limit
+    spills to ``spill``), in blocks of ``sql.block_size`` for its ``rows`` rows in all."""
+    con = bound(reproducible_connection(), spill, share)
     con.execute(
         f"ATTACH {quote_literal(path.as_posix())} AS release "
         f"(BLOCK_SIZE {block_size(rows)}, STORAGE_VERSION '{STORAGE_VERSION}')"
@@ -140,12 +156,7 @@ def write_database(
         resource = stubs[name].resource
         con.execute(resource.ddl(created))
         if staged[name]:
-            paths = ", ".join(quote_literal(p.as_posix()) for p in staged[name])
-            columns = ", ".join(column(c) for c in resource.columns)
-            con.execute(
-                f"INSERT INTO {name} SELECT {columns} FROM read_parquet([{paths}]) "
-                f"ORDER BY {published_order(resource)}"
-            )
+            con.execute(f"INSERT INTO {name} {sorted_rows(resource, staged[name])}")
         for statement in resource.comment_sql():
             con.execute(statement)
         created.add(name)
@@ -154,6 +165,22 @@ def write_database(
     con.execute("USE memory")
     con.execute("DETACH release")
     con.close()
+
+
+def sorted_rows(resource: Resource, paths: list[Path]) -> str:
+    """The SELECT of a table's rows from its staged shards, in the published order."""
+    files = ", ".join(quote_literal(p.as_posix()) for p in paths)
+    columns = ", ".join(column(c) for c in resource.columns)
+    return f"SELECT {columns} FROM read_parquet([{files}]) ORDER BY {published_order(resource)}"
+
+
+def load_table(con: duckdb.DuckDBPyConnection, resource: Resource, paths: list[Path]) -> None:
+    """Create ``db.<table>`` with the published column types (no keys: checked already) and
+    insert its staged rows in the published order, as ``write_database`` inserts them."""
+    columns = ", ".join(f"{column(f.name)} {f.to_sql()}" for f in resource.fields)
+    con.execute(f"CREATE TABLE db.{resource.name} ({columns})")
+    if paths:
+        con.execute(f"INSERT INTO db.{resource.name} {sorted_rows(resource, paths)}")
 
 
 def typed(arrow: pa.Table, resource: Resource) -> pa.Table:
@@ -215,13 +242,21 @@ def write_parts(con: duckdb.DuckDBPyConnection, resource: Resource, staging: Pat
     return written
 
 
-def write_files(model: Model, staging: Path) -> tuple[list[Path], list[Path]]:
-    """Every table's CSV and Parquet files, read from the staged DuckDB file; their relative paths."""
-    con = bounded_connection(staging / SPILL)
-    con.execute(f"ATTACH {quote_literal((staging / DUCKDB_FILE).as_posix())} AS db (READ_ONLY)")
+def write_files(model: Model, staging: Path, staged: dict[str, list[Path]]) -> tuple[list[Path], list[Path]]:
+    """Every table's CSV and Parquet files, from its staged shards, one table at a time (the
+    documents, which give the partitions' years, first and to the end); their relative paths."""
+    spill = staging / FILES_SPILL
+    con = bounded_connection(spill, threads=1, share=FILES_SHARE)
+    con.execute("ATTACH ':memory:' AS db")
+    documents = next((r for r in model.resources if r.name == "documents"), None)
+    if documents is not None:
+        load_table(con, documents, staged[documents.name])
     csvs: list[Path] = []
     parquets: list[Path] = []
     for resource in track(model.resources, len(model.resources), "write CSV and Parquet", "table"):
+        if resource is not documents:
+            with stage("publish: sort for csv and parquet"):
+                load_table(con, resource, staged[resource.name])
         with stage("publish: csv"):
             csvs.append(write_csv(con, resource.name, staging))
         with stage("publish: parquet"):
@@ -231,38 +266,58 @@ def write_files(model: Model, staging: Path) -> tuple[list[Path], list[Path]]:
                 arrow = fetch_arrow(con, f"SELECT * FROM db.{resource.name}")
                 write_parquet(typed(arrow, resource), staging / parquet_path(resource.name))
                 parquets.append(parquet_path(resource.name))
+        if resource is not documents:
+            con.execute(f"DROP TABLE db.{resource.name}")  # its memory freed for the next table
     con.close()
-    shutil.rmtree(staging / SPILL, ignore_errors=True)
+    shutil.rmtree(spill, ignore_errors=True)
     return csvs, parquets
 
 
-def write_sqlite_timed(
-    project: Project, model: Model, staging: Path, counts: dict[str, int]
+def write_database_then_sqlite(
+    project: Project,
+    model: Model,
+    staging: Path,
+    stubs: dict[str, Table],
+    staged: dict[str, list[Path]],
+    counts: dict[str, int],
 ) -> list[dict[str, Any]]:
-    """``write_sqlite_streamed``, timed as stage "publish: sqlite" (for a thread of its own)."""
+    """The DuckDB file (stage "publish: duckdb"), then the SQLite file streamed from it (stage
+    "publish: sqlite"), for a thread of its own; the SQLite file's descriptor entries."""
+    with stage("publish: duckdb"):
+        write_database(
+            staging / DUCKDB_FILE, stubs, staged, staging / SPILL, sum(counts.values()), DATABASE_SHARE
+        )
     with stage("publish: sqlite"):
         return write_sqlite_streamed(project, model, staging, counts)
 
 
 def write_release(
-    project: Project, model: Model, staging: Path, staged: dict[str, list[Path]], counts: dict[str, int]
+    project: Project,
+    model: Model,
+    staging: Path,
+    staged: dict[str, list[Path]],
+    counts: dict[str, int],
+    after_files: Callable[[], object] | None = None,
 ) -> tuple[list[Path], dict[str, Table]]:
     """Write the release's data outputs from the staged shards into ``staging``; return their
-    release-relative paths and the tables (resources without rows) they are of."""
+    release-relative paths and the tables (resources without rows) they are of. ``after_files``
+    is called once the CSV and Parquet files are written, while the DuckDB file may still be
+    (the build starts the checks that read only those files)."""
     stubs = {r.name: Table(r.name, r) for r in model.resources}
     schemas = copy_schemas(project, stubs, staging)
     (staging / DUCKDB_FILE).parent.mkdir(parents=True, exist_ok=True)
-    with stage("publish: duckdb"):
-        write_database(staging / DUCKDB_FILE, stubs, staged, staging / SPILL, sum(counts.values()))
     (staging / PARQUET_DIR).mkdir(parents=True, exist_ok=True)
-    # The SQLite file (when written) is read from the DuckDB file by a thread of its own while
-    # this one writes the CSV and Parquet files: DuckDB, pyarrow and SQLite let go of the
-    # interpreter lock, so the two share the cores rather than wait for each other. Each has its
-    # own DuckDB connection; the files' error, if any, is raised first, as before.
-    with ThreadPoolExecutor(1) as pool:
-        sqlite = pool.submit(write_sqlite_timed, project, model, staging, counts)
-        csvs, parquets = write_files(model, staging)
-        extras = sqlite.result()
+    # The DuckDB file takes one core for minutes at scale (one DuckDB thread: its bytes depend on
+    # it); a thread of its own writes it, then the SQLite file read from it (when written), while
+    # this one writes the CSV and Parquet files from the same staged shards on the other core.
+    # DuckDB, pyarrow and SQLite let go of the interpreter lock. The files' error, if any, is
+    # raised first, as when they were written after the database.
+    with ThreadPoolExecutor(1, thread_name_prefix="duckdb-file") as pool:
+        database = pool.submit(write_database_then_sqlite, project, model, staging, stubs, staged, counts)
+        csvs, parquets = write_files(model, staging, staged)
+        if after_files is not None:
+            after_files()
+        extras = database.result()
     with stage("publish: datapackage.json"):
         (staging / "datapackage.json").write_text(datapackage_json(model, staging, extras), encoding="utf-8")
     extra_paths = [Path(resource["path"]) for resource in extras]

@@ -19,6 +19,7 @@ import importlib.metadata
 import itertools
 import json
 import re
+import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +136,29 @@ class EarlyRows:
     def _check(files: dict[str, Path], tables: dict[str, Resource]) -> list[str]:
         with stage("check: rows"):
             return _worded(cached_row_findings(files, tables))
+
+    @classmethod
+    def start_bounded(
+        cls, pool: ThreadPoolExecutor, staging: Path, tables: dict[str, Resource], spill: Path, share: float
+    ) -> EarlyRows:
+        """:meth:`start` for the sharded build, while it writes the DuckDB file on the other core:
+        one DuckDB thread and ``share`` of the memory limit (``core.bounded``), spilling to
+        ``spill`` (removed after), nothing remembered (as ``row_problems``)."""
+        files = {name: staging / published_csv(staging, name) for name in tables}
+        files = {name: path for name, path in files.items() if path.is_file()}
+        return cls(files, pool.submit(cls._check_bounded, files, tables, spill, share))
+
+    @staticmethod
+    def _check_bounded(
+        files: dict[str, Path], tables: dict[str, Resource], spill: Path, share: float
+    ) -> list[str]:
+        with stage("check: rows"):
+            con = bounded_connection(spill, threads=1, share=share)
+            try:
+                return _worded(row_findings(files, tables, con))
+            finally:
+                con.close()
+                shutil.rmtree(spill, ignore_errors=True)
 
     def result_for(
         self, staging: Path, descriptor: Path, tables: dict[str, Resource] | None

@@ -26,26 +26,38 @@ SPILL = ".spill"
 _SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
 
 
-def memory_limit() -> str:
+_UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def memory_limit(share: float = 1.0) -> str:
     """Each connection's memory limit: ``NEWSTABLES_DUCKDB_MEMORY`` when it reads as a size
-    (``1.5GB``, ``800MB``), else :data:`MEMORY_LIMIT`."""
+    (``1.5GB``, ``800MB``), else :data:`MEMORY_LIMIT`; ``share`` of it for one of several
+    connections open at the same time (their limits add up to the one limit, not stack)."""
     value = os.environ.get(MEMORY_ENV, "").strip()
-    return value if _SIZE.fullmatch(value) else MEMORY_LIMIT
+    limit = value if _SIZE.fullmatch(value) else MEMORY_LIMIT
+    if share == 1.0:
+        return limit
+    number, unit = re.fullmatch(r"([0-9.]+)\s*([a-z]+)", limit.lower()).groups()  # type: ignore[union-attr]
+    return f"{int(float(number) * _UNITS[unit] * share) // 2**20}MiB"
 
 
-def bounded_connection(spill: Path | None = None, threads: int = THREADS) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection limited to :func:`memory_limit` and ``threads`` threads
-    that spills to ``spill`` (created when needed by DuckDB) when given."""
-    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit()})
+def bounded_connection(
+    spill: Path | None = None, threads: int = THREADS, share: float = 1.0
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection limited to :func:`memory_limit` (``share`` of it) and
+    ``threads`` threads that spills to ``spill`` (created when needed by DuckDB) when given."""
+    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit(share)})
     if spill is not None:
         con.execute(f"SET temp_directory = {quote_literal(spill.as_posix())}")
     return con
 
 
-def bound(con: duckdb.DuckDBPyConnection, spill: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """Give an open connection the same memory limit and spill folder (``sql``'s reproducible
-    connection, whose one thread must stay one)."""
-    con.execute(f"SET memory_limit = '{memory_limit()}'")
+def bound(
+    con: duckdb.DuckDBPyConnection, spill: Path | None = None, share: float = 1.0
+) -> duckdb.DuckDBPyConnection:
+    """Give an open connection the same memory limit (``share`` of it) and spill folder
+    (``sql``'s reproducible connection, whose one thread must stay one)."""
+    con.execute(f"SET memory_limit = '{memory_limit(share)}'")
     if spill is not None:
         con.execute(f"SET temp_directory = {quote_literal(spill.as_posix())}")
     return con

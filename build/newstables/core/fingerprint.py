@@ -138,8 +138,12 @@ class HashCache:
     """SHA-256 of files, remembered by their stat (see the module docstring): one cache file per
     project folder, holding the files one fingerprint (or no-op check) hashed."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, since_ns: int | None = None) -> None:
         folder = cache_folder()
+        # (``since_ns``: see :class:`FingerprintDuringBuild`) an input whose modification or change
+        # time is this or later is refused as NotFingerprintable: it changed while the build ran.
+        self.since = since_ns
+        self.stopped = threading.Event()  # set: the next file is refused, the caller gave up
         key = hashlib.sha256(os.fsencode(root.resolve())).hexdigest()[:32]
         self.file = folder / f"{key}.txt" if folder is not None else None
         self.started = time.time_ns()
@@ -173,6 +177,8 @@ class HashCache:
         the caller has it; without it and with nothing remembered, the file is not looked up
         before it is read); :class:`NotFingerprintable` otherwise."""
         key = os.fspath(path)
+        if self.stopped.is_set():
+            raise NotFingerprintable(key)
         if info is None and self.known:
             try:
                 info = os.lstat(path)
@@ -183,10 +189,13 @@ class HashCache:
                 raise NotFingerprintable(key)
             known = self.known.get(key)
             if known is not None and known[0] == _signature(info):
+                self._refuse_if_changed(key, info)
                 self.seen[key] = known
                 return known[1]
         remember = self.file is not None
-        digest, before, after = _hash_file(path, again=remember)
+        digest, before, after = _hash_file(path, again=remember or self.since is not None)
+        for seen in (info, before, after):
+            self._refuse_if_changed(key, seen)
         with self._counting:  # files may be hashed in several threads (input_digests)
             self.hashed += 1
         if remember and after is not None:
@@ -197,6 +206,10 @@ class HashCache:
             if unchanged and settled and "\n" not in key:
                 self.seen[key] = (signature, digest)
         return digest
+
+    def _refuse_if_changed(self, key: str, info: os.stat_result | None) -> None:
+        if self.since is not None and info is not None and changed_since(info, self.since):
+            raise NotFingerprintable(f"{key} changed while the build ran")
 
     def save(self) -> None:
         """Remember the files hashed or confirmed this time (only they: a removed file is
@@ -245,12 +258,22 @@ def input_files(root: Path) -> list[str]:
     return [name for name, _ in input_entries(root)]
 
 
-def input_entries(root: Path, with_stat: bool = True) -> list[tuple[str, os.stat_result | None]]:
+def changed_since(info: os.stat_result, since_ns: int) -> bool:
+    """True when the file or folder ``info`` describes was modified (or its inode changed) at
+    ``since_ns`` or later."""
+    return max(info.st_mtime_ns, info.st_ctime_ns) >= since_ns
+
+
+def input_entries(
+    root: Path, with_stat: bool = True, since_ns: int | None = None
+) -> list[tuple[str, os.stat_result | None]]:
     """The project's input files, relative to ``root`` and sorted, each with its ``lstat``
     (``with_stat``; else None: a cold fingerprint reads every file anyway, and a folder scan
     tells files from folders without a system call per file) (``os.scandir``: no path
     objects; the files ``os.walk`` in :func:`_files_under` would list, and an unreadable
-    folder is :class:`NotFingerprintable` rather than skipped)."""
+    folder is :class:`NotFingerprintable` rather than skipped). ``since_ns``: a folder
+    modified at that time or later (a file added, removed or renamed in it) is
+    :class:`NotFingerprintable`, looked at after it is listed (:class:`FingerprintDuringBuild`)."""
     found: list[tuple[str, os.stat_result | None]] = []
     base = os.fspath(root)
     for top in INPUT_DIRS:
@@ -258,15 +281,36 @@ def input_entries(root: Path, with_stat: bool = True) -> list[tuple[str, os.stat
         if os.path.islink(path):
             raise NotFingerprintable(path)
         if os.path.isdir(path):
-            _scan(base, top, found, with_stat)
+            _scan(base, top, found, with_stat, since_ns)
     found += [(name, None) for name in INPUT_FILES if os.path.lexists(root / name)]
+    if since_ns is not None:  # a whole input folder of data/ removed or added meanwhile
+        _refuse_changed_folder(base, "data", since_ns)
     return sorted(found, key=lambda entry: entry[0])
 
 
-def _scan(base: str, relative: str, found: list[tuple[str, os.stat_result | None]], with_stat: bool) -> None:
+def _refuse_changed_folder(base: str, relative: str, since_ns: int) -> None:
+    try:
+        info = os.lstat(os.path.join(base, relative))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise NotFingerprintable(relative) from exc
+    if changed_since(info, since_ns):
+        raise NotFingerprintable(f"{relative} changed while the build ran")
+
+
+def _scan(
+    base: str,
+    relative: str,
+    found: list[tuple[str, os.stat_result | None]],
+    with_stat: bool,
+    since_ns: int | None = None,
+) -> None:
     try:
         with os.scandir(os.path.join(base, relative)) as listing:
             entries = list(listing)
+        if since_ns is not None:  # after listing: a change made before it is seen either way
+            _refuse_changed_folder(base, relative, since_ns)
         for entry in entries:
             name = f"{relative}/{entry.name}"
             if entry.is_dir():  # as os.walk: a link to a folder is a folder, refused below
@@ -274,7 +318,7 @@ def _scan(base: str, relative: str, found: list[tuple[str, os.stat_result | None
                     continue
                 if entry.is_symlink():
                     raise NotFingerprintable(name)
-                _scan(base, name, found, with_stat)
+                _scan(base, name, found, with_stat, since_ns)
             else:
                 found.append((name, entry.stat(follow_symlinks=False) if with_stat else None))
     except OSError as exc:
@@ -312,8 +356,9 @@ def input_fingerprint(root: Path, cache: HashCache | None = None) -> str:
     own = cache is None
     cache = cache or HashCache(root)
     digest = hashlib.sha256(f"newstables-fingerprint {STAMP_VERSION}\n".encode())
-    entries = input_entries(root, with_stat=bool(cache.known))  # stats only to look hashes up
-    for (name, _), file_digest in zip(entries, input_digests(cache, os.fspath(root), entries), strict=True):
+    # stats only to look hashes up
+    entries = input_entries(root, with_stat=bool(cache.known), since_ns=cache.since)
+    for (name, _), file_digest in zip(entries, _digests(cache, os.fspath(root), entries), strict=True):
         digest.update(f"input {name} {file_digest}\n".encode())
     for line in package_lines() + environment_lines():
         digest.update(line.encode() + b"\n")
@@ -336,17 +381,79 @@ def input_digests(cache: HashCache, base: str, entries: list[tuple[str, os.stat_
     order; in :data:`HASH_THREADS` threads for a large project. Raises
     :class:`NotFingerprintable` for the first entry (in order) that cannot be hashed."""
 
+    return list(_digests(cache, base, entries))
+
+
+def _digests(cache: HashCache, base: str, entries: list[tuple[str, os.stat_result | None]]) -> Iterator[str]:
+    """:func:`input_digests`, given in order as the chunks are hashed (never all held: at
+    800,000 files the list of hashes alone is a hundred megabytes)."""
+
     def run(chunk: list[tuple[str, os.stat_result | None]]) -> list[str]:
         return [cache.sha256(os.path.join(base, name), info) for name, info in chunk]
 
     if len(entries) < PARALLEL_FROM:
-        return run(entries)
+        yield from run(entries)
+        return
     from concurrent.futures import ThreadPoolExecutor  # only here: a no-op check stays lean
 
     size = -(-len(entries) // (HASH_THREADS * 8))  # small chunks: a slow file delays little
     chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
     with ThreadPoolExecutor(HASH_THREADS) as pool:
-        return [found for part in pool.map(run, chunks) for found in part]
+        try:
+            for part in pool.map(run, chunks):
+                yield from part
+        except BaseException:  # an error, or a caller that gave up: the other chunks stop early
+            cache.stopped.set()
+            raise
+
+
+# A file's times come from the kernel's coarse clock, up to one tick (at most 10 ms) behind the
+# moment of the write: a write just after the build began may carry a time just before it.
+CLOCK_SLACK_NS = 50_000_000
+
+
+class FingerprintDuringBuild:
+    """The inputs' fingerprint (:func:`input_fingerprint`), taken in a thread while the build
+    reads the same files, rather than before it: on a cold disk the two wait on the same reads
+    once instead of one after the other (the sharded build of a large corpus).
+
+    The fingerprint is the stamp's promise that the outputs were built from exactly these
+    inputs. Taken before reading, an edit made meanwhile only makes the next build run again;
+    taken alongside, an input the build read before an edit and the fingerprint after would
+    be recorded as current. So any input file or folder modified since just before the build
+    began (:data:`CLOCK_SLACK_NS`; a change time cannot be set back) makes the answer None:
+    no stamp is written, and the next build runs. A link or an unreadable input is None too.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache = HashCache(root, time.time_ns() - CLOCK_SLACK_NS)
+        self.value: str | None = None
+        from concurrent.futures import ThreadPoolExecutor  # imported here, before any thread runs
+
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="fingerprint")
+        self._future = self._pool.submit(self._take)
+
+    def _take(self) -> str | None:
+        try:
+            taken = input_fingerprint(self.root, self.cache)
+        except NotFingerprintable:
+            return None
+        self.cache.save()
+        return taken
+
+    def result(self) -> str | None:
+        """The fingerprint, once taken (waits for it); None as said above."""
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown()
+
+    def cancel(self) -> None:
+        """Stop hashing (the build failed: its fingerprint is not needed) and wait for the thread."""
+        self.cache.stopped.set()
+        self._future.cancel()
+        self._pool.shutdown()
 
 
 def stamp_text(fingerprint: str, outputs: dict[str, str], counts: dict[str, int] | None = None) -> str:
