@@ -236,6 +236,12 @@ def materialize_frame(
     return columns
 
 
+def drop_frame(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Remove a materialized frame (its view and the table of its rows) from the scratch catalog."""
+    con.execute(f"DROP VIEW IF EXISTS frames.{quote_identifier(table)}")
+    con.execute(f"DROP TABLE IF EXISTS frames.{quote_identifier(ROWS_PREFIX + table)}")
+
+
 COLUMN_KWARGS = ("column", "column_A", "column_B")
 COLUMN_LIST_KWARGS = ("column_list",)
 
@@ -542,6 +548,11 @@ def _frames_and_sql_suites(
             except NewstablesError as error:
                 return error, None
             ran = _run_sql_engine(cursor, model, resource.name, columns) if engine != "gx" else None
+            if engine == "sql" and ran is not None:
+                # Nothing reads this frame again (Great Expectations validates only the frames
+                # left to it): its memory goes back before the next frame is made. Every frame
+                # kept to the end outgrew the memory limit at a million statements (spilling).
+                drop_frame(cursor, resource.name)
             return columns, ran
         finally:
             cursor.close()
