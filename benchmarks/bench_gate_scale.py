@@ -11,7 +11,9 @@ statements, built by ``newstables synth`` + ``newstables build``), in fresh chil
   (``gate.run_suites``, DuckDB-SQL engine, no cached results); ``gate_s`` is their sum;
   ``all_checks_s`` adds the checks Frictionless does not do (excerpts against the texts,
   CSV/Parquet/DuckDB agree). Reading the texts (an input the build already holds) is not
-  counted, and shown apart;
+  counted, and shown apart; nor is hashing the files listed in ``datapackage.json`` first, as
+  publish does to write their ``bytes`` and ``hash`` (``publish_hashes_s``: the build's
+  integrity check then reuses those hashes, ``checksums.sha256_file``);
 - ``frictionless validate`` of the CSV resources (the ones it checks row by row), wall and CPU;
 - ``gate_vs_frictionless_x`` = Frictionless's wall seconds over ``gate_s`` (also in CPU seconds),
   and whether both found the same number of errors (the finding-by-finding comparison on every
@@ -60,6 +62,7 @@ def child(project: Path) -> dict[str, Any]:
 
     model = timed("load_model", lambda: load_model(project))
     texts = timed("read_texts", lambda: read_documents(Project(project)))
+    timed("publish_hashes", lambda: publish_hashes(project))
     raw = texts.get(default_document(texts), "")
     rows = timed("rowchecks", lambda: frictionless_findings(project, model.tables))
     results, errors = timed("suites", lambda: run_suites(model, project, raw, set(), texts, engine="sql"))
@@ -76,6 +79,17 @@ def child(project: Path) -> dict[str, Any]:
     figures["suite_errors"] = [e.message for e in errors]
     figures["other_findings"] = len(excerpts) + len(formats)
     return figures
+
+
+def publish_hashes(project: Path) -> None:
+    """Hash every file ``datapackage.json`` lists with a single path, as publish does for the
+    descriptor (``metadata.file_stats``)."""
+    from newstables.metadata import file_stats
+
+    descriptor = json.loads((project / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor.get("resources", []):
+        if isinstance(resource.get("path"), str) and (project / resource["path"]).is_file():
+            file_stats(project / resource["path"])
 
 
 def child_command(project: Path) -> list[str]:

@@ -168,3 +168,27 @@ def test_frames_made_in_parallel_threads_give_the_sequential_results(
     order = [r.name for r in model.resources]
     tables = [r["table"] for r in results]
     assert tables == sorted(tables, key=order.index), "results follow the model's order"
+
+
+def test_a_frame_the_sql_engine_validated_is_dropped_at_once(mini_project: Path) -> None:
+    """With the SQL engine, a frame's memory goes back as soon as its suite ran (nothing reads
+    it again); with ``both`` the frames stay for Great Expectations."""
+    from newstables import gate
+    from newstables.core.model import load_model
+    from newstables.project import Project
+    from newstables.read import default_document, read_documents
+
+    build(mini_project)
+    model = load_model(mini_project)
+    texts = read_documents(Project(mini_project))
+    raw = texts.get(default_document(texts), "")
+    left = {}
+    for engine in ("sql", "both"):
+        con = gate.open_frames(model, mini_project, raw, texts)
+        con.execute("ATTACH ':memory:' AS frames")
+        framed, found, by_sql, _ = gate._frames_and_sql_suites(con, model, [], engine)
+        assert framed and not found and set(by_sql) == set(framed)
+        left[engine] = {row[0] for row in con.execute("SHOW TABLES FROM frames").fetchall()}
+        con.close()
+    assert left["sql"] == set()
+    assert {t for t in left["both"] if not t.startswith(gate.ROWS_PREFIX)} == set(by_sql)

@@ -252,6 +252,8 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "minimum": ([*GOOD[:2], "gamma,-1,1,,,,beta"], LINK),
     "maximum": ([*GOOD[:2], "gamma,11,1,,,,beta"], LINK),
     "pattern-of-an-optional-field": ([*GOOD[:2], "gamma,,1,,,,Beta"], LINK),
+    # A key column's pattern is matched on its distinct values: a broken value names every row.
+    "pattern-broken-by-one-value-twice": ([*GOOD[:2], "gamma,,1,,,,Beta", "delta,,1,,,,Beta"], LINK),
     "two-constraints": ([*GOOD[:2], "Gamma,11,1,,c,,beta"], LINK),
     "unique": ([*GOOD[:2], "gamma,,1,,,x1,beta", "delta,,1,,,x1,beta"], LINK),
     "primary-key-duplicate": ([*GOOD, "beta,3,true,,,,"], LINK),

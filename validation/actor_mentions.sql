@@ -5,15 +5,21 @@
 -- The characters around the evidence are read off its prefix and suffix (the text's
 -- 32 characters before and after it, which the build's excerpt check proves equal to
 -- the document's): cutting them out of the whole text took 3x the time at 330,000 mentions.
+-- Each test is a CASE, so that a row settled by a cheap test is not matched again (a lower-
+-- upper case pair is looked for only when letters or digits meet at a boundary, and listed
+-- only in an excerpt that has one): the same values, a quarter less time.
 SELECT m.*,
        coalesce(m.evidence_source_id = m.document_id AND NOT m.is_external, false) AS from_its_document,
        m.char_start IS NULL OR coalesce(
-           (m.char_start = 0 OR NOT regexp_matches((right(coalesce(m.prefix, ''), 1) || left(coalesce(m.excerpt, '') || coalesce(m.suffix, ''), 1)), '^[\pL\pN][\pL\pN]$')
-                OR regexp_matches((right(coalesce(m.prefix, ''), 1) || left(coalesce(m.excerpt, '') || coalesce(m.suffix, ''), 1)), '^\p{Ll}\p{Lu}$'))
-           AND (coalesce(m.suffix, '') = '' OR NOT regexp_matches((right(coalesce(m.prefix, '') || coalesce(m.excerpt, ''), 1) || left(coalesce(m.suffix, ''), 1)), '^[\pL\pN][\pL\pN]$')
-                OR regexp_matches((right(coalesce(m.prefix, '') || coalesce(m.excerpt, ''), 1) || left(coalesce(m.suffix, ''), 1)), '^\p{Ll}\p{Lu}$'))
-           AND len(list_filter(regexp_extract_all(m.excerpt, '\p{Ll}\p{Lu}'),
-                               lambda x: NOT contains(a.canonical_name, x))) = 0, false)
+           CASE WHEN m.char_start = 0 THEN true
+                WHEN NOT regexp_matches((right(coalesce(m.prefix, ''), 1) || left(coalesce(m.excerpt, '') || coalesce(m.suffix, ''), 1)), '^[\pL\pN][\pL\pN]$') THEN true
+                ELSE regexp_matches((right(coalesce(m.prefix, ''), 1) || left(coalesce(m.excerpt, '') || coalesce(m.suffix, ''), 1)), '^\p{Ll}\p{Lu}$') END
+           AND CASE WHEN coalesce(m.suffix, '') = '' THEN true
+                WHEN NOT regexp_matches((right(coalesce(m.prefix, '') || coalesce(m.excerpt, ''), 1) || left(coalesce(m.suffix, ''), 1)), '^[\pL\pN][\pL\pN]$') THEN true
+                ELSE regexp_matches((right(coalesce(m.prefix, '') || coalesce(m.excerpt, ''), 1) || left(coalesce(m.suffix, ''), 1)), '^\p{Ll}\p{Lu}$') END
+           AND CASE WHEN m.excerpt IS NULL THEN NULL WHEN NOT regexp_matches(m.excerpt, '\p{Ll}\p{Lu}') THEN true
+                ELSE len(list_filter(regexp_extract_all(m.excerpt, '\p{Ll}\p{Lu}'),
+                               lambda x: NOT contains(a.canonical_name, x))) = 0 END, false)
            AS evidence_is_the_name_only
 FROM actor_mentions m
 JOIN actors a USING (actor_id)

@@ -3,7 +3,7 @@
 -- planned_for) takes its evidence from the statement's own paragraph (or is an external row).
 WITH paragraph_of(document_id, pos, paragraph) AS (
     SELECT p.document_id, p.pos,
-           (length(left(r.text, p.pos)) - length(replace(left(r.text, p.pos), chr(10) || chr(10), ''))) // 2
+           (strlen(left(r.text, p.pos)) - strlen(replace(left(r.text, p.pos), chr(10) || chr(10), ''))) // 2  -- bytes: a break is 2
     FROM (SELECT document_id, char_start AS pos FROM statements
           UNION SELECT document_id, char_start FROM statement_events) p
     JOIN raw_documents r USING (document_id)

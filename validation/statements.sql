@@ -4,14 +4,15 @@
 -- speaker and paragraph, overlaps declared as nesting (reported_via_id) or joint (joint_with_id), dossier-only dates flagged.
 -- A paragraph's number is the count of blank-line breaks before a position.
 -- The depth is the count of “ minus the count of ” before a position, counted by what a plain
--- replace removes (length(replace(p, '”', '')) - length(replace(p, '“', ''))): a regular
--- expression deleting every other character took 45 s on 10,000 statements.
+-- replace removes: a regular expression deleting every other character took 45 s on 10,000
+-- statements. The removed bytes are counted (strlen: each mark is 3 bytes in UTF-8, a break 2),
+-- which needs no walk through the characters as length() does.
 WITH quote_depth AS (
     SELECT s.statement_id,
-           length(replace(left(r.text, s.char_start), '”', ''))
-             - length(replace(left(r.text, s.char_start), '“', '')) AS depth_at_start,
-           length(replace(left(r.text, s.char_end), '”', ''))
-             - length(replace(left(r.text, s.char_end), '“', '')) AS depth_at_end
+           (strlen(replace(left(r.text, s.char_start), '”', ''))
+             - strlen(replace(left(r.text, s.char_start), '“', ''))) // 3 AS depth_at_start,
+           (strlen(replace(left(r.text, s.char_end), '”', ''))
+             - strlen(replace(left(r.text, s.char_end), '“', ''))) // 3 AS depth_at_end
     FROM statements s JOIN raw_documents r ON r.document_id = s.document_id
     WHERE s.char_start IS NOT NULL
 ),
@@ -23,7 +24,7 @@ reported AS (
 ),
 paragraph_of(document_id, pos, paragraph) AS (
     SELECT p.document_id, p.pos,
-           (length(left(r.text, p.pos)) - length(replace(left(r.text, p.pos), chr(10) || chr(10), ''))) // 2
+           (strlen(left(r.text, p.pos)) - strlen(replace(left(r.text, p.pos), chr(10) || chr(10), ''))) // 2
     FROM (SELECT document_id, char_start AS pos FROM statements
           UNION SELECT document_id, char_start FROM sources
           UNION SELECT document_id, char_start FROM statement_events) p

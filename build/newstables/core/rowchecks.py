@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,9 @@ DATE_TEXT = r"(\d{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9]| [1-9])"
 # The form nearly every date has: read by DuckDB's own cast (same days as strptime).
 ISO_DATE_TEXT = r"\d{4}-\d\d-\d\d"
 FOUND = "__found"
+# CSVs loaded at once (row_findings), and a number for each call's catalog of loaded tables.
+LOAD_THREADS = 2
+_CATALOGS = itertools.count()
 
 
 @dataclass(frozen=True, order=True)
@@ -158,11 +163,12 @@ def _bound(spec: Field, bound: int) -> str:
     return f"DATE {quote_literal(str(bound))}" if spec.type == "date" else str(int(bound))
 
 
-def cell_checks(resource: Resource) -> list[tuple[str, str]]:
+def cell_checks(resource: Resource, deferred: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """(label, SQL true when broken) of every per-cell check of a row, on ``p.<field>`` and
     the cell's text ``p.__text_<field>``: type errors, broken constraints (checked only on
     cells that read as their type) and a primary key whose cells are all missing. A label
-    is ``type|field|note``."""
+    is ``type|field|note``. The patterns of the ``deferred`` fields are left out (checked
+    on their distinct values after the scan: :func:`deferred_patterns`)."""
     checks = []
     for spec in resource.fields:
         value = f"p.{quote_identifier(spec.name)}"
@@ -173,6 +179,8 @@ def cell_checks(resource: Resource) -> list[tuple[str, str]]:
             type_error = f"NOT {missing_sql(text, resource.missing_values)} AND {value} IS NULL"
             checks.append((f"type-error|{spec.name}", type_error))
         for constraint, broken in constraint_checks(spec):
+            if constraint == "pattern" and spec.name in deferred:
+                continue
             guard = broken if type_error == "false" else f"NOT ({type_error}) AND ({broken})"
             checks.append((f"constraint-error|{spec.name}|{constraint}", guard))
     if resource.primary_key:
@@ -191,13 +199,22 @@ def blank_sql(resource: Resource) -> str:
     )
 
 
-def findings_sql(resource: Resource) -> tuple[list[str], str]:
+def deferred_patterns(resource: Resource, kept: list[str]) -> frozenset[str]:
+    """The string fields whose ``pattern`` is checked after the scan, on the distinct values
+    of the column the scan keeps anyway (keys, mostly: a few thousand actors or documents
+    among millions of rows), rather than by a regular expression on every row. A string
+    cell's kept value is the cell itself, or NULL when missing (never matched): the same
+    cells break the pattern either way."""
+    return frozenset(f.name for f in resource.fields if f.type == "string" and f.pattern and f.name in kept)
+
+
+def findings_sql(resource: Resource, deferred: frozenset[str] = frozenset()) -> tuple[list[str], str]:
     """A row's cell findings: the columns of one inner projection (each check once, as
     ``__check<i>``, on ``p``) and, over them, the list of labels, NULL for a row without any
     (nearly every row: the list is built only for the others). A blank row is one
     ``blank-row`` finding (Frictionless replaces its cell errors with it) plus its primary
     key's."""
-    checks = cell_checks(resource)
+    checks = cell_checks(resource, deferred)
     names = [f"__check{i}" for i in range(len(checks))]
     columns = [f"{blank_sql(resource)} AS __blank"] + [
         f"{broken} AS {n}" for n, (_, broken) in zip(names, checks, strict=True)
@@ -242,17 +259,23 @@ def kept_fields(resources: dict[str, Resource]) -> dict[str, list[str]]:
 
 class _Checker:
     """Reads each CSV once: every per-cell check runs during that scan (a row's findings are
-    built only for the rare row that has one), and only the key columns are kept, in a temp
-    table whose rowid is the row's position, for the checks across rows."""
+    built only for the rare row that has one), and only the key columns are kept, in a table
+    of a private in-memory catalog (``catalog``) whose rowid is the row's position, for the
+    checks across rows."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, kept: dict[str, list[str]]) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, kept: dict[str, list[str]], catalog: str) -> None:
         self.con = con
         self.kept = kept
+        self.catalog = catalog
         self.loaded: dict[str, Resource] = {}
 
-    def load(self, resource: Resource, path: Path) -> RowFinding | None:
-        """Check the CSV's cells and keep its key columns; a structure finding when its header
-        or width differs from the schema."""
+    def load(
+        self, resource: Resource, path: Path, cursor: duckdb.DuckDBPyConnection | None = None
+    ) -> RowFinding | None:
+        """Check the CSV's cells and keep its key columns (on ``cursor``, a cursor of the
+        checker's connection: CSVs may be loaded in several threads); a structure finding when
+        its header or width differs from the schema. The caller records a loaded table
+        (:meth:`loaded`), in the order of its files."""
         names = [f.name for f in resource.fields]
         text = quote_literal(path.as_posix())
         options = f"delim=',', quote='\"', escape='\"', {csv_size_options(path)}"
@@ -266,25 +289,24 @@ class _Checker:
                 [f"{parsed_sql(f, missing)} AS {quote_identifier(f.name)}" for f in resource.fields]
                 + [f"{_cells(f.name)} AS {_text(f)}" for f in resource.fields if f.type != "string"]
             )
-            checks, found = findings_sql(resource)
+            deferred = deferred_patterns(resource, self.kept.get(resource.name, []))
+            checks, found = findings_sql(resource, deferred)
             kept = [quote_identifier(n) for n in self.kept.get(resource.name, [])]
             # One pass over the file; the table keeps the file's order, so rowid + 2 is
             # Frictionless's row number.
             source = f"read_csv({text}, header=true, auto_detect=false, columns={{{columns}}}, {options})"
             inner = ", ".join([*(f"p.{k}" for k in kept), *checks])
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {self._parsed(resource)} AS "
+            (cursor or self.con).execute(
+                f"CREATE OR REPLACE TABLE {self._parsed(resource)} AS "
                 f"SELECT {', '.join([*kept, f'{found} AS {FOUND}'])} "
                 f"FROM (SELECT {inner} FROM (SELECT {parsed} FROM {source} c) p) q"
             )
         except (duckdb.Error, OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
             return RowFinding("structure-error", 1, "", resource.name, " ".join(str(exc).split())[:300])
-        self.loaded[resource.name] = resource
         return None
 
-    @staticmethod
-    def _parsed(resource: Resource) -> str:
-        return quote_identifier(f"__parsed_{resource.name}")
+    def _parsed(self, resource: Resource) -> str:
+        return f"{self.catalog}.{quote_identifier(f'__parsed_{resource.name}')}"
 
     def cell_findings(self, resource: Resource) -> list[RowFinding]:
         """Type and constraint errors, and primary keys all missing, found while loading."""
@@ -295,6 +317,32 @@ class _Checker:
         for row, label in rows:
             kind, field, *note = str(label).split("|")
             out.append(RowFinding(kind, int(row), field, resource.name, "".join(note)))
+        return out
+
+    def pattern_findings(self, resource: Resource) -> list[RowFinding]:
+        """The deferred patterns (:func:`deferred_patterns`): each column's distinct values are
+        matched, and only when one breaks its pattern are the rows holding it looked up."""
+        out = []
+        table = self._parsed(resource)
+        for spec in resource.fields:
+            if spec.name not in deferred_patterns(resource, self.kept.get(resource.name, [])):
+                continue
+            column = quote_identifier(spec.name)
+            assert spec.pattern is not None
+            distinct = f"SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL"
+            # Counted in an aggregate's FILTER: a WHERE would be pushed below the DISTINCT.
+            counted = self.con.execute(
+                f"SELECT count(*) FILTER (WHERE NOT {pattern_sql('v', spec.pattern)}) FROM ({distinct})"
+            ).fetchone()
+            if not counted or not counted[0]:
+                continue
+            # Some value breaks it: its rows (every row matched again; a rare, failing release).
+            rows = self.con.execute(
+                f"SELECT rowid + 2 FROM {table} WHERE NOT {pattern_sql(column, spec.pattern)}"
+            ).fetchall()
+            out += [
+                RowFinding("constraint-error", int(r), spec.name, resource.name, "pattern") for (r,) in rows
+            ]
         return out
 
     def repeated_rows(self, resource: Resource, columns: tuple[str, ...], where: str) -> list[int]:
@@ -364,20 +412,39 @@ def row_findings(
     """
     own = con is None
     connection = con or duckdb.connect()
-    checker = _Checker(connection, kept_fields(resources))
+    # The loaded tables live in a catalog of their own, which every cursor of the connection
+    # sees (temp tables are a cursor's own) and which is dropped whole afterwards.
+    catalog = f"__rowchecks_{next(_CATALOGS)}"
+    connection.execute(f"ATTACH ':memory:' AS {catalog}")
+    checker = _Checker(connection, kept_fields(resources), catalog)
     found: list[RowFinding] = []
+
+    def load(name: str) -> RowFinding | None:
+        cursor = connection.cursor()
+        try:
+            return checker.load(resources[name], csv_files[name], cursor)
+        finally:
+            cursor.close()
+
     try:
-        for name, path in csv_files.items():
-            problem = checker.load(resources[name], path)
-            if problem is not None:
+        # CSVs are loaded two at a time: DuckDB reads a gzip-compressed CSV in one thread
+        # (the largest table at a million statements), and the other core reads the others.
+        with ThreadPoolExecutor(max_workers=LOAD_THREADS) as pool:
+            problems = list(pool.map(load, csv_files))
+        for name, problem in zip(csv_files, problems, strict=True):
+            if problem is None:
+                checker.loaded[name] = resources[name]
+            else:
                 found.append(problem)
         for name in checker.loaded:
             resource = resources[name]
             found += checker.cell_findings(resource)
+            found += checker.pattern_findings(resource)
             found += checker.unique_findings(resource)
             found += checker.primary_key_findings(resource)
             found += checker.foreign_key_findings(resource)
     finally:
+        connection.execute(f"DETACH {catalog}")
         if own:
             connection.close()
     return sorted(found, key=lambda f: (f.table, f.row, f.type, f.field, f.note))
