@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newstables.core.bounded import bounded_connection
-from newstables.core.cache import DocumentCache, save_misses
+from newstables.core.cache import DocumentCache, Spans, save_misses
 from newstables.core.model import Model, Resource, load_model, quote_literal
 from newstables.core.progress import track
 from newstables.coverage import (
@@ -58,7 +58,7 @@ from newstables.project import (
 )
 from newstables.read import (
     Record,
-    cached_records,
+    attach_spans,
     document_records,
     load_yaml_records,
     read_article,
@@ -242,39 +242,51 @@ def lines_json(lines: dict[str, int]) -> str:
 
 
 def read_shard_records(
-    project: Project, job: ShardJob, cache: DocumentCache | None = None
+    project: Project, job: ShardJob, cache: DocumentCache | None = None, texts: dict[str, str] | None = None
 ) -> tuple[dict[str, list[Record]], list[Record]]:
     """The shard's records by table (its registry records first, then each document's files in
     id order) and its region records. With a ``cache``, a document whose inputs are unchanged
-    comes from it, records with their built rows (``Record.cached_row``); the others are read
-    and noted in ``cache.misses``, their waivers too, for the entry saved after the build."""
-    names = [*job.registry]
+    brings the spans an earlier build found its excerpts at (``Record.cached_span``); the
+    others are noted in ``cache.misses``, for the entries saved after the build. Each file is
+    read once (its bytes hashed for the key, then parsed); ``texts``: the documents' texts,
+    already read (the key hashes their bytes)."""
+    names = [name for name in job.registry if name != "waivers"]  # waivers: read by the main process
     by_name: dict[str, list[Record]] = {name: list(records) for name, records in job.registry.items()}
     for document_id in job.documents:
         folder = document_folder(project, document_id) / "annotations"
         present = _files_in(folder)  # one listing rather than a look-up per table
         if not present:
             continue
+        where = project.rel(folder)
+        data: dict[str, bytes] = {}
+        spans: Spans | None = None
         if cache is not None:
             # the files ``read.read_annotations`` keys a document on (its ``*.yaml``), from the listing
-            yaml_files = sorted(folder / name for name in present if name.endswith(".yaml"))
-            key = cache.key(document_id, [document_text_path(project, document_id), *yaml_files])
-            entries = cache.load(key)
-            if entries is not None:
+            for name in sorted(name for name in present if name.endswith(".yaml")):
+                data[name] = (folder / name).read_bytes()
+            text_path = document_text_path(project, document_id)
+            text = texts[document_id].encode("utf-8") if texts else text_path.read_bytes()
+            key = cache.key_of(document_id, [(text_path.name, text), *data.items()])
+            spans = cache.load(key)
+            if spans is not None:
                 cache.hits.add(document_id)
-                for name, records in cached_records(entries, document_id).items():
-                    by_name.setdefault(name, []).extend(records)
-                continue
-            cache.misses[document_id] = key
+            else:
+                cache.misses[document_id] = key
         for name in names:
-            # waivers: read by the main process (all_waivers); read here too for the cache entry
-            if (name == "waivers" and cache is None) or f"{name}.yaml" not in present:
+            file = f"{name}.yaml"
+            if file not in present:
                 continue
-            path = folder / f"{name}.yaml"
-            if path.is_file():
-                for record in load_yaml_records(project, path):
-                    record.folder_document = document_id
-                    by_name[name].append(record)
+            path = folder / file
+            if file not in data:
+                if not path.is_file():
+                    continue
+                data[file] = path.read_bytes()
+            records = load_yaml_records(project, path, data=data[file], name=f"{where}/{file}")
+            for record in records:
+                record.folder_document = document_id
+            if spans:
+                attach_spans(records, spans)
+            by_name[name] += records
     return by_name, by_name.pop("regions", [])
 
 
@@ -311,8 +323,8 @@ def _build_shard(job: ShardJob) -> ShardResult:
     model = load_model(project.root)
     texts = {document_id: read_article(project, document_id) for document_id in job.documents}
     cache = DocumentCache(project.root, job.cache_fingerprint) if job.cache_fingerprint else None
-    records, region_records = read_shard_records(project, job, cache)
-    waivers = records.pop("waivers", [])  # kept for the cache entry; checked by the main process
+    records, region_records = read_shard_records(project, job, cache, texts)
+    records.pop("waivers", None)  # read and checked by the main process
     refuse_draft_records([*records.values(), region_records])
     if "documents" in model.package.table_names:
         records["documents"] = document_records(project, texts)
@@ -321,10 +333,7 @@ def _build_shard(job: ShardJob) -> ShardResult:
     result = ShardResult(job.number, texts=texts)
     if cache is not None:
         pairs = [(n, t.records, t.rows) for n, t in tables.items() if n != "documents"]
-        pairs += [
-            (n, found, [{}] * len(found)) for n, found in (("regions", region_records), ("waivers", waivers))
-        ]
-        save_misses(cache, pairs)
+        save_misses(cache, [*pairs, ("regions", region_records, [])])
         result.cache_hits, result.cache_misses = sorted(cache.hits), sorted(cache.misses)
     result.regions = {r.region_id: d for d, found in regions.items() for r in found}
     # counts and gaps only in a large corpus, as the small build does

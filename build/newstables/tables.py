@@ -387,14 +387,9 @@ def built_rows(
     records: list[Record],
     default_document: str,
 ) -> list[dict[str, Any]]:
-    """Each record's row: the one an earlier build made (``Record.cached_row``, from the
-    per-document cache) or :func:`build_row`'s."""
-    return [
-        record.cached_row
-        if record.cached_row is not None
-        else build_row(project, texts, regions, resource, record, default_document)
-        for record in records
-    ]
+    """Each record's row (:func:`build_row`; a record whose document's evidence an earlier
+    build resolved brings the spans it found, ``Record.cached_span``)."""
+    return [build_row(project, texts, regions, resource, record, default_document) for record in records]
 
 
 def derive_rows(table: Table, built: dict[str, Table]) -> None:
