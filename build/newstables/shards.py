@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -180,14 +180,21 @@ def stage_rows(table: Table, work: Path, number: int) -> None:
     if not table.rows:
         return
     arrow = staged_arrow(table.resource, table.rows)
+    records = table.records
     base = number * ORDER_STRIDE
+    # each locator column by a C loop over the records (``attrgetter``), millions of them
+    lines = list(map(attrgetter("line"), records))
+    if not set(map(type, lines)) <= {int}:
+        lines = [line if isinstance(line, int) else 0 for line in lines]
     locators = {
-        "__order": [base + i for i in range(len(table.records))],
-        "__file": [r.file for r in table.records],
-        "__index": [r.index for r in table.records],
-        "__line": [r.line if isinstance(r.line, int) else 0 for r in table.records],
-        "__lines": [staged_lines(r.lines, r.line) for r in table.records],
-        "__label": [r.label for r in table.records],
+        "__order": range(base, base + len(records)),
+        "__file": list(map(attrgetter("file"), records)),
+        "__index": list(map(attrgetter("index"), records)),
+        "__line": lines,
+        "__lines": list(
+            map(staged_lines, map(attrgetter("lines"), records), map(attrgetter("line"), records))
+        ),
+        "__label": list(map(attrgetter("label"), records)),
     }
     for spec in LOCATOR_SCHEMA:
         arrow = arrow.append_column(spec, pa.array(locators[spec.name], spec.type))
@@ -204,7 +211,9 @@ def staged_arrow(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
     columns = []
     for spec in resource.fields:
         values = list(map(itemgetter(spec.name), rows))  # C loops: the test below is one too
-        if "" in values:
+        # only a text column can hold "" (a typed value is an int, bool or date, or None): the
+        # test, a C loop too, is slow on other values (each compared to a string through Python)
+        if spec.type == "string" and "" in values:
             values = [None if v == "" else v for v in values]
         columns.append(pa.array(values, spec.to_arrow()))
     return pa.Table.from_arrays(columns, schema=resource.arrow_schema())
