@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newstables.core.bounded import bounded_connection
-from newstables.core.cache import DocumentCache, Spans, save_misses
+from newstables.core.cache import DocumentCache, save_misses
 from newstables.core.model import Model, Resource, load_model, quote_literal
 from newstables.core.progress import track
 from newstables.coverage import (
@@ -261,14 +261,15 @@ def read_shard_records(
     already read (the key hashes their bytes)."""
     names = [name for name in job.registry if name != "waivers"]  # waivers: read by the main process
     by_name: dict[str, list[Record]] = {name: list(records) for name, records in job.registry.items()}
+    # first every document's files (bytes) and cache key, then their entries in one query
+    read: list[tuple[str, Path, set[str], dict[str, bytes], str | None]] = []
     for document_id in job.documents:
         folder = document_folder(project, document_id) / "annotations"
         present = _files_in(folder)  # one listing rather than a look-up per table
         if not present:
             continue
-        where = project.rel(folder)
         data: dict[str, bytes] = {}
-        spans: Spans | None = None
+        key = None
         if cache is not None:
             # the files ``read.read_annotations`` keys a document on (its ``*.yaml``), from the listing
             for name in sorted(name for name in present if name.endswith(".yaml")):
@@ -276,11 +277,16 @@ def read_shard_records(
             text_path = document_text_path(project, document_id)
             text = texts[document_id].encode("utf-8") if texts else text_path.read_bytes()
             key = cache.key_of(document_id, [(text_path.name, text), *data.items()])
-            spans = cache.load(key)
+        read.append((document_id, folder, present, data, key))
+    entries = cache.load_many([key for *_, key in read if key is not None]) if cache is not None else {}
+    for document_id, folder, present, data, key in read:
+        spans = entries.get(key) if key is not None else None
+        if cache is not None and key is not None:
             if spans is not None:
                 cache.hits.add(document_id)
             else:
                 cache.misses[document_id] = key
+        where = project.rel(folder)
         for name in names:
             file = f"{name}.yaml"
             if file not in present:
@@ -296,6 +302,7 @@ def read_shard_records(
             if spans:
                 attach_spans(records, spans)
             by_name[name] += records
+        data.clear()  # a document's bytes are dropped once parsed
     return by_name, by_name.pop("regions", [])
 
 

@@ -82,24 +82,31 @@ class DocumentCache:
 
     def load(self, key: str) -> Spans | None:
         """The entry for ``key``, or None (missing or unreadable: a miss, never an error)."""
+        return self.load_many([key]).get(key)
+
+    def load_many(self, keys: list[str]) -> dict[str, Spans]:
+        """The entries of those ``keys`` that have a readable one (the others are misses), in
+        one query per thousand keys rather than one per document."""
         if self._connection is None:
             if self._absent is None:  # asked once: a build's own entries are saved after its reads
                 self._absent = not self.database.is_file()
             if self._absent:
-                return None
+                return {}
+        found: dict[str, Spans] = {}
         try:
-            found = self._connect().execute("SELECT body FROM entries WHERE key = ?", (key,)).fetchone()
-            if found is None:
-                return None
-            data = json.loads(found[0])
-            if data.get("format") != CACHE_FORMAT:
-                return None
-            return {
-                file: {index: (start, end) for index, start, end in spans}
-                for file, spans in data["spans"].items()
-            }
-        except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, AttributeError):
-            return None
+            connection = self._connect()
+            for start in range(0, len(keys), 1000):
+                part = keys[start : start + 1000]
+                marks = ", ".join("?" * len(part))
+                for key, body in connection.execute(
+                    f"SELECT key, body FROM entries WHERE key IN ({marks})", part
+                ).fetchall():
+                    spans = _spans(body)
+                    if spans is not None:
+                        found[key] = spans
+        except sqlite3.Error:
+            return {}
+        return found
 
     def save(self, key: str, spans: Spans) -> None:
         """Write one entry (see :meth:`save_all`)."""
@@ -157,6 +164,20 @@ class DocumentCache:
                 raise
             self._connection = connection
         return self._connection
+
+
+def _spans(body: str) -> Spans | None:
+    """An entry's spans from its JSON text (None: unreadable, or of another format)."""
+    try:
+        data = json.loads(body)
+        if data.get("format") != CACHE_FORMAT:
+            return None
+        return {
+            file: {index: (start, end) for index, start, end in spans}
+            for file, spans in data["spans"].items()
+        }
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
 
 
 def save_misses(cache: DocumentCache, tables: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> None:
