@@ -209,8 +209,15 @@ def staged_arrow(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
     column by column with ``pa.array``, several times faster. (``arrow_table`` avoids
     ``pa.array`` because it imports pandas; a shard worker imports it for the locators anyway.)"""
     columns = []
-    for spec in resource.fields:
-        values = list(map(itemgetter(spec.name), rows))  # C loops: the test below is one too
+    names = tuple(spec.name for spec in resource.fields)
+    # A built row's keys are its table's columns in schema order (``build_row`` fills a copy of
+    # one template): the rows' values are then transposed in one C loop (``zip``) rather than
+    # looked up column by column; any other row shape, by name.
+    if set(map(tuple, rows)) == {names}:
+        by_column: list[Any] = list(zip(*map(dict.values, rows), strict=True))
+    else:
+        by_column = [list(map(itemgetter(name), rows)) for name in names]
+    for spec, values in zip(resource.fields, by_column, strict=True):
         # only a text column can hold "" (a typed value is an int, bool or date, or None): the
         # test, a C loop too, is slow on other values (each compared to a string through Python)
         if spec.type == "string" and "" in values:

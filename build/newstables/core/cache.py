@@ -85,8 +85,8 @@ class DocumentCache:
         return self.load_many([key]).get(key)
 
     def load_many(self, keys: list[str]) -> dict[str, Spans]:
-        """The entries of those ``keys`` that have a readable one (the others are misses), in
-        one query per thousand keys rather than one per document."""
+        """The entries of those ``keys`` that have a readable one (the others are misses), in one
+        query per 900 keys (under the oldest SQLite limit of 999 parameters), not one per document."""
         if self._connection is None:
             if self._absent is None:  # asked once: a build's own entries are saved after its reads
                 self._absent = not self.database.is_file()
@@ -95,8 +95,8 @@ class DocumentCache:
         found: dict[str, Spans] = {}
         try:
             connection = self._connect()
-            for start in range(0, len(keys), 1000):
-                part = keys[start : start + 1000]
+            for start in range(0, len(keys), 900):
+                part = keys[start : start + 900]
                 marks = ", ".join("?" * len(part))
                 for key, body in connection.execute(
                     f"SELECT key, body FROM entries WHERE key IN ({marks})", part
