@@ -403,8 +403,9 @@ def read_annotations(project: Project, tables: list[str], cache: DocumentCache |
     sources) and each document's ``data/articles/<id>/annotations/<table>.yaml``, concatenated
     in that order, for every table, plus regions and waivers.
 
-    With a ``cache``, a document whose inputs are unchanged is taken from it (its records with
-    the rows built from them) instead of being read; the others are noted for saving."""
+    With a ``cache``, the records of a document whose inputs are unchanged bring the spans an
+    earlier build found their excerpts at (``Record.cached_span``: checked, not searched for
+    again); the other documents are noted for saving."""
     folders: list[tuple[Path, str | None]] = [(project.path(ANNOTATIONS), None)]
     folders += [(document_folder(project, d) / "annotations", d) for d in document_ids(project)]
     names = [*tables, "regions", "waivers"]
