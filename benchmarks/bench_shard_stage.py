@@ -7,7 +7,7 @@ On a copy of a synthetic corpus (``--corpus DIR``, default: ``newstables synth -
 - ``off``: no per-document cache (``cache_fingerprint=None``);
 - ``cold``: the cache on and empty (every document read, resolved and saved), what a first build
   of a large corpus does;
-- ``warm``: the cache on and full (every document taken from it).
+- ``warm``: the cache on and full (every document a hit: its records read again, no excerpt searched).
 
 CPU is that of the parent plus its worker processes (``getrusage``: ``RUSAGE_SELF`` and
 ``RUSAGE_CHILDREN``), so it does not depend on the machine's load as wall time does (the load

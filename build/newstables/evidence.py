@@ -107,8 +107,16 @@ def locate(raw: str, record: Record, regions: list[Region], field: str = "excerp
         raise NewstablesError("excerpt-untrimmed", **record.where(field), value=excerpt)
     if "char_start" in record or "char_end" in record:
         span = _check_offsets(raw, record, excerpt)
-    else:
+    elif field != "excerpt":
         span = _find(raw, record, excerpt, field)
+    else:
+        cached = record.cached_span
+        if cached is not None and raw[cached[0] : cached[1]] == excerpt:
+            # found by an earlier build in the same inputs (core.cache): checked, not searched
+            span = Span(*cached)
+        else:
+            span = _find(raw, record, excerpt, field)
+            record.found_span = (span.start, span.end)
     _refuse_boilerplate(record, span, regions, field)
     return span
 

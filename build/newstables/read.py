@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from newstables.core.cache import CachedRecord, DocumentCache
+from newstables.core.cache import DocumentCache, Spans
 from newstables.core.progress import track
 from newstables.core.yamllines import block_mapping, flow_records
 from newstables.errors import NewstablesError
@@ -81,9 +81,12 @@ class Record(dict[str, Any]):
     folder_document: str | None = None
     # The document the build resolved the record's evidence in (set by the tables stage).
     resolved_document: str | None = None
-    # The row built from this record by an earlier build, when its document's inputs are
-    # unchanged (core.cache): the tables stage then uses it instead of resolving again.
-    cached_row: dict[str, Any] | None = None
+    # Where an earlier build found this record's excerpt (start, end), when its document's
+    # inputs are unchanged (core.cache): the span is then checked, not searched for again.
+    cached_span: tuple[int, int] | None = None
+    # Where this build found the record's excerpt by searching the text (None: its offsets
+    # were given, or it has no excerpt), for the cache entry of its document.
+    found_span: tuple[int, int] | None = None
 
     def document(self, default: str) -> str:
         """The document this record's evidence is in: its ``document_id``, else its folder's
@@ -273,11 +276,19 @@ class Annotations:
     waivers: list[Record] = field(default_factory=list)
 
 
-def load_yaml_records(project: Project, path: Path, loader: type[Any] | None = None) -> list[Record]:
+def load_yaml_records(
+    project: Project,
+    path: Path,
+    loader: type[Any] | None = None,
+    data: bytes | None = None,
+    name: str | None = None,
+) -> list[Record]:
     """Load a YAML list of mappings safely, with line numbers for every record (with libyaml's
-    C parser when PyYAML has it; ``loader`` picks one, for the tests that compare them)."""
-    name = project.rel(path)
-    text = _read_utf8(path, name)
+    C parser when PyYAML has it; ``loader`` picks one, for the tests that compare them).
+    ``data``: the file's bytes when the caller read them already (to hash them), ``name``: its
+    project-relative name when the caller has it (the file is then not read again)."""
+    name = project.rel(path) if name is None else name
+    text = _read_utf8(path, name) if data is None else _decoded(data, name)
     if loader is None:
         fast = flow_records(text, RECORD_LOADER, MAX_EXPANDED_NODES, Record)
         if fast is not None:
@@ -352,6 +363,20 @@ def _read_utf8(path: Path, name: str) -> str:
     return text
 
 
+def _decoded(data: bytes, name: str) -> str:
+    """:func:`_read_utf8` of bytes already read: the same text (``read_text`` reads line breaks
+    as universal newlines: CRLF and a lone CR become LF) and the same refusals."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NewstablesError("annotation-not-utf8", file=name, offset=exc.start) from exc
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        raise NewstablesError("file-has-nul", file=name, line=text[: text.index("\x00")].count("\n") + 1)
+    return text
+
+
 def _line_of_offset(path: Path, offset: int) -> int:
     return path.read_text(encoding="utf-8", errors="replace")[:offset].count("\n") + 1
 
@@ -378,8 +403,9 @@ def read_annotations(project: Project, tables: list[str], cache: DocumentCache |
     sources) and each document's ``data/articles/<id>/annotations/<table>.yaml``, concatenated
     in that order, for every table, plus regions and waivers.
 
-    With a ``cache``, a document whose inputs are unchanged is taken from it (its records with
-    the rows built from them) instead of being read; the others are noted for saving."""
+    With a ``cache``, the records of a document whose inputs are unchanged bring the spans an
+    earlier build found their excerpts at (``Record.cached_span``: checked, not searched for
+    again); the other documents are noted for saving."""
     folders: list[tuple[Path, str | None]] = [(project.path(ANNOTATIONS), None)]
     folders += [(document_folder(project, d) / "annotations", d) for d in document_ids(project)]
     names = [*tables, "regions", "waivers"]
@@ -389,22 +415,24 @@ def read_annotations(project: Project, tables: list[str], cache: DocumentCache |
     for folder, document_id in track(folders, len(folders), "read annotations", "folder"):
         if not folder.is_dir():
             continue
+        spans: Spans | None = None
         if cache is not None and document_id is not None:
             files = [document_text_path(project, document_id), *sorted(folder.glob("*.yaml"))]
             key = cache.key(document_id, files)
-            entries = cache.load(key)
-            if entries is not None:
+            spans = cache.load(key)
+            if spans is not None:
                 cache.hits.add(document_id)
-                for entry in entries:
-                    by_name.setdefault(entry.table, []).append(_cached_record(entry, document_id))
-                continue
-            cache.misses[document_id] = key
+            else:
+                cache.misses[document_id] = key
         for name in names:
             path = folder / f"{name}.yaml"
             if path.is_file():
-                for record in load_yaml_records(project, path):
+                records = load_yaml_records(project, path)
+                for record in records:
                     record.folder_document = document_id
-                    by_name[name].append(record)
+                if spans:
+                    attach_spans(records, spans)
+                by_name[name] += records
     loaded = Annotations()
     for name, records in by_name.items():
         if name in ("regions", "waivers"):
@@ -415,20 +443,15 @@ def read_annotations(project: Project, tables: list[str], cache: DocumentCache |
     return loaded
 
 
-def cached_records(entries: list[CachedRecord], document_id: str) -> dict[str, list[Record]]:
-    """A document's records as the cache kept them (with the rows built from them), by table."""
-    found: dict[str, list[Record]] = {}
-    for entry in entries:
-        found.setdefault(entry.table, []).append(_cached_record(entry, document_id))
-    return found
-
-
-def _cached_record(entry: CachedRecord, document_id: str) -> Record:
-    record = Record(entry.fields)
-    record.file, record.index, record.line, record.lines = entry.file, entry.index, entry.line, entry.lines
-    record.folder_document = document_id
-    record.cached_row = entry.row or None
-    return record
+def attach_spans(records: list[Record], spans: Spans) -> None:
+    """Give each record of one file the span an earlier build found its excerpt at (a cache
+    entry of its document: file -> record number -> span), as ``Record.cached_span``."""
+    if not records:
+        return
+    found = spans.get(records[0].file)
+    if found:
+        for record in records:
+            record.cached_span = found.get(record.index)
 
 
 # meta.yaml key -> documents column (the rest of meta.yaml is for people: capture, rights).

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ from newstables.project import (
 )
 from newstables.read import (
     Record,
-    cached_records,
+    attach_spans,
     document_records,
     load_yaml_records,
     read_article,
@@ -180,14 +180,21 @@ def stage_rows(table: Table, work: Path, number: int) -> None:
     if not table.rows:
         return
     arrow = staged_arrow(table.resource, table.rows)
+    records = table.records
     base = number * ORDER_STRIDE
+    # each locator column by a C loop over the records (``attrgetter``), millions of them
+    lines = list(map(attrgetter("line"), records))
+    if not set(map(type, lines)) <= {int}:
+        lines = [line if isinstance(line, int) else 0 for line in lines]
     locators = {
-        "__order": [base + i for i in range(len(table.records))],
-        "__file": [r.file for r in table.records],
-        "__index": [r.index for r in table.records],
-        "__line": [r.line if isinstance(r.line, int) else 0 for r in table.records],
-        "__lines": [staged_lines(r.lines, r.line) for r in table.records],
-        "__label": [r.label for r in table.records],
+        "__order": range(base, base + len(records)),
+        "__file": list(map(attrgetter("file"), records)),
+        "__index": list(map(attrgetter("index"), records)),
+        "__line": lines,
+        "__lines": list(
+            map(staged_lines, map(attrgetter("lines"), records), map(attrgetter("line"), records))
+        ),
+        "__label": list(map(attrgetter("label"), records)),
     }
     for spec in LOCATOR_SCHEMA:
         arrow = arrow.append_column(spec, pa.array(locators[spec.name], spec.type))
@@ -202,9 +209,18 @@ def staged_arrow(resource: Resource, rows: list[dict[str, Any]]) -> pa.Table:
     column by column with ``pa.array``, several times faster. (``arrow_table`` avoids
     ``pa.array`` because it imports pandas; a shard worker imports it for the locators anyway.)"""
     columns = []
-    for spec in resource.fields:
-        values = list(map(itemgetter(spec.name), rows))  # C loops: the test below is one too
-        if "" in values:
+    names = tuple(spec.name for spec in resource.fields)
+    # A built row's keys are its table's columns in schema order (``build_row`` fills a copy of
+    # one template): the rows' values are then transposed in one C loop (``zip``) rather than
+    # looked up column by column; any other row shape, by name.
+    if set(map(tuple, rows)) == {names}:
+        by_column: list[Any] = list(zip(*map(dict.values, rows), strict=True))
+    else:
+        by_column = [list(map(itemgetter(name), rows)) for name in names]
+    for spec, values in zip(resource.fields, by_column, strict=True):
+        # only a text column can hold "" (a typed value is an int, bool or date, or None): the
+        # test, a C loop too, is slow on other values (each compared to a string through Python)
+        if spec.type == "string" and "" in values:
             values = [None if v == "" else v for v in values]
         columns.append(pa.array(values, spec.to_arrow()))
     return pa.Table.from_arrays(columns, schema=resource.arrow_schema())
@@ -242,39 +258,58 @@ def lines_json(lines: dict[str, int]) -> str:
 
 
 def read_shard_records(
-    project: Project, job: ShardJob, cache: DocumentCache | None = None
+    project: Project, job: ShardJob, cache: DocumentCache | None = None, texts: dict[str, str] | None = None
 ) -> tuple[dict[str, list[Record]], list[Record]]:
     """The shard's records by table (its registry records first, then each document's files in
     id order) and its region records. With a ``cache``, a document whose inputs are unchanged
-    comes from it, records with their built rows (``Record.cached_row``); the others are read
-    and noted in ``cache.misses``, their waivers too, for the entry saved after the build."""
-    names = [*job.registry]
+    brings the spans an earlier build found its excerpts at (``Record.cached_span``); the
+    others are noted in ``cache.misses``, for the entries saved after the build. Each file is
+    read once (its bytes hashed for the key, then parsed); ``texts``: the documents' texts,
+    already read (the key hashes their bytes)."""
+    names = [name for name in job.registry if name != "waivers"]  # waivers: read by the main process
     by_name: dict[str, list[Record]] = {name: list(records) for name, records in job.registry.items()}
+    # first every document's files (bytes) and cache key, then their entries in one query
+    read: list[tuple[str, Path, set[str], dict[str, bytes], str | None]] = []
     for document_id in job.documents:
         folder = document_folder(project, document_id) / "annotations"
         present = _files_in(folder)  # one listing rather than a look-up per table
         if not present:
             continue
+        data: dict[str, bytes] = {}
+        key = None
         if cache is not None:
             # the files ``read.read_annotations`` keys a document on (its ``*.yaml``), from the listing
-            yaml_files = sorted(folder / name for name in present if name.endswith(".yaml"))
-            key = cache.key(document_id, [document_text_path(project, document_id), *yaml_files])
-            entries = cache.load(key)
-            if entries is not None:
+            for name in sorted(name for name in present if name.endswith(".yaml")):
+                data[name] = (folder / name).read_bytes()
+            text_path = document_text_path(project, document_id)
+            text = texts[document_id].encode("utf-8") if texts else text_path.read_bytes()
+            key = cache.key_of(document_id, [(text_path.name, text), *data.items()])
+        read.append((document_id, folder, present, data, key))
+    entries = cache.load_many([key for *_, key in read if key is not None]) if cache is not None else {}
+    for document_id, folder, present, data, key in read:
+        spans = entries.get(key) if key is not None else None
+        if cache is not None and key is not None:
+            if spans is not None:
                 cache.hits.add(document_id)
-                for name, records in cached_records(entries, document_id).items():
-                    by_name.setdefault(name, []).extend(records)
-                continue
-            cache.misses[document_id] = key
+            else:
+                cache.misses[document_id] = key
+        where = project.rel(folder)
         for name in names:
-            # waivers: read by the main process (all_waivers); read here too for the cache entry
-            if (name == "waivers" and cache is None) or f"{name}.yaml" not in present:
+            file = f"{name}.yaml"
+            if file not in present:
                 continue
-            path = folder / f"{name}.yaml"
-            if path.is_file():
-                for record in load_yaml_records(project, path):
-                    record.folder_document = document_id
-                    by_name[name].append(record)
+            path = folder / file
+            if file not in data:
+                if not path.is_file():
+                    continue
+                data[file] = path.read_bytes()
+            records = load_yaml_records(project, path, data=data[file], name=f"{where}/{file}")
+            for record in records:
+                record.folder_document = document_id
+            if spans:
+                attach_spans(records, spans)
+            by_name[name] += records
+        data.clear()  # a document's bytes are dropped once parsed
     return by_name, by_name.pop("regions", [])
 
 
@@ -311,8 +346,8 @@ def _build_shard(job: ShardJob) -> ShardResult:
     model = load_model(project.root)
     texts = {document_id: read_article(project, document_id) for document_id in job.documents}
     cache = DocumentCache(project.root, job.cache_fingerprint) if job.cache_fingerprint else None
-    records, region_records = read_shard_records(project, job, cache)
-    waivers = records.pop("waivers", [])  # kept for the cache entry; checked by the main process
+    records, region_records = read_shard_records(project, job, cache, texts)
+    records.pop("waivers", None)  # read and checked by the main process
     refuse_draft_records([*records.values(), region_records])
     if "documents" in model.package.table_names:
         records["documents"] = document_records(project, texts)
@@ -321,10 +356,7 @@ def _build_shard(job: ShardJob) -> ShardResult:
     result = ShardResult(job.number, texts=texts)
     if cache is not None:
         pairs = [(n, t.records, t.rows) for n, t in tables.items() if n != "documents"]
-        pairs += [
-            (n, found, [{}] * len(found)) for n, found in (("regions", region_records), ("waivers", waivers))
-        ]
-        save_misses(cache, pairs)
+        save_misses(cache, [*pairs, ("regions", region_records, [])])
         result.cache_hits, result.cache_misses = sorted(cache.hits), sorted(cache.misses)
     result.regions = {r.region_id: d for d, found in regions.items() for r in found}
     # counts and gaps only in a large corpus, as the small build does

@@ -34,6 +34,7 @@ EXTRA_KEYS = frozenset({"occurrence", "document_id"})
 EXTERNAL_KINDS = frozenset({"external_reference", "fact_dossier", "original_report"})
 REPORT_ID = "{event_id}@{document_prefix}{char_start:05d}"  # when package.yaml gives none
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)  # one character each
 
 
 @dataclass
@@ -86,6 +87,8 @@ class _Plan:
     # and the checks of the other constrained columns
     required_only: Callable[[dict[str, Any]], tuple[Any, ...]] | None
     other_checks: tuple[tuple[str, bool, frozenset[Any] | None, re.Pattern[str] | None, Any, Any, bool], ...]
+    # the primary-key column filled from the resource's id template (None: no template)
+    derived_key: str | None
 
 
 _EXACT_TYPES: dict[str, type] = {"string": str, "integer": int, "boolean": bool}
@@ -111,6 +114,7 @@ def _plan(resource: Resource) -> _Plan:
         checks=tuple(checks),
         required_only=_values_of([c[0] for c in checks if c[1] and c[2:] == (None, None, None, None, False)]),
         other_checks=tuple(c for c in checks if not (c[1] and c[2:] == (None, None, None, None, False))),
+        derived_key=derived_key,
     )
     _PLANS[id(resource)] = (resource, plan)
     return plan
@@ -143,11 +147,24 @@ def build_row(
 ) -> dict[str, Any]:
     """Turn one annotation record into a typed row of ``resource``, with its evidence resolved
     against the text of its document (``document_id``, else its folder's, else the default)."""
-    document_id = document_of(record, texts, default_document)
+    return _build_row(_plan(resource), project, texts, regions, resource, record, default_document)
+
+
+def _build_row(
+    plan: _Plan,
+    project: Project,
+    texts: dict[str, str],
+    regions: dict[str, list[Region]],
+    resource: Resource,
+    record: Record,
+    default_document: str,
+) -> dict[str, Any]:
+    named = record.get("document_id")  # ``Record.document``, inline: once per row of millions
+    document_id = named if isinstance(named, str) and named else (record.folder_document or default_document)
+    if document_id not in texts:
+        document_of(record, texts, default_document)  # raises unknown-document
     record.resolved_document = document_id
-    raw = texts[document_id]
-    plan = _plan(resource)
-    derived_key = resource.primary_key[0] if resource.id_template else None
+    derived_key = plan.derived_key
     if not plan.allowed.issuperset(record):
         _refuse_unknown_keys(record, resource, derived_key)
     row: dict[str, Any] = plan.template.copy()
@@ -157,10 +174,10 @@ def build_row(
             # one type test for the usual value; anything else is typed (or refused) by coerce
             row[name] = value if type(value) is exact[name] else coerce(record, resource, name, value)
     if "excerpt" in exact:  # the documents table is the evidence, it rests on none
-        _attach_evidence(raw, regions[document_id], record, row, document_id)
-    if resource.id_template and derived_key:
+        _attach_evidence(texts[document_id], regions[document_id], record, row, document_id)
+    if derived_key is not None:
         prefix = "" if document_id == SEED_DOCUMENT else f"{document_id}@"
-        row[derived_key] = resource.id_template.format(**row, document_prefix=prefix)
+        row[derived_key] = resource.id_template.format(**row, document_prefix=prefix)  # type: ignore[union-attr]
     if "origin" in exact:  # a typed record is curated; derived rows say otherwise
         row["origin"] = "curated"
     if row.get("path") is not None and "sha256" in exact:
@@ -216,17 +233,32 @@ def _attach_evidence(
 ) -> None:
     row["is_external"] = bool(row.get("is_external"))
     row["evidence_source_id"] = row.get("evidence_source_id") or document_id
-    if row["is_external"] and not record.get("excerpt"):
+    excerpt = record.get("excerpt")
+    if row["is_external"] and not excerpt:
         row["document_id"] = None
         return
-    if not record.get("excerpt"):
+    if not excerpt:
         raise NewstablesError("evidence-missing", **record.where("excerpt"))
-    span = locate(raw, record, regions)
+    start, end = record.get("char_start"), record.get("char_end")
+    if not (
+        # what ``locate`` accepts as is, tested inline (most records of a large corpus give their
+        # offsets, in a document without boilerplate regions): trimmed text at valid offsets
+        not regions
+        and type(start) is int
+        and type(end) is int
+        and type(excerpt) is str
+        and 0 <= start < end <= len(raw)
+        and raw[start:end] == excerpt
+        and excerpt == excerpt.strip()
+    ):
+        span = locate(raw, record, regions)  # anything else: resolved, or refused as before
+        start, end = span.start, span.end
     row["document_id"] = document_id
-    row["char_start"], row["char_end"] = span.start, span.end
-    row["excerpt"] = raw[span.start : span.end]
+    row["char_start"], row["char_end"] = start, end
+    row["excerpt"] = raw[start:end]
     if "prefix" in row:
-        row["prefix"], row["suffix"] = context(raw, span.start, span.end)
+        row["prefix"] = raw[max(0, start - CONTEXT_CHARS) : start] or None  # ``context``, inline
+        row["suffix"] = raw[end : end + CONTEXT_CHARS] or None
 
 
 def context(raw: str, start: int, end: int) -> tuple[str | None, str | None]:
@@ -267,11 +299,16 @@ def check_formula_triggers(table: Table, waived: set[str]) -> None:
 
 
 def _may_start_a_formula(rows: list[dict[str, Any]], name: str) -> bool:
-    """False when no text of the column starts with a formula trigger: every text follows a
-    NUL in one joined string, so a trigger at a text's start shows as NUL + trigger (a text
-    holding a NUL may give a false alarm, never a miss; the row by row check then decides)."""
-    joined = "\x00" + "\x00".join([value for row in rows if isinstance(value := row[name], str)])
-    return any("\x00" + trigger in joined for trigger in FORMULA_TRIGGERS)
+    """False when no text of the column starts with a formula trigger: the first character of
+    every non-empty text, collected in C (``map``), meets none of the triggers (one character
+    each). A value that is not a text is skipped, as the row by row check skips it."""
+    try:
+        firsts = set(map(itemgetter(0), filter(None, map(itemgetter(name), rows))))
+        if all(isinstance(value, str) for value in firsts):
+            return not _TRIGGERS.isdisjoint(firsts)
+    except (TypeError, KeyError, IndexError):  # a value that is not a text
+        pass
+    return any(isinstance(v := row[name], str) and v.startswith(FORMULA_TRIGGERS) for row in rows)
 
 
 def check_date_order(table: Table) -> None:
@@ -387,13 +424,11 @@ def built_rows(
     records: list[Record],
     default_document: str,
 ) -> list[dict[str, Any]]:
-    """Each record's row: the one an earlier build made (``Record.cached_row``, from the
-    per-document cache) or :func:`build_row`'s."""
+    """Each record's row (:func:`build_row`; a record whose document's evidence an earlier
+    build resolved brings the spans it found, ``Record.cached_span``)."""
+    plan = _plan(resource)
     return [
-        record.cached_row
-        if record.cached_row is not None
-        else build_row(project, texts, regions, resource, record, default_document)
-        for record in records
+        _build_row(plan, project, texts, regions, resource, record, default_document) for record in records
     ]
 
 

@@ -1,28 +1,31 @@
-"""The per-document build cache: a document whose inputs did not change is not read or resolved again.
+"""The per-document build cache: a document whose inputs did not change is not resolved again.
 
 A document's rows depend only on its text, its own annotation files, the regions registry
 (boilerplate is never evidence), the table schemas with their derived-id templates, and the
-code that builds rows. The cache key is the SHA-256 of all of these; an entry holds, for every
-record of the document's ``annotations/`` folder, the record as read (its fields and where it
-stands in its file, for error messages) and the row built from it. Everything that spans
-documents (keys, foreign keys, the gate) is checked on every build, cached rows included.
+code that builds rows. The cache key is the SHA-256 of all of these; an entry holds what
+resolving the document's evidence found: the span of every record whose excerpt was searched
+for in the text (a record without ``char_start``/``char_end``), by file and record number. On a
+hit the records are read and their rows built again (typing and checks are cheaper than
+storing and decoding them: an entry of whole records and rows was 25 KB a document, written
+and read back at about the CPU cost of building them), but no excerpt is searched for: each
+cached span is only checked against the text (``raw[start:end] == excerpt``), as every row's
+evidence is. Everything that spans documents (keys, foreign keys, the gate) is checked on
+every build.
 
 The cache lives in ``.newstables-cache/`` in the project (ignored by git, never part of a
-release), one SQLite database (``DocumentCache``); entries are JSON (dates tagged; packed, see
-``_packed``), never pickle, and a damaged entry or database is a miss. Deleting the folder is
-always safe.
+release), one SQLite database (``DocumentCache``); entries are JSON, never pickle, and a damaged
+entry or database is a miss. Deleting the folder is always safe.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,21 +34,10 @@ CACHE_DIR = ".newstables-cache"
 DATABASE = "documents.sqlite"
 BUSY_SECONDS = 120.0  # how long a writer waits for another (a shard's entries take well under a second)
 # Bump when the rows built from the same inputs change (a new column, a new rule).
-CACHE_FORMAT = "newstables-document-cache-2"
-_DATE = "$date"
+CACHE_FORMAT = "newstables-document-cache-3"
 
-
-@dataclass
-class CachedRecord:
-    """One record as read (fields and coordinates) and the row built from it."""
-
-    table: str
-    fields: dict[str, Any]
-    file: str
-    index: int
-    line: int
-    lines: dict[str, int]
-    row: dict[str, Any]
+# A document's entry: file (project-relative) -> record number in the file -> (start, end).
+Spans = dict[str, dict[int, tuple[int, int]]]
 
 
 @dataclass
@@ -61,9 +53,10 @@ class DocumentCache:
 
     root: Path
     fingerprint: str  # of everything shared by all documents (schemas, regions, code)
-    hits: set[str] = field(default_factory=set)  # documents taken from the cache
-    misses: dict[str, str] = field(default_factory=dict)  # documents read, with their keys
+    hits: set[str] = field(default_factory=set)  # documents whose spans came from the cache
+    misses: dict[str, str] = field(default_factory=dict)  # documents resolved, with their keys
     _connection: sqlite3.Connection | None = field(default=None, repr=False)
+    _absent: bool | None = field(default=None, repr=False)  # no database when first asked
 
     @property
     def folder(self) -> Path:
@@ -77,38 +70,68 @@ class DocumentCache:
 
     def key(self, document_id: str, files: list[Path]) -> str:
         """The SHA-256 of the shared fingerprint, the document id and its files' names and bytes."""
+        return self.key_of(document_id, [(path.name, path.read_bytes()) for path in files])
+
+    def key_of(self, document_id: str, files: Iterable[tuple[str, bytes]]) -> str:
+        """:meth:`key` of files already read: (name, bytes), in the order :meth:`key` takes them."""
         digest = hashlib.sha256(f"{self.fingerprint}\0{document_id}\0".encode())
-        for path in files:
-            digest.update(path.name.encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        for name, data in files:
+            digest.update(name.encode() + b"\0")
+            digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
 
-    def load(self, key: str) -> list[CachedRecord] | None:
+    def load(self, key: str) -> Spans | None:
         """The entry for ``key``, or None (missing or unreadable: a miss, never an error)."""
-        if not self.database.is_file() and self._connection is None:
-            return None
+        return self.load_many([key]).get(key)
+
+    def load_many(self, keys: list[str]) -> dict[str, Spans]:
+        """The entries of those ``keys`` that have a readable one (the others are misses), in one
+        query per 900 keys (under the oldest SQLite limit of 999 parameters), not one per document."""
+        if self._connection is None:
+            if self._absent is None:  # asked once: a build's own entries are saved after its reads
+                self._absent = not self.database.is_file()
+            if self._absent:
+                return {}
+        found: dict[str, Spans] = {}
         try:
-            found = self._connect().execute("SELECT body FROM entries WHERE key = ?", (key,)).fetchone()
-            if found is None:
-                return None
-            data = json.loads(found[0], object_hook=_decode)
-            if data.get("format") != CACHE_FORMAT:
-                return None
-            return _unpacked(data)
-        except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError):
-            return None
+            connection = self._connect()
+            for start in range(0, len(keys), 900):
+                part = keys[start : start + 900]
+                marks = ", ".join("?" * len(part))
+                for key, body in connection.execute(
+                    f"SELECT key, body FROM entries WHERE key IN ({marks})", part
+                ).fetchall():
+                    spans = _spans(body)
+                    if spans is not None:
+                        found[key] = spans
+        except sqlite3.Error:
+            return {}
+        return found
 
-    def save(self, key: str, records: list[CachedRecord]) -> None:
+    def save(self, key: str, spans: Spans) -> None:
         """Write one entry (see :meth:`save_all`)."""
-        self.save_all([(key, records)])
+        self.save_all([(key, spans)])
 
-    def save_all(self, entries: list[tuple[str, list[CachedRecord]]]) -> None:
-        """Write entries (key, records) in one transaction; a database that cannot be written
-        is replaced by a new one, once (a cache is never worth failing a build for)."""
+    def save_all(self, entries: list[tuple[str, Spans]]) -> None:
+        """Write entries (key, spans) in one transaction; a database that cannot be written is
+        replaced by a new one, once (a cache is never worth failing a build for)."""
         rows = [
-            (key, json.dumps(_packed(records), ensure_ascii=False, default=_encode, separators=(",", ":")))
-            for key, records in entries
+            (
+                key,
+                json.dumps(
+                    {
+                        "format": CACHE_FORMAT,
+                        "spans": {
+                            file: [[index, *span] for index, span in sorted(found.items())]
+                            for file, found in sorted(spans.items())
+                        },
+                    },
+                    separators=(",", ":"),
+                ),
+            )
+            for key, spans in entries
         ]
+        self._absent = None
         for attempt in (1, 2):
             try:
                 with self._connect() as connection:  # one transaction: committed, or rolled back
@@ -143,101 +166,41 @@ class DocumentCache:
         return self._connection
 
 
-# An entry is written packed: each mapping (a record's fields, its key lines, its row) as a list,
-# the index of its keys in the entry's ``shapes`` followed by its values, since the records of
-# a file repeat their keys (a row's keys are its table's columns); a record's ``lines`` as null
-# when every key stands on the record's line (a record of one line); its file as an index in
-# ``files``. Half the bytes of a mapping per record, and so half the time to encode and write.
+def _spans(body: str) -> Spans | None:
+    """An entry's spans from its JSON text (None: unreadable, or of another format)."""
+    try:
+        data = json.loads(body)
+        if data.get("format") != CACHE_FORMAT:
+            return None
+        return {
+            file: {index: (start, end) for index, start, end in spans}
+            for file, spans in data["spans"].items()
+        }
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
 
 
-def _packed(records: list[CachedRecord]) -> dict[str, Any]:
-    shapes: dict[tuple[str, ...], int] = {}
-    files: dict[str, int] = {}
-
-    def pack(value: dict[str, Any]) -> list[Any]:
-        keys = tuple(value)
-        index = shapes.get(keys)
-        if index is None:
-            index = shapes[keys] = len(shapes)
-        return [index, *value.values()]
-
-    packed = []
-    for r in records:
-        file = files.get(r.file)
-        if file is None:
-            file = files[r.file] = len(files)
-        one_line = tuple(r.lines.items()) == tuple(dict.fromkeys(r.fields, r.line).items())
-        lines = None if one_line else pack(r.lines)
-        packed.append([r.table, file, r.index, r.line, pack(r.fields), lines, pack(r.row)])
-    return {"format": CACHE_FORMAT, "shapes": list(shapes), "files": list(files), "records": packed}
-
-
-def _unpacked(data: dict[str, Any]) -> list[CachedRecord]:
-    shapes = [tuple(keys) for keys in data["shapes"]]
-    files = data["files"]
-
-    def unpack(value: list[Any]) -> dict[str, Any]:
-        return dict(zip(shapes[value[0]], value[1:], strict=True))
-
-    found = []
-    for table, file, index, line, fields, lines, row in data["records"]:
-        unpacked = unpack(fields)
-        found.append(
-            CachedRecord(
-                table,
-                unpacked,
-                files[file],
-                index,
-                line,
-                dict.fromkeys(unpacked, line) if lines is None else unpack(lines),
-                unpack(row),
-            )
-        )
-    return found
-
-
-def save_misses(
-    cache: DocumentCache, tables: Sequence[tuple[str, Sequence[Any], Sequence[dict[str, Any]]]]
-) -> None:
-    """Store, for every document this build read (``cache.misses``), the records of its own
-    annotation files with the rows built from them (``tables``: name, records, rows). Rows
-    derived from other tables (an alias from a mention, an event's own report) are not stored:
-    they are derived again on every build. A record is a ``read.Record``: a mapping of its
-    fields, with ``file``, ``index``, ``line``, ``lines`` and ``folder_document``."""
+def save_misses(cache: DocumentCache, tables: Sequence[tuple[str, Sequence[Any], Sequence[Any]]]) -> None:
+    """Store, for every document this build resolved (``cache.misses``), the spans its records'
+    excerpts were found at (``tables``: name, records, rows; the rows are not stored). A record
+    is a ``read.Record``: ``folder_document`` says which document's folder it was read from
+    (records of the corpus-wide registry are not stored: their document may change), ``file``
+    and ``index`` where it stands, ``found_span`` what searching for its excerpt found (None:
+    its offsets were given, or it has no excerpt). Every resolved document gets an entry, an
+    empty one too: it says the document's inputs were built."""
     if not cache.misses:
         cache.close()
         return
-    entries: dict[str, list[CachedRecord]] = {document: [] for document in cache.misses}
-    stems: dict[str, str] = {}  # file -> its name's stem (a Path per record costs more than the rest)
-    for name, records, rows in tables:
-        for record, row in zip(records, rows, strict=True):
-            found = entries.get(record.folder_document)
-            if found is None:
-                continue
-            stem = stems.get(record.file)
-            if stem is None:
-                stem = stems[record.file] = PurePosixPath(record.file).stem
-            if stem == name:
-                # the record itself as its fields: it is encoded at once, never kept
-                found.append(
-                    CachedRecord(name, record, record.file, record.index, record.line, record.lines, row)
-                )
-    for found in entries.values():
-        found.sort(key=lambda entry: (entry.file, entry.index))
-    cache.save_all([(cache.misses[document], found) for document, found in entries.items()])
+    entries: dict[str, Spans] = {document: {} for document in cache.misses}
+    for _, records, _ in tables:
+        for record in records:
+            span = record.found_span
+            if span is not None:
+                found = entries.get(record.folder_document)
+                if found is not None:
+                    found.setdefault(record.file, {})[record.index] = span
+    cache.save_all([(cache.misses[document], spans) for document, spans in entries.items()])
     cache.close()  # the build's last use of the cache: the write-ahead log is folded in
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return {_DATE: value.isoformat()}
-    raise TypeError(f"not cacheable: {type(value).__name__}")
-
-
-def _decode(value: dict[str, Any]) -> Any:
-    if len(value) == 1 and _DATE in value:
-        return dt.date.fromisoformat(value[_DATE])
-    return value
 
 
 def fingerprint(root: Path, shared_files: list[Path], extra: str) -> str:
