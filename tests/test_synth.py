@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ import yaml
 
 from newstables.errors import NewstablesError
 from newstables.pipeline import build
-from newstables.synth import default_template, synth
+from newstables.synth import default_template, make_registry, synth
 
 
 def file_hashes(root: Path) -> dict[str, str]:
@@ -32,6 +35,24 @@ def test_the_same_seed_gives_the_same_bytes(tmp_path: Path) -> None:
     assert first == second
     assert len(first) > 12 * 4
     assert first != other
+
+
+@pytest.mark.parametrize("count", [2, 3, 4])
+def test_a_tiny_registry_holds_two_people(count: int) -> None:
+    # A quote needs a person speaking of someone else: a registry of organizations only (5
+    # articles of seed 3) made the writer wait for a person forever.
+    for seed in range(40):
+        registry = make_registry(random.Random(seed), count)
+        assert len(registry) == count
+        assert sum(actor.actor_type == "person" for actor in registry) >= 2
+
+
+def test_five_articles_of_seed_3_are_written(tmp_path: Path) -> None:
+    # In a child process, so that a hang is a failure (killed at the timeout), not a stuck suite.
+    command = [sys.executable, "-m", "newstables", "synth", "--articles", "5", "--seed", "3"]
+    done = subprocess.run([*command, "--out", str(tmp_path / "p")], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert len(list((tmp_path / "p/data/articles").iterdir())) == 5
 
 
 def test_every_excerpt_is_the_text_at_its_offsets(tmp_path: Path) -> None:

@@ -173,7 +173,24 @@ def make_registry(rng: random.Random, count: int) -> list[Actor]:
         else:
             name, surname, kind = f"{rng.choice(ORG_KINDS)} of {rng.choice(PLACES)}", None, "organization"
         actors.append(Actor(f"{slug(name)}-{index + 1}", name, surname, kind))
-    return actors
+    return with_two_people(rng, actors)
+
+
+def with_two_people(rng: random.Random, actors: list[Actor]) -> list[Actor]:
+    """``actors`` with its last organizations made people until two are people: a quote needs a
+    person who speaks of someone else (a tiny registry of organizations only made the writer wait
+    for a person forever). Registries that already hold two people are returned as they are."""
+    people = sum(actor.actor_type == "person" for actor in actors)
+    fixed = list(actors)
+    for index in reversed(range(len(fixed))):
+        if people >= 2:
+            break
+        if fixed[index].actor_type != "person":
+            given, surname = rng.choice(GIVEN_NAMES), rng.choice(SURNAMES)
+            name = f"{given} {chr(ord('A') + rng.randrange(26))}. {surname}"
+            fixed[index] = Actor(f"{slug(name)}-{index + 1}", name, surname, "person")
+            people += 1
+    return fixed
 
 
 class Zipf:
