@@ -137,7 +137,8 @@ def document_cache(project: Project, model: Model) -> DocumentCache:
 
 
 def save_document_cache(inputs: Inputs, tables: dict[str, Table]) -> None:
-    """Store the records and rows of every document read (not taken from the cache) this build."""
+    """Store, for every document read (not taken from the cache) this build, the spans its
+    records' excerpts were found at (``core.cache.save_misses``: the rows are built again on a hit)."""
     if inputs.cache is None:
         return
     pairs: list[tuple[str, list[Any], list[dict[str, Any]]]] = [
