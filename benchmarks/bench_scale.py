@@ -321,6 +321,8 @@ def build_figures(
     stages = work / f"stages-{articles}.json"
     # cold: no per-document cache left by an earlier build of a reused corpus
     shutil.rmtree(project / ".newstables-cache", ignore_errors=True)
+    # a build that fails before writing its stage times must not show an earlier run's
+    stages.unlink(missing_ok=True)
     entry["build"] = timed_child(
         [str(NEWSTABLES), "build", "--project", str(project), "--quiet", "--force"],
         timeout,

@@ -32,7 +32,8 @@ _UNITS = {"kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gi
 def memory_limit(share: float = 1.0) -> str:
     """Each connection's memory limit: ``NEWSTABLES_DUCKDB_MEMORY`` when it reads as a size
     (``1.5GB``, ``800MB``), else :data:`MEMORY_LIMIT`; ``share`` of it for one of several
-    connections open at the same time (their limits add up to the one limit, not stack)."""
+    connections open at the same time (the callers choose the shares: see
+    ``publish_shards.DATABASE_SHARE``)."""
     value = os.environ.get(MEMORY_ENV, "").strip()
     limit = value if _SIZE.fullmatch(value) else MEMORY_LIMIT
     if share == 1.0:
