@@ -8,8 +8,9 @@ published column types, the same order) and dropped once written: its CSV is Duc
 of that table (gzip-compressed past ``CSV_GZIP_MIN_BYTES``), its Parquet copy is read from it
 (a partitioned table: one publication year at a time) and written by pyarrow as the small build
 writes it (``core.parts``, ``core.formats``), so a corpus gives the same bytes whatever its
-shard size, and the same as the small build (``tests/test_shards.py``). The two connections
-share the memory limit (``core.bounded``) rather than each taking it.
+shard size, and the same as the small build (``tests/test_shards.py``). The DuckDB file's
+connection has the whole memory limit (``core.bounded``), the files' connection 0.4 of it more
+(``DATABASE_SHARE``, ``FILES_SHARE``).
 
 The reader formats a large corpus does not get: the workbook and the provenance page are left
 out past ``publish.READER_FORMAT_MAX_ROWS`` by the small build too; the SQLite file is not

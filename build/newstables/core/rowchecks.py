@@ -324,8 +324,9 @@ class _Checker:
         matched, and only when one breaks its pattern are the rows holding it looked up."""
         out = []
         table = self._parsed(resource)
+        deferred = deferred_patterns(resource, self.kept.get(resource.name, []))
         for spec in resource.fields:
-            if spec.name not in deferred_patterns(resource, self.kept.get(resource.name, [])):
+            if spec.name not in deferred:
                 continue
             column = quote_identifier(spec.name)
             assert spec.pattern is not None
