@@ -134,12 +134,12 @@ def test_a_waived_formula_text_is_blanked_and_an_unwaived_one_blocks(mini_projec
     assert not list(Path.cwd().glob(".tmp")), "the gate spills into its scratch folder only"
 
 
-def test_large_text_array_is_text_array() -> None:
-    from newstables.core.formats import text_array
-    from newstables.gate import large_text_array
+def test_utf8_array_is_text_array() -> None:
+    from newstables.core.formats import text_array, utf8_array
 
     values = ["", "“quoted” é\n\n", "plain", "x" * 70_000]
-    assert large_text_array(values).equals(text_array(values, large=True))
+    assert utf8_array(values, large=True).equals(text_array(values, large=True))
+    assert utf8_array(values).equals(text_array(values))
 
 
 def test_frames_made_in_parallel_threads_give_the_sequential_results(
@@ -168,6 +168,47 @@ def test_frames_made_in_parallel_threads_give_the_sequential_results(
     order = [r.name for r in model.resources]
     tables = [r["table"] for r in results]
     assert tables == sorted(tables, key=order.index), "results follow the model's order"
+
+
+def test_large_frames_are_made_one_at_a_time(mini_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames over tables of LARGE_FRAME_ROWS rows or more never overlap (two at once outgrew
+    the memory limit at a million statements); smaller frames still run beside them."""
+    import threading
+    import time
+
+    from newstables import gate
+    from newstables.core.model import load_model
+    from newstables.project import Project
+    from newstables.read import default_document, read_documents
+
+    build(mini_project)
+    model = load_model(mini_project)
+    texts = read_documents(Project(mini_project))
+    raw = texts.get(default_document(texts), "")
+    large = {"sources", "actors", "actor_aliases", "actor_mentions"}  # next to each other in the model
+    monkeypatch.setattr(gate, "table_rows", lambda _con, table: 10**6 if table in large else 1)
+    making: set[str] = set()
+    overlaps: list[set[str]] = []
+    lock = threading.Lock()
+    real = gate.materialize_frame
+
+    def watched(con: Any, model: Any, resource: Any, waived: list[str]) -> list[str]:
+        with lock:
+            making.add(resource.name)
+            overlaps.append(set(making))
+        time.sleep(0.05)  # long enough for the other thread to start its next frame
+        try:
+            return real(con, model, resource, waived)
+        finally:
+            with lock:
+                making.discard(resource.name)
+
+    monkeypatch.setattr(gate, "materialize_frame", watched)
+    monkeypatch.setattr(gate, "FRAME_THREADS", 2)
+    results, errors = gate.run_suites(model, mini_project, raw, set(), texts, engine="sql")
+    assert not errors and all(r.passed for r in results)
+    assert all(len(seen & large) <= 1 for seen in overlaps), overlaps
+    assert any(len(seen) == 2 for seen in overlaps), "small frames still overlap"
 
 
 def test_a_frame_the_sql_engine_validated_is_dropped_at_once(mini_project: Path) -> None:

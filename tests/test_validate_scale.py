@@ -11,10 +11,11 @@ import duckdb
 import pytest
 
 from newstables.core.bounded import MEMORY_ENV, MEMORY_LIMIT, bounded_connection, memory_limit
+from newstables.core.formats import utf8_array
 from newstables.core.model import load_model
 from newstables.project import DUCKDB_FILE, Project
 from newstables.read import read_documents
-from newstables.validate import excerpt_findings, format_findings, large_text_array
+from newstables.validate import excerpt_findings, format_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,8 +59,9 @@ def test_excerpts_are_read_from_the_database_when_told(release: Path) -> None:
 
 def test_texts_become_an_arrow_array_unchanged() -> None:
     texts = ["", "a", "«curly» ‘quotes’ 字", "x" * 70_000]
-    assert large_text_array(texts).to_pylist() == texts
-    assert large_text_array([]).to_pylist() == []
+    for large in (False, True):
+        assert utf8_array(texts, large=large).to_pylist() == texts
+        assert utf8_array([], large=large).to_pylist() == []
 
 
 def test_connections_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

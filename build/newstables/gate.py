@@ -20,14 +20,13 @@ Great Expectations is imported only here, and only when a suite runs through it.
 
 from __future__ import annotations
 
-import array
 import contextlib
 import gc
 import hashlib
-import itertools
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -38,7 +37,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from newstables.core.formats import text_array
+from newstables.core.formats import utf8_array
 from newstables.core.model import Model, Resource, Suite, quote_literal
 from newstables.errors import NewstablesError
 from newstables.project import DUCKDB_FILE, VALIDATION
@@ -156,8 +155,8 @@ def open_frames(
     con.execute(f"CREATE TABLE {TEXTS}.raw_documents (document_id VARCHAR, text VARCHAR)")
     documents = sorted((texts or {"article": raw}).items())
     # One Arrow batch rather than one INSERT per document (3.8 s for 1,000 documents).
-    incoming = pa.Table.from_arrays(  # not pa.table: it would import pandas (core.formats.text_array)
-        [text_array([d for d, _ in documents]), large_text_array([t for _, t in documents])],
+    incoming = pa.Table.from_arrays(  # not pa.table: it would import pandas (core.formats.utf8_array)
+        [utf8_array([d for d, _ in documents]), utf8_array([t for _, t in documents], large=True)],
         schema=pa.schema([("document_id", pa.string()), ("text", pa.large_string())]),
     )
     con.register("incoming_documents", incoming)
@@ -184,15 +183,6 @@ def frame_cursor(
     for name, value in model.story.items():
         cursor.execute(f"SET VARIABLE {name} = DATE {quote_literal(value.isoformat())}")
     return cursor
-
-
-def large_text_array(values: list[str]) -> pa.Array:
-    """Python strings as an Arrow ``large_string`` array, built from their UTF-8 bytes and
-    offsets (``core.formats.text_array`` goes through JSON: 0.4 s for 10,000 articles)."""
-    encoded = [value.encode("utf-8") for value in values]
-    offsets = array.array("q", itertools.accumulate((len(e) for e in encoded), initial=0))
-    data = pa.py_buffer(b"".join(encoded))
-    return pa.LargeStringArray.from_buffers(len(encoded), pa.py_buffer(offsets), data)
 
 
 def quote_identifier(name: str) -> str:
@@ -526,6 +516,20 @@ def _run_sql_engine(
 # Threads that materialize frames and run their SQL suites at once, each on its own cursor
 # (DuckDB lets go of the interpreter lock): the frames of different tables overlap on the cores.
 FRAME_THREADS = 2
+# A frame over a table this large is never made while another such frame is: two of them at
+# once (statements and actor_mentions at a million statements) outgrew the memory limit and
+# spilled, 25.8 s wall and 48 CPU s for the suites against 20.0 s and 34 CPU s one at a time;
+# small frames still overlap them (two at a time is 1.5x faster at 10,000 statements).
+LARGE_FRAME_ROWS = 500_000
+
+
+def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The staged table's row count (0 for a table the staged database lacks)."""
+    found = con.execute(
+        "SELECT estimated_size FROM duckdb_tables() WHERE database_name = 'staged' AND table_name = ?",
+        [table],
+    ).fetchone()
+    return int(found[0]) if found and found[0] is not None else 0
 
 
 def _frames_and_sql_suites(
@@ -542,22 +546,29 @@ def _frames_and_sql_suites(
     frames that could not be made (``sql-invalid``), the SQL engine's results (by table) and
     the findings that stopped a suite (by table)."""
 
+    large = threading.Lock()
+
     def work(resource: Resource) -> tuple[list[str] | NewstablesError, Any]:
         cursor = frame_cursor(con, model)
+        held = large if table_rows(cursor, resource.name) >= LARGE_FRAME_ROWS else contextlib.nullcontext()
         try:
-            try:
-                columns = materialize_frame(cursor, model, resource, waived)
-            except NewstablesError as error:
-                return error, None
-            ran = _run_sql_engine(cursor, model, resource.name, columns) if engine != "gx" else None
-            if engine == "sql" and ran is not None:
-                # Nothing reads this frame again (Great Expectations validates only the frames
-                # left to it): its memory goes back before the next frame is made. Every frame
-                # kept to the end outgrew the memory limit at a million statements (spilling).
-                drop_frame(cursor, resource.name)
-            return columns, ran
+            with held:
+                return frame_and_suite(cursor, resource)
         finally:
             cursor.close()
+
+    def frame_and_suite(cursor: duckdb.DuckDBPyConnection, resource: Resource) -> tuple[Any, Any]:
+        try:
+            columns = materialize_frame(cursor, model, resource, waived)
+        except NewstablesError as error:
+            return error, None
+        ran = _run_sql_engine(cursor, model, resource.name, columns) if engine != "gx" else None
+        if engine == "sql" and ran is not None:
+            # Nothing reads this frame again (Great Expectations validates only the frames
+            # left to it): its memory goes back before the next frame is made. Every frame
+            # kept to the end outgrew the memory limit at a million statements (spilling).
+            drop_frame(cursor, resource.name)
+        return columns, ran
 
     workers = max(1, min(FRAME_THREADS, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:

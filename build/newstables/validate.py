@@ -10,13 +10,11 @@ lives in ``gate``.
 
 from __future__ import annotations
 
-import array
 import contextlib
 import csv
 import gzip
 import hashlib
 import importlib.metadata
-import itertools
 import json
 import re
 import shutil
@@ -31,7 +29,7 @@ import pyarrow as pa
 from newstables.checksums import sha256_file
 from newstables.core.bounded import bounded_connection
 from newstables.core.cache import VerdictCache
-from newstables.core.formats import read_csv_sql, read_csv_text_sql, text_array
+from newstables.core.formats import read_csv_sql, read_csv_text_sql, utf8_array
 from newstables.core.model import Resource, parse_schema, quote_literal
 from newstables.core.paths import user_cache_dir
 from newstables.core.progress import stage
@@ -333,7 +331,7 @@ def excerpt_findings(
     con.register(
         "documents_text",
         pa.Table.from_arrays(
-            [text_array(list(ids)), large_text_array([documents[d] for d in ids])],
+            [utf8_array(ids), utf8_array([documents[d] for d in ids], large=True)],
             schema=pa.schema([("document_id", pa.string()), ("text", pa.large_string())]),
         ),
     )
@@ -398,15 +396,6 @@ def excerpt_findings(
                 found.append(NewstablesError("context-mismatch", **coordinates, start=start, end=end))
     con.close()
     return found
-
-
-def large_text_array(values: list[str]) -> pa.Array:
-    """Python strings as an Arrow ``large_string`` array, built from their UTF-8 bytes and
-    offsets (no pandas import, no JSON round trip: a corpus's texts are hundreds of MB)."""
-    encoded = [value.encode("utf-8") for value in values]
-    offsets = array.array("q", [0, *itertools.accumulate(len(e) for e in encoded)])
-    data = pa.py_buffer(b"".join(encoded))
-    return pa.Array.from_buffers(pa.large_string(), len(values), [None, pa.py_buffer(offsets), data])
 
 
 def check_excerpts(raw: dict[str, str] | str, staging: Path, tables: dict[str, Resource]) -> None:

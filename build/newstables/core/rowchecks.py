@@ -305,6 +305,23 @@ class _Checker:
             return RowFinding("structure-error", 1, "", resource.name, " ".join(str(exc).split())[:300])
         return None
 
+    def table_findings(self, resource: Resource) -> list[RowFinding]:
+        """Every finding of a loaded table, on a cursor of its own (tables may be checked in
+        several threads)."""
+        cursor = self.con.cursor()
+        try:
+            own = _Checker(cursor, self.kept, self.catalog)
+            own.loaded = self.loaded
+            return [
+                *own.cell_findings(resource),
+                *own.pattern_findings(resource),
+                *own.unique_findings(resource),
+                *own.primary_key_findings(resource),
+                *own.foreign_key_findings(resource),
+            ]
+        finally:
+            cursor.close()
+
     def _parsed(self, resource: Resource) -> str:
         return f"{self.catalog}.{quote_identifier(f'__parsed_{resource.name}')}"
 
@@ -437,13 +454,13 @@ def row_findings(
                 checker.loaded[name] = resources[name]
             else:
                 found.append(problem)
-        for name in checker.loaded:
-            resource = resources[name]
-            found += checker.cell_findings(resource)
-            found += checker.pattern_findings(resource)
-            found += checker.unique_findings(resource)
-            found += checker.primary_key_findings(resource)
-            found += checker.foreign_key_findings(resource)
+        # The checks across rows, tables two at a time too: on one cursor, a million statements'
+        # checks waited 3.9 s on each other's small queries, which leave a core idle.
+        with ThreadPoolExecutor(max_workers=LOAD_THREADS) as pool:
+            for table_findings in pool.map(
+                lambda name: checker.table_findings(resources[name]), checker.loaded
+            ):
+                found += table_findings
     finally:
         connection.execute(f"DETACH {catalog}")
         if own:
