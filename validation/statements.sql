@@ -8,9 +8,9 @@
 -- Written for a million statements (figures: CPU s at 1M statements, 2 cores): each document's text is read once
 -- (marks): split at each kind of mark, its pieces' lengths give every mark's end, and a position's count is the
 -- number of ends at or before it (a list_filter over about ten); copying each position's document prefix instead
--- (left(text, pos), then replace) was 5.2 s of the frame's 8.4. The pairwise checks (one channel per speaker and
+-- (left(text, pos), then replace) was 5.2 s of the frame's 11.6. The pairwise checks (one channel per speaker and
 -- paragraph, overlaps) first narrow to the statements that can fail them, found by a group or a window: the
--- self-joins over every document's statements were 1.5 s each. The frame is now 4.4 s.
+-- self-joins over every document's statements were 1.5-2 s each. The frame is now 4.9-6 s (2.6-3.1 s wall).
 WITH marks AS (
     SELECT document_id,
            list_sum(b)::BIGINT + 2 * (len(b) - 1) AS n,  -- the text's length
