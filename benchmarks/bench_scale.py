@@ -267,12 +267,30 @@ def measure(
     entry: dict[str, Any] = {"articles": articles, "load_before": load()}
     if reuse and (project / "validation/expected_counts.yaml").is_file():
         entry["synth"] = {"exit": 0, "reused": True}
+        refresh_metadata(project)
     else:
         shutil.rmtree(project, ignore_errors=True)
         entry["synth"] = synthesize(articles, project, timeout)
     if entry["synth"].get("exit") != 0:
         return entry
     return build_figures(entry, project, work, timeout, frictionless_timeout, frictionless_from)
+
+
+def refresh_metadata(project: Path) -> None:
+    """A reused corpus gets this checkout's schemas, frame SQL and suites, as ``newstables synth``
+    writes them (``synth.copy_metadata``, but for ``package.yaml``, which depends on the corpus):
+    otherwise its build would measure the frames of the checkout that synthesized it."""
+    from newstables.synth import suite_without_seed_facts
+
+    for path in sorted((ROOT / "schemas").iterdir()):
+        if path.is_file() and path.name != "package.yaml":
+            shutil.copyfile(path, project / "schemas" / path.name)
+    for path in sorted((ROOT / "validation").iterdir()):
+        if path.suffix == ".sql":
+            shutil.copyfile(path, project / "validation" / path.name)
+        elif path.suffix == ".json":
+            text = suite_without_seed_facts(path.read_text(encoding="utf-8"))
+            (project / "validation" / path.name).write_bytes(text.encode("utf-8"))
 
 
 def synthesize(articles: int, project: Path, timeout: float) -> dict[str, Any]:
