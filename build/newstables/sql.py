@@ -150,8 +150,8 @@ def reproducible_connection(rows: int = 0) -> duckdb.DuckDBPyConnection:
     fresh memory (:func:`allocator_fills_memory`): the leftover bytes were the only difference
     between runs (two processes writing a million statements gave the same bytes; without the
     filling every run differs, and FSST, bit packing and RLE differ even with it). At a million
-    statements the file shrinks from 3.1 GB to 1.0 GB and the README's slowest query reads
-    dictionary codes instead of 1M strings (56 -> 30 ms). Elsewhere the file stays uncompressed:
+    statements the file shrinks from 3.1 GB to 1.8 GB and the README's slowest query takes
+    17.5 ms instead of 56 (``benchmarks/results/scale.json``). Elsewhere the file stays uncompressed:
     the same bytes either way, the ones of a machine without the filling.
     """
     con = duckdb.connect(config={"threads": 1})
