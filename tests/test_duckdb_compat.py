@@ -18,13 +18,7 @@ import pytest
 import yaml
 
 from newstables.core.model import quote_literal
-from newstables.sql import (
-    LARGE_BLOCK_SIZE,
-    LARGE_ROWS,
-    STORAGE_VERSION,
-    derived_tables,
-    reproducible_connection,
-)
+from newstables.sql import LARGE_BLOCK_SIZE, STORAGE_VERSION, derived_tables, reproducible_connection
 from tests.conftest import REPO
 
 # The model says how many tables the file holds (schemas/package.yaml), never a hard-coded number.
@@ -67,7 +61,7 @@ def test_duckdb_1x_opens_the_database_and_its_views(old_python: Path) -> None:
 
 def test_duckdb_1x_opens_a_file_in_the_large_releases_blocks(old_python: Path, tmp_path: Path) -> None:
     large = tmp_path / "large.duckdb"
-    con = reproducible_connection(LARGE_ROWS)  # strings dictionary-compressed, as a large release's
+    con = reproducible_connection()
     con.execute(f"ATTACH {quote_literal(str(REPO / 'data/newstables.duckdb'))} AS seed (READ_ONLY)")
     con.execute(
         f"ATTACH {quote_literal(str(large))} AS large "

@@ -148,7 +148,7 @@ def write_database(
     """The DuckDB file, as ``sql.create_database`` writes it, every table from its staged shards
     (one thread: the file's bytes depend on it; sorting past ``share`` of the memory limit
     spills to ``spill``), in blocks of ``sql.block_size`` for its ``rows`` rows in all."""
-    con = bound(reproducible_connection(rows), spill, share)
+    con = bound(reproducible_connection(), spill, share)
     con.execute(
         f"ATTACH {quote_literal(path.as_posix())} AS release "
         f"(BLOCK_SIZE {block_size(rows)}, STORAGE_VERSION '{STORAGE_VERSION}')"

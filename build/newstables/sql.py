@@ -4,12 +4,9 @@ in ``newstables/views.sql``."""
 
 from __future__ import annotations
 
-import ctypes
-import functools
 from importlib import resources
 from pathlib import Path
 
-import _duckdb
 import duckdb
 import pyarrow as pa
 import yaml
@@ -114,30 +111,8 @@ def materialize(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"COMMENT ON TABLE {view} IS {quote_literal((comment[0] or '') + DERIVED_NOTE)}")
 
 
-# Every compression but dictionary (and constant segments), for the strings of a large release.
-NOT_DICTIONARY = "bitpacking,rle,fsst,alp,alprd,chimp,patas,zstd,roaring,dict_fsst"
-
-
-@functools.cache
-def allocator_fills_memory() -> bool:
-    """Whether DuckDB's allocator fills the memory it hands out with a fixed byte (jemalloc's
-    ``opt.junk``, asked for by ``newstables/__init__`` before DuckDB loads), read through the
-    ``duckdb_je_mallctl`` its library exports; False where DuckDB bundles no jemalloc (macOS,
-    Windows) or the environment asked for something else."""
-    try:
-        library = ctypes.CDLL(_duckdb.__file__)
-        mallctl = library.duckdb_je_mallctl
-    except (OSError, AttributeError, TypeError):
-        return False
-    value = ctypes.c_char_p()
-    size = ctypes.c_size_t(ctypes.sizeof(value))
-    found = mallctl(b"opt.junk", ctypes.byref(value), ctypes.byref(size), None, ctypes.c_size_t(0))
-    return found == 0 and value.value == b"true"
-
-
-def reproducible_connection(rows: int = 0) -> duckdb.DuckDBPyConnection:
-    """A connection that writes database files byte-identical from run to run, for a release of
-    ``rows`` rows in all.
+def reproducible_connection() -> duckdb.DuckDBPyConnection:
+    """A connection that writes database files byte-identical from run to run.
 
     DuckDB does not promise reproducible files: its string compression (dictionary, FSST)
     leaves run-dependent bytes, and several threads lay blocks out in varying order. With
@@ -146,19 +121,15 @@ def reproducible_connection(rows: int = 0) -> duckdb.DuckDBPyConnection:
     The file is no bigger: on the seed it measures 733,184 bytes with or without compression,
     because DuckDB allocates whole blocks either way.
 
-    From ``LARGE_ROWS`` rows on, strings are dictionary-compressed when the allocator fills
-    fresh memory (:func:`allocator_fills_memory`): the leftover bytes were the only difference
-    between runs (two processes writing a million statements gave the same bytes; without the
-    filling every run differs, and FSST, bit packing and RLE differ even with it). At a million
-    statements the file shrinks from 3.1 GB to 1.8 GB and the README's slowest query takes
-    17.5 ms instead of 56 (``benchmarks/results/scale.json``). Elsewhere the file stays uncompressed:
-    the same bytes either way, the ones of a machine without the filling.
+    Dictionary compression was tried for large releases (1.8 GB instead of 3.1 GB and the
+    slowest README query 17.5 ms instead of 56 at a million statements), with jemalloc asked to
+    fill fresh memory (``DUCKDB_JE_MALLOC_CONF=junk:true``): two small builds matched, but three
+    builds of a million statements gave three different files. Under the memory limit DuckDB hands
+    an evicted buffer to the next block without clearing it, and the gap a dictionary segment
+    leaves inside its block keeps that buffer's old bytes (22 blocks of 13,500 differed).
     """
     con = duckdb.connect(config={"threads": 1})
-    if rows >= LARGE_ROWS and allocator_fills_memory():
-        con.execute(f"SET disabled_compression_methods = {quote_literal(NOT_DICTIONARY)}")
-    else:
-        con.execute("SET force_compression='uncompressed'")
+    con.execute("SET force_compression='uncompressed'")
     return con
 
 
@@ -170,8 +141,8 @@ def create_database(
 ) -> None:
     """Write the DuckDB file: every table, its constraints, comments and (unless told
     otherwise, for a partial database) the views."""
+    con = reproducible_connection()
     rows = sum(arrow.num_rows for arrow in arrows.values())
-    con = reproducible_connection(rows)
     con.execute(
         f"ATTACH {quote_literal(path.as_posix())} AS release "
         f"(BLOCK_SIZE {block_size(rows)}, STORAGE_VERSION '{STORAGE_VERSION}')"
