@@ -256,6 +256,17 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "pattern-broken-by-one-value-twice": ([*GOOD[:2], "gamma,,1,,,,Beta", "delta,,1,,,,Beta"], LINK),
     "two-constraints": ([*GOOD[:2], "Gamma,11,1,,c,,beta"], LINK),
     "unique": ([*GOOD[:2], "gamma,,1,,,x1,beta", "delta,,1,,,x1,beta"], LINK),
+    # Two different codes of one DuckDB hash (found among 3.3M mention ids): no repeat.
+    "unique-values-of-one-hash": (
+        [
+            *GOOD[:2],
+            "gamma,,1,,,ingrid-d-papadakis-1@synth-030573@00629,beta",
+            "delta,,1,,,ingrid-d-papadakis-1@synth-037963@00652,beta",
+        ],
+        LINK,
+    ),
+    # The primary key's pattern is matched on every row, not on its distinct values.
+    "primary-key-duplicate-breaking-its-pattern": ([*GOOD[:2], "Gamma,,1,,,,beta", "Gamma,,1,,,,beta"], LINK),
     "primary-key-duplicate": ([*GOOD, "beta,3,true,,,,"], LINK),
     "primary-key-missing": ([*GOOD, ",3,true,,,,"], LINK),
     "primary-key-missing-twice": ([*GOOD, ",3,true,,,,", ",4,true,,,,"], LINK),
@@ -277,6 +288,7 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
 # Forms Frictionless's readers accept (Python's int(), strptime, re's "$"): no finding in either.
 ACCEPTED = {"clean", "integer-python-forms", "date-unpadded-and-padded", "pattern-final-newline"}
 ACCEPTED |= {"integer-leading-zeros-and-minus-zero", "integer-unicode-space", "unique-missing-twice"}
+ACCEPTED |= {"unique-values-of-one-hash"}
 
 
 def write_probe(root: Path, rows: list[str], links: list[str]) -> dict[str, Resource]:
