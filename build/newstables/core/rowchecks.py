@@ -485,10 +485,11 @@ def row_findings(
         with ThreadPoolExecutor(max_workers=LOAD_THREADS) as pool:
             problems = dict(zip(largest_first, pool.map(load, largest_first), strict=True))
         for name in csv_files:
-            if problems[name] is None:
+            problem = problems[name]
+            if problem is None:
                 checker.loaded[name] = resources[name]
             else:
-                found.append(problems[name])
+                found.append(problem)
         # The checks across rows, tables two at a time too: on one cursor, a million statements'
         # checks waited 3.9 s on each other's small queries, which leave a core idle.
         checked = [name for name in largest_first if name in checker.loaded]
