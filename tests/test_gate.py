@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -187,7 +186,9 @@ def test_large_frames_are_made_one_at_a_time(mini_project: Path, monkeypatch: py
     texts = read_documents(Project(mini_project))
     raw = texts.get(default_document(texts), "")
     large = {"sources", "actors", "actor_aliases", "actor_mentions"}  # next to each other in the model
-    monkeypatch.setattr(gate, "table_rows", lambda _con, table: 10**6 if table in large else 1)
+    monkeypatch.setattr(
+        gate, "staged_rows", lambda _con: {t.name: 10**6 if t.name in large else 1 for t in model.resources}
+    )
     making: set[str] = set()
     overlaps: list[set[str]] = []
     lock = threading.Lock()
@@ -226,7 +227,8 @@ def test_a_frame_the_sql_engine_validated_is_dropped_at_once(mini_project: Path)
     raw = texts.get(default_document(texts), "")
     left = {}
     for engine in ("sql", "both"):
-        con = gate.open_frames(model, mini_project, raw, texts)
+        con = gate.open_frames(model, mini_project)
+        gate.load_texts(con, raw, texts)
         con.execute("ATTACH ':memory:' AS frames")
         framed, found, by_sql, _ = gate._frames_and_sql_suites(con, model, [], engine)
         assert framed and not found and set(by_sql) == set(framed)
@@ -236,23 +238,41 @@ def test_a_frame_the_sql_engine_validated_is_dropped_at_once(mini_project: Path)
     assert {t for t in left["both"] if not t.startswith(gate.ROWS_PREFIX)} == set(by_sql)
 
 
-def test_a_frame_keeps_only_the_columns_its_expectations_read(mini_project: Path) -> None:
-    """The evidence's context (prefix, suffix) is no check's business in actor_mentions: the
-    frame leaves it out; a suite with SQL of its own keeps every column."""
+def test_frames_that_read_the_texts_wait_for_them_and_the_others_do_not(
+    mini_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The texts load in a thread of their own while the frames that do not read them are
+    made; a frame naming raw_documents or raw_article is made only once they are loaded."""
+    import threading
+    import time
+
     from newstables import gate
     from newstables.core.model import load_model
+    from newstables.project import Project
+    from newstables.read import default_document, read_documents
 
+    build(mini_project)
     model = load_model(mini_project)
-    resource = model.tables["actor_mentions"]
-    columns = [f.name for f in resource.fields] + ["from_its_document", "evidence_is_the_name_only"]
-    kept = gate.columns_read(model, resource, columns)
-    assert "prefix" not in kept and "suffix" not in kept
-    assert {"mention_id", "excerpt", "is_external", "evidence_is_the_name_only"} <= set(kept)
-    assert kept == [c for c in columns if c in kept], "the frame's column order is kept"
-    suite = model.suites["actor_mentions"]
-    own_sql = {
-        "type": "unexpected_rows_expectation",
-        "kwargs": {"unexpected_rows_query": "SELECT * FROM {batch}"},
-    }
-    model.suites["actor_mentions"] = dataclasses.replace(suite, expectations=(*suite.expectations, own_sql))
-    assert gate.columns_read(model, resource, columns) == columns
+    texts = read_documents(Project(mini_project))
+    raw = texts.get(default_document(texts), "")
+    loaded = threading.Event()
+    real_load, real_frame = gate.load_texts, gate.materialize_frame
+    seen: dict[str, bool] = {}
+
+    def slow_load(con: Any, raw: str, texts: Any = None) -> None:
+        time.sleep(0.5)
+        real_load(con, raw, texts)
+        loaded.set()
+
+    def watched(con: Any, model: Any, resource: Any, waived: list[str]) -> list[str]:
+        seen[resource.name] = loaded.is_set()
+        return real_frame(con, model, resource, waived)
+
+    monkeypatch.setattr(gate, "load_texts", slow_load)
+    monkeypatch.setattr(gate, "materialize_frame", watched)
+    results, errors = gate.run_suites(model, mini_project, raw, set(), texts, engine="sql")
+    assert not errors and all(r.passed for r in results)
+    readers = {r.name for r in model.resources if gate.reads_texts(model, r)}
+    assert {"statements", "actors"} <= readers and "actor_mentions" not in readers
+    assert all(seen[name] for name in readers), seen
+    assert not all(seen.values()), "frames without texts were made while they loaded"
