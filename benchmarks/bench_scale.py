@@ -105,6 +105,23 @@ def format_bytes(project: Path) -> dict[str, int]:
     }
 
 
+def published_hashes(project: Path) -> dict[str, str]:
+    """The sha256 of each file ``datapackage.json`` lists (by path), as the build recorded them:
+    two runs of one size over the same corpus must give the same (the release is reproducible;
+    the DuckDB file is the one most at risk)."""
+    descriptor = json.loads((project / "datapackage.json").read_text(encoding="utf-8"))
+    return {
+        str(r["path"]): str(r.get("hash", "")).removeprefix("sha256:")
+        for r in descriptor.get("resources", [])
+        if isinstance(r.get("path"), str)
+    }
+
+
+def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The paths whose sha256 differs between two runs (or that only one of them published)."""
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+
 def best_of(con: duckdb.DuckDBPyConnection, sql: str, runs: int = RUNS) -> tuple[float, float, list[Any]]:
     """Best wall and best CPU milliseconds (this process, DuckDB's threads included: the figure
     a loaded machine inflates least) of ``runs`` executions of ``sql``, every row fetched; its rows."""
@@ -358,6 +375,7 @@ def build_figures(
         entry["all_checks_s"] = all_checks_seconds(entry["build"]["stages_s"])
     if entry["build"].get("exit") == 0:
         entry["bytes"] = format_bytes(project)
+        entry["published_sha256"] = published_hashes(project)
         entry["queries"] = query_times(project)
         entry["queries_parquet"] = query_times_parquet(project)
         if frictionless_from is not None:
@@ -458,6 +476,11 @@ def main() -> None:
             options.frictionless_timeout,
             measured_apart,
         )
+        before = by_size.get(articles, {}).get("published_sha256")
+        if before is not None and "published_sha256" in entry:
+            # Same corpus and code: an empty list (the release is reproducible); other code: the
+            # files it changed.
+            entry["changed_since_previous_run"] = changed_files(before, entry["published_sha256"])
         by_size[articles] = entry
         print(json.dumps(entry, indent=2, ensure_ascii=False), flush=True)
         results.parent.mkdir(parents=True, exist_ok=True)
