@@ -323,6 +323,18 @@ def test_one_defect_csvs_give_the_same_findings(tmp_path: Path, defect: str) -> 
         assert sql != (set(), set()), f"{defect}: the defect must be found"
 
 
+def test_the_one_hash_fixture_still_shares_a_duckdb_hash() -> None:
+    """The fixture "unique-values-of-one-hash" proves something only while DuckDB gives its two
+    codes one hash: an upgrade that changes the hash must say so here, not pass silently."""
+    import duckdb
+
+    rows = DEFECTS["unique-values-of-one-hash"][0][2:]
+    codes = [row.split(",")[5] for row in rows]
+    assert codes[0] != codes[1]
+    hashes = duckdb.execute("SELECT hash(?), hash(?)", codes).fetchone()
+    assert hashes is not None and hashes[0] == hashes[1]
+
+
 def test_findings_name_row_field_and_constraint(tmp_path: Path) -> None:
     resources = write_probe(tmp_path, [*GOOD[:2], "Gamma,11,1,,,,beta"], LINK)
     files = {name: tmp_path / "data" / f"{name}.csv" for name in resources}
