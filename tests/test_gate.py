@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from newstables.errors import ErrorList
@@ -276,3 +277,47 @@ def test_frames_that_read_the_texts_wait_for_them_and_the_others_do_not(
     assert {"statements", "actors"} <= readers and "actor_mentions" not in readers
     assert all(seen[name] for name in readers), seen
     assert not all(seen.values()), "frames without texts were made while they loaded"
+
+
+def test_a_frame_numbering_its_own_rows_reports_offending_rows_in_that_order(
+    mini_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frame query may number its rows (``__gate_row``) instead of sorting them: the offending
+    rows are reported in that order (here the staged order reversed), by both engines alike, and
+    the number is no frame column an expectation could name."""
+    import dataclasses
+
+    from newstables import gate
+    from newstables.core.model import load_model
+    from newstables.project import Project
+    from newstables.read import default_document, read_documents
+
+    build(mini_project)
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", "off")
+    model = load_model(mini_project)
+    sql = model.frame_sql["actor_mentions"]
+    assert sql is not None and "m.rowid AS __gate_row" in sql and "ORDER BY m.mention_id" not in sql
+    reversed_sql = sql.replace("m.rowid AS __gate_row", "-m.rowid AS __gate_row")
+    every_row_fails = {"type": "expect_column_values_to_be_null", "kwargs": {"column": "mention_id"}}
+    suite = model.suites["actor_mentions"]
+    model = dataclasses.replace(
+        model,
+        frame_sql={**model.frame_sql, "actor_mentions": reversed_sql},
+        suites={
+            **model.suites,
+            "actor_mentions": dataclasses.replace(suite, expectations=(every_row_fails,)),
+        },
+    )
+    texts = read_documents(Project(mini_project))
+    raw = texts.get(default_document(texts), "")
+    results, errors = gate.run_suites(model, mini_project, raw, set(), texts, engine="both")
+    assert not errors, errors
+    (failed,) = [r for r in results if r.table == "actor_mentions" and not r.passed]
+    staged = mini_project / "data" / "newstables.duckdb"
+    with duckdb.connect(str(staged), read_only=True) as con:
+        ids = [
+            row[0]
+            for row in con.execute("SELECT mention_id FROM actor_mentions ORDER BY rowid DESC").fetchall()
+        ]
+    assert failed.unexpected_count == len(ids) and failed.examples == ids[: gate.MAX_EXAMPLES]
+    assert ids[: gate.MAX_EXAMPLES] != sorted(ids)[: gate.MAX_EXAMPLES], "the reversed order shows"

@@ -13,7 +13,10 @@
 -- a letter or digit, or is empty; the excerpt is part of the canonical name, so every pair it
 -- holds is too); any other row gets the full expression, unchanged. Building the boundary
 -- strings cost more than matching them: 4.9-5.2 to 3.2-3.4 CPU s at 3.3M mentions.
-SELECT m.*,
+-- Rows are numbered by the mention's rowid (__gate_row): the staged table holds the mentions in
+-- the published order (by mention_id), so the frame needs no ORDER BY, whose sort of every row
+-- was 2.3 of the frame's 3.7 CPU s at 3.3M mentions.
+SELECT m.rowid AS __gate_row, m.*,
        coalesce(m.evidence_source_id = m.document_id AND NOT m.is_external, false) AS from_its_document,
        CASE WHEN (m.char_start = 0 OR ends_with(m.prefix, ' ') OR ends_with(m.prefix, chr(10)))
                  AND (ord(m.suffix) < 48 OR ord(m.suffix) BETWEEN 58 AND 64
@@ -33,4 +36,3 @@ SELECT m.*,
        END AS evidence_is_the_name_only
 FROM actor_mentions m
 JOIN actors a USING (actor_id)
-ORDER BY m.mention_id

@@ -12,7 +12,9 @@ WITH fitting_roles(event_type, role) AS (
            ('warning', 'warner'), ('warning', 'warned'),
            ('sanctions', 'target'), ('sanctions', 'affected')
 )
-SELECT p.*,
+-- Rows are numbered by the participant's rowid (__gate_row): the staged table holds them in the published order
+-- (by event, actor and role), so the frame needs no ORDER BY.
+SELECT p.rowid AS __gate_row, p.*,
        e.event_type,
        p.role IN ('participant', 'host', 'speaker', 'author', 'publisher')
            OR EXISTS (SELECT 1 FROM fitting_roles f WHERE f.event_type = e.event_type AND f.role = p.role)
@@ -25,4 +27,3 @@ SELECT p.*,
 FROM event_participants p
 JOIN events e USING (event_id)
 JOIN actors a ON a.actor_id = p.actor_id
-ORDER BY p.event_id, p.actor_id, p.role

@@ -21,7 +21,9 @@ WITH uses AS (
     UNION ALL SELECT evidence_source_id FROM votes
     UNION ALL SELECT document_source_id FROM votes
 )
-SELECT s.*,
+-- Rows are numbered by the source's rowid (__gate_row): the staged table holds them in the published order
+-- (by source_id), so the frame needs no ORDER BY.
+SELECT s.rowid AS __gate_row, s.*,
        (SELECT count(*) FROM uses u WHERE u.source_id = s.source_id) AS use_count,
        s.url IS NULL OR NOT regexp_matches(s.url, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*/?(#.*)?$')
            AS url_names_a_document,
@@ -31,4 +33,3 @@ SELECT s.*,
            AS dossier_date_flagged
 FROM sources s
 LEFT JOIN sources ds ON ds.source_id = s.date_source_id
-ORDER BY s.source_id

@@ -11,6 +11,8 @@
 -- (left(text, pos), then replace) was 5.2 s of the frame's 11.6. The pairwise checks (one channel per speaker and
 -- paragraph, overlaps) first narrow to the statements that can fail them, found by a group or a window: the
 -- self-joins over every document's statements were 1.5-2 s each. The frame is now 4.9-6 s (2.6-3.1 s wall).
+-- Rows are numbered by the statement's rowid (__gate_row): the staged table holds the statements in the published
+-- order (by statement_id), so the frame needs no ORDER BY.
 WITH marks AS (
     SELECT document_id,
            list_sum(b)::BIGINT + 2 * (len(b) - 1) AS n,  -- the text's length
@@ -46,7 +48,7 @@ channels_elsewhere AS (
                   WHERE p.document_id = c.document_id AND p.char_start = c.char_start)
 ),
 positioned AS (
-    SELECT s.*, m.opens, m.closes, m.breaks,
+    SELECT s.*, s.rowid AS gate_row, m.opens, m.closes, m.breaks,
            CASE WHEN s.char_start < 0 THEN m.n + s.char_start ELSE s.char_start END AS start_at,
            CASE WHEN s.char_end < 0 THEN m.n + s.char_end ELSE s.char_end END AS end_at,
            CASE WHEN ch.document_id = s.document_id OR ce.char_start IS NOT NULL THEN
@@ -132,7 +134,8 @@ undeclared_overlaps AS (
              AND (s.joint_with_id = o.statement_id OR o.joint_with_id = s.statement_id
                   OR s.joint_with_id = o.joint_with_id)), false)
 )
-SELECT s.* EXCLUDE (paragraph, channel_paragraph, depth_at_start, depth_at_end),
+SELECT s.gate_row AS __gate_row,
+       s.* EXCLUDE (gate_row, paragraph, channel_paragraph, depth_at_start, depth_at_end),
        a.actor_type AS speaker_type,
        s.depth_at_start = 1 AND s.depth_at_end = 1 AS inside_quotation_marks,
        CASE WHEN NOT (contains(s.excerpt, '“') OR contains(s.excerpt, '"')) THEN false  -- a search is cheaper
@@ -167,4 +170,3 @@ LEFT JOIN undeclared_overlaps u  -- on every column the pairwise test reads, as 
   ON u.statement_id = s.statement_id AND u.document_id = s.document_id AND u.char_start = s.char_start
  AND u.char_end = s.char_end AND u.reported_via_id IS NOT DISTINCT FROM s.reported_via_id
  AND u.joint_with_id IS NOT DISTINCT FROM s.joint_with_id
-ORDER BY s.statement_id

@@ -231,7 +231,11 @@ def materialize_frame(
 
     The query's rows are written once (``frames."__rows_<table>"``); ``frames.<table>`` is a
     view adding each row's ordinal (its rowid: a table keeps the query's order, DuckDB
-    preserving insertion order) and blanking the waived texts. A query DuckDB cannot run is
+    preserving insertion order) and blanking the waived texts. A query may number its rows
+    itself, in a column ``__gate_row`` (distinct integers, ascending in the order its rows
+    are read: the staged table's rowid, which is the published order); it then needs no
+    ORDER BY, and its rows are not sorted (a third of the mentions' frame at a million
+    statements). The columns returned are the query's others. A query DuckDB cannot run is
     reported as ``sql-invalid`` naming the SQL file.
     """
     sql = model.frame_sql.get(resource.name)
@@ -242,9 +246,11 @@ def materialize_frame(
         # The query as a view first: its columns are known before a row is made, and the
         # table keeps only those an expectation reads (the view's order is kept).
         con.execute(f"CREATE OR REPLACE TEMP VIEW {FRAME_QUERY} AS {sql}")
-        columns = [row[0] for row in con.execute(f"DESCRIBE {FRAME_QUERY}").fetchall()]
+        described = [str(row[0]) for row in con.execute(f"DESCRIBE {FRAME_QUERY}").fetchall()]
+        numbered = ROW_COLUMN in described
+        columns = [c for c in described if c != ROW_COLUMN]
         kept = columns_read(model, resource, columns)
-        listed = ", ".join(quote_identifier(c) for c in kept)
+        listed = ", ".join(quote_identifier(c) for c in [*([ROW_COLUMN] if numbered else []), *kept])
         con.execute(f"CREATE OR REPLACE TABLE {rows} AS SELECT {listed} FROM {FRAME_QUERY}")
     except duckdb.Error as exc:
         raise NewstablesError(
@@ -259,10 +265,11 @@ def materialize_frame(
         f"ELSE {quote_identifier(c)} END AS {quote_identifier(c)}"
         for c in blanked
     )
-    star = f"* REPLACE ({replace})" if replace and waived else "*"
+    star = f"* EXCLUDE ({ROW_COLUMN})" if numbered else "*"
+    star += f" REPLACE ({replace})" if replace and waived else ""
+    ordinal = ROW_COLUMN if numbered else f"rowid AS {ROW_COLUMN}"
     con.execute(
-        f"CREATE VIEW frames.{quote_identifier(resource.name)} AS "
-        f"SELECT rowid AS {ROW_COLUMN}, {star} FROM {rows}"
+        f"CREATE VIEW frames.{quote_identifier(resource.name)} AS SELECT {ordinal}, {star} FROM {rows}"
     )
     return columns
 
