@@ -275,6 +275,9 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "self-reference": ([*GOOD[:2], "gamma,,1,,,,omega"], LINK),
     "foreign-key": (GOOD, [*LINK, "omega,1"]),
     "foreign-key-to-a-bad-row": ([*GOOD[:2], "Gamma,,1,,,,beta"], [*LINK, "Gamma,1"]),
+    # A foreign key's pattern is left to the key check while every referenced value keeps it; here
+    # one does not, and a row referencing it breaks the same pattern without any key finding.
+    "pattern-broken-in-the-referenced-row-too": ([*GOOD[:2], "Gamma,,1,,,,beta", "delta,,1,,,,Gamma"], LINK),
     "composite-key-duplicate": (GOOD, [*LINK, "alpha,1"]),
     "composite-key-partly-missing": (GOOD, [*LINK, "alpha,", "alpha,"]),
     "composite-key-all-missing": (GOOD, [*LINK, ",", ","]),
