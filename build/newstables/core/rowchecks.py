@@ -64,6 +64,8 @@ DATE_TEXT = r"(\d{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9]| [1-9])"
 # The form nearly every date has: read by DuckDB's own cast (same days as strptime).
 ISO_DATE_TEXT = r"\d{4}-\d\d-\d\d"
 FOUND = "__found"
+# Each row's number as Frictionless gives it (the header is row 1), counted as the file is read.
+ROW = "__frictionless_row"
 # CSVs loaded at once (row_findings), and a number for each call's catalog of loaded tables.
 LOAD_THREADS = 2
 _CATALOGS = itertools.count()
@@ -267,7 +269,7 @@ def kept_fields(resources: dict[str, Resource]) -> dict[str, list[str]]:
 class _Checker:
     """Reads each CSV once: every per-cell check runs during that scan (a row's findings are
     built only for the rare row that has one), and only the key columns are kept, in a table
-    of a private in-memory catalog (``catalog``) whose rowid is the row's position, for the
+    of a private in-memory catalog (``catalog``) with the row's number (``ROW``), for the
     checks across rows."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, kept: dict[str, list[str]], catalog: str) -> None:
@@ -304,14 +306,17 @@ class _Checker:
             deferred = deferred_patterns(resource, self.kept.get(resource.name, []))
             checks, found = findings_sql(resource, deferred)
             kept = [quote_identifier(n) for n in self.kept.get(resource.name, [])]
-            # One pass over the file; the table keeps the file's order, so rowid + 2 is
-            # Frictionless's row number.
-            source = f"read_csv({text}, header=true, auto_detect=false, columns={{{columns}}}, {options})"
-            inner = ", ".join([*(f"p.{k}" for k in kept), *checks])
+            # One pass over the file. Rows are numbered as they are read (row_number() over
+            # nothing, which DuckDB documents as the file's order), not by the table's rowid: the
+            # planner turns an enum's IN list into a join, after which a table read in parallel
+            # was written out of order (a million statements' enum error named a row 3,334 off).
+            reader = f"read_csv({text}, header=true, auto_detect=false, columns={{{columns}}}, {options})"
+            source = f"(SELECT row_number() OVER () + 1 AS {ROW}, * FROM {reader})"
+            inner = ", ".join([f"p.{ROW}", *(f"p.{k}" for k in kept), *checks])
             (cursor or self.con).execute(
                 f"CREATE OR REPLACE TABLE {self._parsed(resource)} AS "
-                f"SELECT {', '.join([*kept, f'{found} AS {FOUND}'])} "
-                f"FROM (SELECT {inner} FROM (SELECT {parsed} FROM {source} c) p) q"
+                f"SELECT {', '.join([ROW, *kept, f'{found} AS {FOUND}'])} "
+                f"FROM (SELECT {inner} FROM (SELECT c.{ROW}, {parsed} FROM {source} c) p) q"
             )
         except (duckdb.Error, OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
             return RowFinding("structure-error", 1, "", resource.name, " ".join(str(exc).split())[:300])
@@ -341,7 +346,7 @@ class _Checker:
     def cell_findings(self, resource: Resource) -> list[RowFinding]:
         """Type and constraint errors, and primary keys all missing, found while loading."""
         rows = self.con.execute(
-            f"SELECT rowid + 2, unnest({FOUND}) FROM {self._parsed(resource)} WHERE {FOUND} IS NOT NULL"
+            f"SELECT {ROW}, unnest({FOUND}) FROM {self._parsed(resource)} WHERE {FOUND} IS NOT NULL"
         ).fetchall()
         out = []
         for row, label in rows:
@@ -366,7 +371,7 @@ class _Checker:
                 continue
             # Some value breaks it: its rows (every row matched again; a rare, failing release).
             rows = self.con.execute(
-                f"SELECT rowid + 2 FROM {table} WHERE NOT {pattern_sql(column, spec.pattern)}"
+                f"SELECT {ROW} FROM {table} WHERE NOT {pattern_sql(column, spec.pattern)}"
             ).fetchall()
             out += [
                 RowFinding("constraint-error", int(r), spec.name, resource.name, "pattern") for (r,) in rows
@@ -432,10 +437,10 @@ class _Checker:
         rows = self.con.execute(
             f"WITH h AS (SELECT hash({key}) AS h FROM {table} WHERE {where} GROUP BY h "
             f"HAVING count(*) > 1), "
-            f"d AS (SELECT {key}, min(rowid) AS first FROM {table} "
+            f"d AS (SELECT {key}, min({ROW}) AS first FROM {table} "
             f"WHERE ({where}) AND hash({key}) IN (SELECT h FROM h) GROUP BY {key} "
-            f"HAVING count(*) > 1) SELECT t.rowid + 2 FROM {table} t JOIN d ON {match} "
-            f"WHERE t.rowid <> d.first"
+            f"HAVING count(*) > 1) SELECT t.{ROW} FROM {table} t JOIN d ON {match} "
+            f"WHERE t.{ROW} <> d.first"
         ).fetchall()
         return [int(r) for (r,) in rows]
 
@@ -481,7 +486,7 @@ class _Checker:
                 else "false"
             )
             rows = self.con.execute(
-                f"SELECT t.rowid + 2, {broken} FROM {self._parsed(resource)} t "
+                f"SELECT t.{ROW}, {broken} FROM {self._parsed(resource)} t "
                 f"WHERE NOT ({all_missing}) AND NOT EXISTS "
                 f"(SELECT 1 FROM {self._parsed(target)} r WHERE NOT ({referenced_missing}) AND {match})"
             ).fetchall()
