@@ -319,5 +319,6 @@ def test_a_frame_numbering_its_own_rows_reports_offending_rows_in_that_order(
             row[0]
             for row in con.execute("SELECT mention_id FROM actor_mentions ORDER BY rowid DESC").fetchall()
         ]
+    assert ids == sorted(ids, reverse=True), "the staged rowid is the published order (by mention_id)"
     assert failed.unexpected_count == len(ids) and failed.examples == ids[: gate.MAX_EXAMPLES]
     assert ids[: gate.MAX_EXAMPLES] != sorted(ids)[: gate.MAX_EXAMPLES], "the reversed order shows"
