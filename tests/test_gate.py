@@ -322,3 +322,40 @@ def test_a_frame_numbering_its_own_rows_reports_offending_rows_in_that_order(
     assert ids == sorted(ids, reverse=True), "the staged rowid is the published order (by mention_id)"
     assert failed.unexpected_count == len(ids) and failed.examples == ids[: gate.MAX_EXAMPLES]
     assert ids[: gate.MAX_EXAMPLES] != sorted(ids)[: gate.MAX_EXAMPLES], "the reversed order shows"
+
+
+@pytest.mark.parametrize(
+    ("numbers", "said"),
+    [("'first'", "expected an integer, got VARCHAR"), ("CAST(NULL AS BIGINT)", "rows have none")],
+)
+def test_a_frame_whose_row_numbers_are_not_integers_is_refused(
+    mini_project: Path, monkeypatch: pytest.MonkeyPatch, numbers: str, said: str
+) -> None:
+    """Numbers that are text, or missing, would name offending rows in no order: the frame's
+    SQL file is refused (sql-invalid), the build does not crash."""
+    import dataclasses
+
+    from newstables import gate
+    from newstables.core.model import load_model
+    from newstables.project import Project
+    from newstables.read import default_document, read_documents
+
+    build(mini_project)
+    monkeypatch.setenv("NEWSTABLES_CACHE_DIR", "off")
+    model = load_model(mini_project)
+    sql = model.frame_sql["actor_mentions"]
+    assert sql is not None
+    model = dataclasses.replace(
+        model,
+        frame_sql={
+            **model.frame_sql,
+            "actor_mentions": sql.replace("m.rowid AS __gate_row", f"{numbers} AS __gate_row"),
+        },
+    )
+    texts = read_documents(Project(mini_project))
+    _, errors = gate.run_suites(
+        model, mini_project, texts.get(default_document(texts), ""), set(), texts, engine="sql"
+    )
+    (error,) = [e.to_dict() for e in errors]
+    assert (error["type"], error["file"]) == ("sql-invalid", "validation/actor_mentions.sql")
+    assert said in error["detail"]

@@ -233,7 +233,8 @@ def materialize_frame(
     view adding each row's ordinal (its rowid: a table keeps the query's order, DuckDB
     preserving insertion order) and blanking the waived texts. A query may number its rows
     itself, in a column ``__gate_row`` (distinct integers, ascending in the order its rows
-    are read: the staged table's rowid, which is the published order); it then needs no
+    are read: the staged table's rowid, which is the published order; a number that is not an
+    integer, or a row without one, is ``sql-invalid``); it then needs no
     ORDER BY, and its rows are not sorted (a third of the mentions' frame at a million
     statements). The columns returned are the query's others. A query DuckDB cannot run is
     reported as ``sql-invalid`` naming the SQL file.
@@ -246,12 +247,27 @@ def materialize_frame(
         # The query as a view first: its columns are known before a row is made, and the
         # table keeps only those an expectation reads (the view's order is kept).
         con.execute(f"CREATE OR REPLACE TEMP VIEW {FRAME_QUERY} AS {sql}")
-        described = [str(row[0]) for row in con.execute(f"DESCRIBE {FRAME_QUERY}").fetchall()]
-        numbered = ROW_COLUMN in described
-        columns = [c for c in described if c != ROW_COLUMN]
+        types = {str(row[0]): str(row[1]) for row in con.execute(f"DESCRIBE {FRAME_QUERY}").fetchall()}
+        numbered = ROW_COLUMN in types
+        if numbered and types[ROW_COLUMN] not in INTEGER_TYPES:
+            raise NewstablesError(
+                "sql-invalid",
+                file=f"validation/{resource.name}.sql",
+                detail=f"{ROW_COLUMN} numbers the frame's rows: expected an integer, got {types[ROW_COLUMN]}",
+            )
+        columns = [c for c in types if c != ROW_COLUMN]
         kept = columns_read(model, resource, columns)
         listed = ", ".join(quote_identifier(c) for c in [*([ROW_COLUMN] if numbered else []), *kept])
         con.execute(f"CREATE OR REPLACE TABLE {rows} AS SELECT {listed} FROM {FRAME_QUERY}")
+        unnumbered = (
+            con.execute(f"SELECT count(*) - count({ROW_COLUMN}) FROM {rows}").fetchone() if numbered else None
+        )
+        if unnumbered and unnumbered[0]:
+            raise NewstablesError(
+                "sql-invalid",
+                file=f"validation/{resource.name}.sql",
+                detail=f"{ROW_COLUMN} numbers the frame's rows: {unnumbered[0]} rows have none",
+            )
     except duckdb.Error as exc:
         raise NewstablesError(
             "sql-invalid", file=f"validation/{resource.name}.sql", detail=" ".join(str(exc).split())
@@ -276,6 +292,10 @@ def materialize_frame(
 
 # The temporary view (one per cursor) holding a frame's query while its rows are made.
 FRAME_QUERY = '"__gate_frame_query"'
+# The types a frame's own row numbers (ROW_COLUMN) may have.
+INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+)
 
 
 def columns_read(model: Model, resource: Resource, columns: list[str]) -> list[str]:
