@@ -56,8 +56,9 @@ EXPECTED_COUNTS = "expected_counts.yaml"
 # Great Expectations would take for query placeholders; 3x less CPU than the regular
 # expression ^[...] on every text cell of every frame.
 FORMULA_CODES = ", ".join(str(ord(c)) for c in FORMULA_TRIGGERS)
-# The ordinal of each row in its frame (the frame SQL's ORDER BY), added to every
-# materialized frame so that offending rows are reported in frame order.
+# The ordinal of each row in its frame (the frame SQL's ORDER BY, or the numbers the SQL gives
+# in this column itself), in every materialized frame so that offending rows are reported in
+# frame order.
 ROW_COLUMN = "__gate_row"
 # The table holding a frame's rows in the scratch database (the frame is a view on it).
 ROWS_PREFIX = "__rows_"
@@ -232,12 +233,12 @@ def materialize_frame(
     The query's rows are written once (``frames."__rows_<table>"``); ``frames.<table>`` is a
     view adding each row's ordinal (its rowid: a table keeps the query's order, DuckDB
     preserving insertion order) and blanking the waived texts. A query may number its rows
-    itself, in a column ``__gate_row`` (distinct integers, ascending in the order its rows
-    are read: the staged table's rowid, which is the published order; a number that is not an
-    integer, or a row without one, is ``sql-invalid``); it then needs no
-    ORDER BY, and its rows are not sorted (a third of the mentions' frame at a million
-    statements). The columns returned are the query's others. A query DuckDB cannot run is
-    reported as ``sql-invalid`` naming the SQL file.
+    itself, in a column ``__gate_row``: distinct integers giving the rows' order (the staged
+    table's rowid, which is the published order). It then needs no ORDER BY, and its rows are
+    not sorted (the sort was 2.3 of the mentions frame's 3.7 CPU s at a million statements); a
+    number that is not an integer, or a row without one, is ``sql-invalid``. The columns
+    returned are the query's others. A query DuckDB cannot run is reported as ``sql-invalid``
+    naming the SQL file.
     """
     sql = model.frame_sql.get(resource.name)
     if sql is None:
