@@ -409,18 +409,20 @@ class _Checker:
         (3.3M mentions' actor, source and document ids were hashed for their distinct values,
         1.4 CPU s for every table at a million statements, for nothing)."""
         keys = [fk for fk in resource.foreign_keys if spec.name in fk.fields]
-        if spec.pattern is None or len(keys) != 1 or keys[0].fields != (spec.name,):
+        if len(keys) != 1 or keys[0].fields != (spec.name,) or not self.deferred(resource, spec.name):
             return None
         (fk,) = keys
         target = self.loaded.get(fk.resource or resource.name)
-        if target is None or not target.has_field(fk.reference_fields[0]):
+        if target is None or not self.deferred(target, fk.reference_fields[0]):
             return None
         referenced = target.field(fk.reference_fields[0])
-        if referenced.type != "string" or referenced.pattern != spec.pattern:
-            return None
-        if referenced.name not in deferred_patterns(target, self.kept.get(target.name, [])):
+        if referenced.pattern != spec.pattern:
             return None
         return fk if self.broken_count(target, referenced) == 0 else None
+
+    def deferred(self, resource: Resource, name: str) -> bool:
+        """Whether a column's pattern is checked after the scan (:func:`deferred_patterns`)."""
+        return name in deferred_patterns(resource, self.kept.get(resource.name, []))
 
     def repeated_rows(self, resource: Resource, columns: tuple[str, ...], where: str) -> list[int]:
         """Rows (numbered as Frictionless does) whose ``columns`` repeat an earlier row's,
