@@ -278,6 +278,11 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     # A foreign key's pattern is left to the key check while every referenced value keeps it; here
     # one does not, and a row referencing it breaks the same pattern without any key finding.
     "pattern-broken-in-the-referenced-row-too": ([*GOOD[:2], "Gamma,,1,,,,beta", "delta,,1,,,,Gamma"], LINK),
+    # A file sorted by its key (as published) needs no search for repeats, unless a key does
+    # not follow the row before's: an equal key next to it, or a key after a missing one.
+    "primary-key-repeated-on-the-next-row": ([*GOOD[:2], "beta,3,true,,,,", GOOD[2]], LINK),
+    "primary-key-repeated-after-a-missing-key": ([*GOOD[:2], ",3,true,,,,", "beta,4,true,,,,"], LINK),
+    "unique-repeated-on-the-next-row": ([GOOD[0], "beta,2,false,2022-03-14,b,x1,alpha", GOOD[2]], LINK),
     "composite-key-duplicate": (GOOD, [*LINK, "alpha,1"]),
     "composite-key-partly-missing": (GOOD, [*LINK, "alpha,", "alpha,"]),
     "composite-key-all-missing": (GOOD, [*LINK, ",", ","]),
@@ -391,3 +396,48 @@ def test_row_numbers_hold_in_a_file_read_in_parallel(tmp_path: Path) -> None:
     }
     assert sql == (expected, set())
     assert_same(frictionless_keys(tmp_path / "datapackage.json"), sql)
+
+
+PAIR_SCHEMA: dict[str, Any] = {
+    "fields": [
+        {"name": "a", "type": "string", "title": "A", "description": "d"},
+        {"name": "b", "type": "string", "title": "B", "description": "d"},
+    ],
+    "primaryKey": ["a", "b"],
+    "missingValues": ["", "NA", "-"],
+}  # fmt: skip
+PAIR_CASES: dict[str, tuple[list[str], bool]] = {  # rows, and whether they follow one another
+    "sorted": (["x,a", "x,b", "y,a", "é,a"], True),
+    "sorted-with-missing-keys-at-the-end": (["x,a", "y,b", ",", "NA,-"], True),
+    "equal-to-the-row-before": (["x,a", "x,a", "y,a"], False),
+    "unsorted": (["y,a", "x,b", "y,a"], False),
+    # Two missing values read alike: texts in order, keys equal.
+    "partly-missing-in-order": (["x,-", "x,NA"], False),
+    "present-after-missing": (["x,a", ",", "y,a"], False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PAIR_CASES))
+def test_a_key_sorted_as_published_is_not_searched_for_repeats(tmp_path: Path, case: str) -> None:
+    """A composite text key, wholly present and rising row after row (byte order), is known
+    to hold no repeats; any other file is searched, with Frictionless's findings either way."""
+    import duckdb
+
+    from newstables.core.rowchecks import _Checker, kept_fields
+
+    rows, follows = PAIR_CASES[case]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/pairs.csv").write_text("\n".join(["a,b", *rows]) + "\n", encoding="utf-8")
+    resource: dict[str, Any] = {"name": "pairs", "type": "table", "path": "data/pairs.csv", "format": "csv"}
+    resource["schema"] = PAIR_SCHEMA
+    (tmp_path / "datapackage.json").write_text(json.dumps({"name": "pairs", "resources": [resource]}))
+    resources = {"pairs": parse_schema(PAIR_SCHEMA, "pairs.schema.json", {"name": "pairs"})}
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS probe")
+    checker = _Checker(con, kept_fields(resources), "probe")
+    assert checker.load(resources["pairs"], tmp_path / "data/pairs.csv") is None
+    assert checker.ascending(resources["pairs"], ("a", "b")) is follows
+    sql = sql_keys({"pairs": tmp_path / "data/pairs.csv"}, resources)
+    assert_same(frictionless_keys(tmp_path / "datapackage.json"), sql)
+    if case in ("equal-to-the-row-before", "unsorted"):
+        assert ("pairs", "primary-key", 4 if case == "unsorted" else 3, "") in sql[0]

@@ -66,6 +66,10 @@ ISO_DATE_TEXT = r"\d{4}-\d\d-\d\d"
 FOUND = "__found"
 # Each row's number as Frictionless gives it (the header is row 1), counted as the file is read.
 ROW = "__frictionless_row"
+# A key column's cell in the row before (``lag``), and whether a row's key follows that row's
+# (:func:`ascending_sql`), by the key's place in :func:`sequenced_keys`.
+PREVIOUS = "__previous_"
+ASCENDING = "__ascending_"
 # CSVs loaded at once (row_findings), and a number for each call's catalog of loaded tables.
 LOAD_THREADS = 2
 _CATALOGS = itertools.count()
@@ -241,6 +245,37 @@ def findings_sql(resource: Resource, deferred: frozenset[str] = frozenset()) -> 
     return columns, found
 
 
+def sequenced_keys(resource: Resource) -> list[tuple[str, ...]]:
+    """The column groups checked for repeated values whose columns are all strings: the
+    primary key, then each ``unique`` field. A present string cell reads as its own text, so
+    texts that differ are values that differ (an integer's ``1`` and ``01`` would not be)."""
+    groups = [tuple(resource.primary_key)] if resource.primary_key else []
+    groups += [(f.name,) for f in resource.fields if f.unique and (f.name,) not in groups]
+    return [g for g in groups if all(resource.field(name).type == "string" for name in g)]
+
+
+def ascending_sql(columns: tuple[str, ...], missing: tuple[str, ...]) -> str:
+    """True for a row whose key (``columns``, cells of ``c`` and the row before's in
+    ``c.__previous_<column>``) is wholly missing, or wholly present and either on the first
+    row or greater than a wholly present key on the row before (texts compared byte by byte).
+
+    When every row of a file is such a row, its present keys are a strictly increasing run
+    from the first row: no two are equal, and the search for repeated keys is left out (a
+    published CSV is sorted by its key). Any other file is searched as before."""
+    cells = [_cells(c) for c in columns]
+    before = [f"c.{quote_identifier(PREVIOUS + c)}" for c in columns]
+    own_missing = [missing_sql(c, missing) for c in cells]
+    before_missing = " OR ".join(missing_sql(c, missing) for c in before)
+    if len(cells) == 1:
+        greater = f"{cells[0]} > {before[0]}"
+    else:
+        greater = f"row({', '.join(cells)}) > row({', '.join(before)})"
+    return (
+        f"CASE WHEN {' AND '.join(own_missing)} THEN true WHEN {' OR '.join(own_missing)} THEN false "
+        f"WHEN c.{ROW} = 2 THEN true WHEN {before_missing} THEN false ELSE {greater} END"
+    )
+
+
 def read_header(path: Path) -> list[str] | None:
     """The first record of a CSV file (gzip-compressed when its name ends in ``.gz``), read
     by Python's csv module: DuckDB would look at far more of a large file to read one line."""
@@ -306,16 +341,25 @@ class _Checker:
             deferred = deferred_patterns(resource, self.kept.get(resource.name, []))
             checks, found = findings_sql(resource, deferred)
             kept = [quote_identifier(n) for n in self.kept.get(resource.name, [])]
+            sequenced = sequenced_keys(resource)
+            previous = sorted({name for group in sequenced for name in group}, key=names.index)
+            lagged = "".join(
+                f", lag({quote_identifier(n)}) OVER () AS {quote_identifier(PREVIOUS + n)}" for n in previous
+            )
+            flags = [f"{ASCENDING}{i}" for i in range(len(sequenced))]
+            for group, flag in zip(sequenced, flags, strict=True):
+                parsed += f", {ascending_sql(group, missing)} AS {flag}"
             # One pass over the file. Rows are numbered as they are read (row_number() over
             # nothing, which DuckDB documents as the file's order), not by the table's rowid: the
             # planner turns an enum's IN list into a join, after which a table read in parallel
             # was written out of order (a million statements' enum error named a row 3,334 off).
             reader = f"read_csv({text}, header=true, auto_detect=false, columns={{{columns}}}, {options})"
-            source = f"(SELECT row_number() OVER () + 1 AS {ROW}, * FROM {reader})"
-            inner = ", ".join([f"p.{ROW}", *(f"p.{k}" for k in kept), *checks])
+            # The key cells of the row before come from the same window (one pass, in order).
+            source = f"(SELECT row_number() OVER () + 1 AS {ROW}{lagged}, * FROM {reader})"
+            inner = ", ".join([f"p.{ROW}", *(f"p.{k}" for k in kept), *checks, *(f"p.{f}" for f in flags)])
             (cursor or self.con).execute(
                 f"CREATE OR REPLACE TABLE {self._parsed(resource)} AS "
-                f"SELECT {', '.join([ROW, *kept, f'{found} AS {FOUND}'])} "
+                f"SELECT {', '.join([ROW, *kept, f'{found} AS {FOUND}', *flags])} "
                 f"FROM (SELECT {inner} FROM (SELECT c.{ROW}, {parsed} FROM {source} c) p) q"
             )
         except (duckdb.Error, OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
@@ -429,6 +473,8 @@ class _Checker:
         among the rows where ``where`` holds: a hash aggregate finds the repeated values, and
         only their rows are looked at again."""
         table = self._parsed(resource)
+        if self.ascending(resource, columns):
+            return []
         key = ", ".join(quote_identifier(c) for c in columns)
         match = " AND ".join(
             f"t.{quote_identifier(c)} IS NOT DISTINCT FROM d.{quote_identifier(c)}" for c in columns
@@ -445,6 +491,18 @@ class _Checker:
             f"WHERE t.{ROW} <> d.first"
         ).fetchall()
         return [int(r) for (r,) in rows]
+
+    def ascending(self, resource: Resource, columns: tuple[str, ...]) -> bool:
+        """Whether every row of a loaded table passed :func:`ascending_sql` for this key: its
+        present values are then all different, with no search (3.3M mention ids: 0.6 s)."""
+        groups, key = sequenced_keys(resource), tuple(columns)
+        if key not in groups:
+            return False
+        flag = f"{ASCENDING}{groups.index(key)}"
+        found = self.con.execute(
+            f"SELECT count(*) FILTER (WHERE NOT {flag}) FROM {self._parsed(resource)}"
+        ).fetchone()
+        return found is not None and found[0] == 0
 
     def unique_findings(self, resource: Resource) -> list[RowFinding]:
         """Values of ``unique`` fields seen in an earlier row."""
