@@ -274,6 +274,8 @@ DEFECTS: dict[str, tuple[list[str], list[str]]] = {
     "unique-missing-twice": ([*GOOD, "delta,,1,,,,beta"], LINK),
     "self-reference": ([*GOOD[:2], "gamma,,1,,,,omega"], LINK),
     "foreign-key": (GOOD, [*LINK, "omega,1"]),
+    # Fewer keys than referenced rows: the referenced rows holding them are found first.
+    "foreign-key-from-a-smaller-table": (GOOD, ["probe_id,seq", "omega,1", "alpha,1"]),
     "foreign-key-to-a-bad-row": ([*GOOD[:2], "Gamma,,1,,,,beta"], [*LINK, "Gamma,1"]),
     # A foreign key's pattern is left to the key check while every referenced value keeps it; here
     # one does not, and a row referencing it breaks the same pattern without any key finding.

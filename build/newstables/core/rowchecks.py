@@ -492,6 +492,11 @@ class _Checker:
         ).fetchall()
         return [int(r) for (r,) in rows]
 
+    def rows(self, resource: Resource) -> int:
+        """How many rows a loaded table holds."""
+        found = self.con.execute(f"SELECT count(*) FROM {self._parsed(resource)}").fetchone()
+        return int(found[0]) if found else 0
+
     def ascending(self, resource: Resource, columns: tuple[str, ...]) -> bool:
         """Whether every row of a loaded table passed :func:`ascending_sql` for this key: its
         present values are then all different, with no search (3.3M mention ids: 0.6 s)."""
@@ -545,10 +550,23 @@ class _Checker:
                 if inherits and spec.pattern is not None
                 else "false"
             )
+            referenced = self._parsed(target)
+            if self.rows(resource) < self.rows(target):
+                # Fewer keys than referenced rows (91,000 aliases' first mentions among 3.3M
+                # mentions): the referenced rows holding one of the keys are found first, by a
+                # join that hashes the keys, not the referenced rows (0.3 to 0.1 s).
+                keys = ", ".join(f"t.{quote_identifier(a)}" for a, _ in pairs)
+                held = " AND ".join(
+                    f"k.{quote_identifier(a)} IS NOT DISTINCT FROM r.{quote_identifier(b)}" for a, b in pairs
+                )
+                referenced = (
+                    f"(SELECT r.* FROM {referenced} r SEMI JOIN (SELECT DISTINCT {keys} "
+                    f"FROM {self._parsed(resource)} t WHERE NOT ({all_missing})) k ON {held})"
+                )
             rows = self.con.execute(
                 f"SELECT t.{ROW}, {broken} FROM {self._parsed(resource)} t "
                 f"WHERE NOT ({all_missing}) AND NOT EXISTS "
-                f"(SELECT 1 FROM {self._parsed(target)} r WHERE NOT ({referenced_missing}) AND {match})"
+                f"(SELECT 1 FROM {referenced} r WHERE NOT ({referenced_missing}) AND {match})"
             ).fetchall()
             out += [RowFinding("foreign-key", int(r), "", resource.name) for r, _ in rows]
             out += [
